@@ -1,0 +1,300 @@
+"""The event catalog: one data file per event type, built in, extended by users' directories.
+
+A catalog file (YAML or JSON) holds::
+
+    type: call.ended                 # the event type
+    envelope: platform               # platform (RabbitMQ) or realtime (WebSocket channels)
+    description: A call completes.   # one line
+    routing_key: comms.call.ended    # platform events: the topic routing key
+    channels: ["tenant:{tenant_id}:events", "lead:{data.call_id}:timeline"]  # realtime events
+    data_schema: {...}               # JSON Schema (2020-12) of the event's `data`
+
+Channel templates name envelope fields by dotted path; ``{a|b}`` takes the first that is
+set. Properties may carry ``x-ocelot-format`` (``e164``, ``bcp47``, ``iso-date-or-time``)
+which expands into standard JSON Schema, and ``x-ocelot-sample`` templates used by samples.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ocelot_cli import safe_yaml
+from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.model import EnvelopeKind, envelope_schema
+from ocelot_cli.errors import CatalogError, UnknownEventType
+
+BUILTIN_DIR = Path(__file__).parent
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_FORMAT_EXPANSIONS: dict[str, dict[str, Any]] = {
+    "e164": {"pattern": formats.E164_PATTERN},
+    "bcp47": {"pattern": formats.BCP47_PATTERN},
+    "iso-date-or-time": {"anyOf": [{"format": "date-time"}, {"format": "date"}]},
+}
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
+_CHANNEL_FIELD = re.compile(r"\{([^{}]+)\}")
+_ENTRY_KEYS = {"type", "envelope", "description", "routing_key", "channels", "data_schema"}
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One catalog entry."""
+
+    name: str
+    envelope: EnvelopeKind
+    description: str
+    data_schema: dict[str, Any]
+    routing_key: str | None = None
+    channels: tuple[str, ...] = ()
+    source_file: str = ""
+    builtin: bool = True
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def resolve_channels(self, event: dict[str, Any]) -> list[str]:
+        """The concrete channel names for a real-time event; templates whose fields are unset are skipped."""
+        resolved = []
+        for template in self.channels:
+            values = []
+            for match in _CHANNEL_FIELD.finditer(template):
+                value = None
+                for path in match.group(1).split("|"):
+                    value = lookup_path(event, path.strip())
+                    if isinstance(value, str | int) and value != "":
+                        break
+                    value = None
+                if value is None:
+                    break
+                values.append(str(value))
+            else:
+                filled = iter(values)
+                resolved.append(_CHANNEL_FIELD.sub(lambda _m, filled=filled: next(filled), template))
+        return resolved
+
+    def summary(self) -> dict[str, Any]:
+        """Plain-data description for JSON output."""
+        return {
+            "type": self.name,
+            "envelope": self.envelope.value,
+            "description": self.description,
+            "routing_key": self.routing_key,
+            "channels": list(self.channels),
+            "source": "builtin" if self.builtin else self.source_file,
+        }
+
+
+def lookup_path(obj: Any, path: str) -> Any:
+    """Value at a dotted path (``data.call_id``, ``data.keywords.0``) or None."""
+    current = obj
+    for part in path.split("."):
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+def expand_formats(schema: Any) -> Any:
+    """Copy of ``schema`` with every ``x-ocelot-format`` expanded into standard keywords."""
+    if isinstance(schema, dict):
+        out = {k: expand_formats(v) for k, v in schema.items()}
+        name = out.get("x-ocelot-format")
+        if name is not None:
+            out.update(copy.deepcopy(_FORMAT_EXPANSIONS[name]))
+        return out
+    if isinstance(schema, list):
+        return [expand_formats(v) for v in schema]
+    return schema
+
+
+def close_objects(schema: Any) -> Any:
+    """Copy of ``schema`` where every object with ``properties`` refuses unknown fields (``--strict``)."""
+    if isinstance(schema, dict):
+        out = {k: close_objects(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [close_objects(v) for v in schema]
+    return schema
+
+
+class Catalog:
+    """All known event types, by name."""
+
+    def __init__(self, types: Iterable[EventType]) -> None:
+        self.types: dict[str, EventType] = {t.name: t for t in types}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.types
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(sorted(self.types.values(), key=lambda t: (t.envelope.value, t.name)))
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def names(self) -> list[str]:
+        """Every type name, sorted."""
+        return sorted(self.types)
+
+    def get(self, name: str) -> EventType:
+        """The entry for ``name``; raises UnknownEventType with close matches."""
+        try:
+            return self.types[name]
+        except KeyError:
+            raise UnknownEventType(name, self.suggest(name)) from None
+
+    def suggest(self, name: str) -> list[str]:
+        """Known type names close to ``name`` (for "did you mean")."""
+        names = self.names()
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        if not close:  # a bare suffix such as "ended" or a missing prefix such as "sms.sent"
+            close = [n for n in names if n.endswith("." + name) or n.endswith(name)][:3]
+        return close
+
+    def event_schema(self, name: str, *, strict: bool = False, kind: EnvelopeKind | None = None) -> dict[str, Any]:
+        """Standard JSON Schema (2020-12) of a whole event of this type: envelope plus data.
+
+        ``kind`` picks the envelope when it is not the type's own (a platform event bridged
+        onto real-time channels).
+        """
+        entry = self.get(name)
+        kind = kind or entry.envelope
+        schema = copy.deepcopy(envelope_schema(kind))
+        props = schema["properties"]
+        props[kind.type_field] = {"const": entry.name}
+        data = copy.deepcopy(entry.data_schema)
+        if strict:
+            data = close_objects(data)
+            schema["additionalProperties"] = False
+        props["data"] = data
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$id": f"urn:ocelot:event:{entry.name}",
+            "title": entry.name,
+            "description": entry.description,
+            **schema,
+        }
+
+
+def _read_entry_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read catalog file: {exc.strerror}") from None
+    try:
+        entry = json.loads(text) if path.suffix == ".json" else safe_yaml.load_one(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        line, col, message = safe_yaml.describe_error(exc)
+        where = f"{path}:{line}:{col}" if line else str(path)
+        raise CatalogError(f"{where}: {message}") from None
+    if not isinstance(entry, dict):
+        raise CatalogError(f"{path}: a catalog file must be a mapping with type, envelope, description, data_schema")
+    return entry
+
+
+def _check_entry(entry: dict[str, Any], path: Path) -> EventType:
+    import jsonschema_rs  # compiled validator; only needed once a catalog is loaded
+
+    def fail(message: str) -> CatalogError:
+        return CatalogError(f"{path}: {message}", hint="see 'ocelot catalog show call.ended' for a complete example")
+
+    unknown = set(entry) - _ENTRY_KEYS
+    if unknown:
+        raise fail(f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_ENTRY_KEYS))}")
+    name = entry.get("type")
+    if not isinstance(name, str) or not _TYPE_NAME.match(name):
+        raise fail(f"'type' must be a dotted lower-case event name such as call.ended, got {name!r}")
+    try:
+        kind = EnvelopeKind(entry.get("envelope"))
+    except ValueError:
+        raise fail(f"'envelope' must be 'platform' or 'realtime', got {entry.get('envelope')!r}") from None
+    description = entry.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise fail("'description' must be a non-empty one-line string")
+    routing_key = entry.get("routing_key")
+    channels = entry.get("channels", [])
+    if kind is EnvelopeKind.PLATFORM and not isinstance(routing_key, str):
+        raise fail("a platform event needs 'routing_key' (for example comms.call.ended)")
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise fail("'channels' must be a list of channel templates such as 'tenant:{tenant_id}:events'")
+    data_schema = entry.get("data_schema")
+    if not isinstance(data_schema, dict):
+        raise fail("'data_schema' must be a JSON Schema object")
+    bad_formats = _unknown_x_formats(data_schema)
+    if bad_formats:
+        raise fail(f"unknown x-ocelot-format {bad_formats[0]!r}; known: {', '.join(_FORMAT_EXPANSIONS)}")
+    expanded = expand_formats(data_schema)
+    try:
+        jsonschema_rs.meta.validate(expanded)
+    except jsonschema_rs.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.instance_path) or "(root)"
+        raise fail(f"'data_schema' is not a valid JSON Schema at {where}: {exc.message}") from None
+    return EventType(
+        name=name,
+        envelope=kind,
+        description=description.strip(),
+        data_schema=expanded,
+        routing_key=routing_key,
+        channels=tuple(channels),
+        source_file=str(path),
+        builtin=path.parent == BUILTIN_DIR,
+        raw=entry,
+    )
+
+
+def _unknown_x_formats(schema: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(schema, dict):
+        name = schema.get("x-ocelot-format")
+        if name is not None and name not in _FORMAT_EXPANSIONS:
+            found.append(name)
+        for value in schema.values():
+            found.extend(_unknown_x_formats(value))
+    elif isinstance(schema, list):
+        for value in schema:
+            found.extend(_unknown_x_formats(value))
+    return found
+
+
+def _entry_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+
+
+def load_catalog(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Catalog:
+    """The built-in catalog, extended or overridden (by type name) by each directory in order."""
+    entries: dict[str, EventType] = {}
+    for path in _entry_files(BUILTIN_DIR):
+        entry = _check_entry(_read_entry_file(path), path)
+        entries[entry.name] = entry
+    for directory in extra_dirs:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise CatalogError(
+                f"catalog directory {directory} does not exist or is not a directory",
+                hint="pass a directory of catalog files (one YAML or JSON file per event type)",
+            )
+        seen: dict[str, Path] = {}
+        for path in _entry_files(directory):
+            entry = _check_entry(_read_entry_file(path), path)
+            if entry.name in seen:
+                raise CatalogError(f"{path}: type {entry.name!r} is also defined in {seen[entry.name]}")
+            seen[entry.name] = path
+            entries[entry.name] = entry
+    return Catalog(entries.values())

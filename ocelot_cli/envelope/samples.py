@@ -1,0 +1,266 @@
+"""Realistic, valid sample events for every catalog type.
+
+Values come from each property's ``examples`` or ``x-ocelot-sample`` template, else from
+its type and constraints; a few rules then make related fields agree (a campaign's counts
+add up, a negative sentiment has a negative score). With a seed the output is the same
+on every run, timestamps included.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import string
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.catalog import Catalog, EventType
+from ocelot_cli.envelope.model import (
+    DEFAULT_METADATA_VERSION,
+    DEFAULT_MODULE,
+    DEFAULT_SOURCE,
+    REALTIME_VERSION,
+    EnvelopeKind,
+)
+from ocelot_cli.envelope.paths import Assignment, apply_assignments
+
+SEEDED_EPOCH = datetime(2025, 9, 20, 10, 30, 0, tzinfo=UTC)
+_TEMPLATE_FIELD = re.compile(r"\{(hex|digits|alnum|uuid)(?::(\d+))?\}")
+_SEVERITY_BY_TYPE = {"worker.task.failed": "error", "system.buffer_dropped": "warn"}
+
+
+@dataclass
+class SampleOptions:
+    """What a user can fix about generated samples (``--org``, ``--set``, ``--seed`` ...)."""
+
+    org: str | None = None
+    user: str | None = None
+    tenant: str | None = None
+    lead: str | None = None
+    assignments: list[Assignment] = field(default_factory=list)
+    envelope: EnvelopeKind | None = None
+    seed: int | None = None
+
+
+def _template(text: str, rng: random.Random) -> str:
+    def fill(match: re.Match[str]) -> str:
+        kind, size = match.group(1), int(match.group(2) or 8)
+        if kind == "uuid":
+            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        alphabet = {"hex": "0123456789abcdef", "digits": string.digits, "alnum": string.ascii_letters + string.digits}[
+            kind
+        ]
+        return "".join(rng.choice(alphabet) for _ in range(size))
+
+    return _TEMPLATE_FIELD.sub(fill, text)
+
+
+class SampleFactory:
+    """Makes sample events; one factory per run so ids and times advance between samples."""
+
+    def __init__(self, catalog: Catalog, options: SampleOptions | None = None) -> None:
+        self.catalog = catalog
+        self.options = options or SampleOptions()
+        seed = self.options.seed
+        self.rng = random.Random(seed)
+        self.deterministic = seed is not None
+        self._clock = SEEDED_EPOCH if self.deterministic else None
+        self._org = self.options.org or self.options.tenant or ("org-" + _template("{hex:6}", self.rng))
+        self._tenant = self.options.tenant or self.options.org or self._org
+        self._user = self.options.user or ("user-" + _template("{hex:6}", self.rng))
+
+    def _now(self) -> datetime:
+        if self._clock is None:
+            return datetime.now(UTC)
+        self._clock += timedelta(milliseconds=self.rng.randint(200, 3000))
+        return self._clock
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def value(self, schema: dict[str, Any], name: str = "value") -> Any:
+        """A realistic value for one property schema."""
+        rng = self.rng
+        if "const" in schema:
+            return copy.deepcopy(schema["const"])
+        if schema.get("examples"):
+            return copy.deepcopy(rng.choice(schema["examples"]))
+        if "x-ocelot-sample" in schema:
+            return _template(schema["x-ocelot-sample"], rng)
+        if "enum" in schema:
+            return copy.deepcopy(rng.choice(schema["enum"]))
+        types = schema.get("type", [])
+        types = [types] if isinstance(types, str) else [t for t in types if t != "null"] or list(types)
+        kind = types[0] if types else ("string" if "anyOf" in schema else None)
+        if kind == "string":
+            return self._string(schema, name)
+        if kind == "integer":
+            low = int(schema.get("minimum", 0))
+            return rng.randint(low, int(schema.get("maximum", low + 500)))
+        if kind == "number":
+            low = float(schema.get("minimum", 0))
+            return round(rng.uniform(low, float(schema.get("maximum", low + 500))), 2)
+        if kind == "boolean":
+            return rng.random() < 0.5
+        if kind == "array":
+            return [self.value(schema.get("items", {}), name) for _ in range(rng.randint(1, 3))]
+        if kind == "object" or "properties" in schema:
+            return {key: self.value(sub, key) for key, sub in (schema.get("properties") or {}).items()}
+        return None if kind == "null" else "ok"
+
+    def _string(self, schema: dict[str, Any], name: str) -> str:
+        fmt = schema.get("format")
+        if fmt == "date-time" or "anyOf" in schema:
+            return formats.format_timestamp(self._now() + timedelta(days=self.rng.randint(1, 7)))
+        if fmt == "date":
+            return (self._now() - timedelta(days=1)).date().isoformat()
+        if fmt == "email":
+            return f"{name.replace('_', '.')}@example.com"
+        if fmt == "uuid":
+            return self._uuid()
+        pattern = schema.get("pattern")
+        if pattern == formats.E164_PATTERN:
+            return "+1415555" + _template("{digits:4}", self.rng)
+        if pattern == formats.BCP47_PATTERN:
+            return "en-US"
+        prefix = name[:-3] if name.endswith("_id") else name
+        return f"{prefix}-{_template('{hex:8}', self.rng)}"
+
+    def make(self, type_name: str) -> dict[str, Any]:
+        """One valid sample event of ``type_name`` with the factory's options applied."""
+        entry = self.catalog.get(type_name)
+        kind = self.options.envelope or entry.envelope
+        data = self.value(entry.data_schema, "data")
+        if self.options.lead and "lead_id" in (entry.data_schema.get("properties") or {}):
+            data["lead_id"] = self.options.lead
+        event = self._envelope(entry, kind, data)
+        fixed = {a.path for a in self.options.assignments}
+        apply_assignments(event, self.options.assignments, self.catalog.event_schema(entry.name, kind=kind))
+        rule = _COHERENCE.get(entry.name)
+        if rule is not None:
+            rule(event["data"], {p[1] for p in fixed if len(p) > 1 and p[0] == "data"}, self.rng)
+        return event
+
+    def _envelope(self, entry: EventType, kind: EnvelopeKind, data: dict[str, Any]) -> dict[str, Any]:
+        timestamp = formats.format_timestamp(self._now())
+        if kind is EnvelopeKind.PLATFORM:
+            return {
+                "id": self._uuid(),
+                "type": entry.name,
+                "source": DEFAULT_SOURCE,
+                "timestamp": timestamp,
+                "organizationId": self._org,
+                "userId": self._user,
+                "data": data,
+                "metadata": {"version": DEFAULT_METADATA_VERSION, "module": DEFAULT_MODULE},
+            }
+        lead = self.options.lead or data.get("lead_id")
+        first_id = next((v for k, v in data.items() if k.endswith("_id") and isinstance(v, str)), None)
+        return {
+            "version": REALTIME_VERSION,
+            "event": entry.name,
+            "ts": timestamp,
+            "severity": _SEVERITY_BY_TYPE.get(entry.name, "info"),
+            "trace_id": self._uuid(),
+            "tenant_id": self._tenant,
+            "user_id": self._user,
+            "lead_id": lead if isinstance(lead, str) else None,
+            "key": f"{entry.name}:{first_id}" if first_id else None,
+            "data": data,
+        }
+
+
+def make_sample(catalog: Catalog, type_name: str, options: SampleOptions | None = None) -> dict[str, Any]:
+    """One valid sample event (see ``SampleFactory`` for many)."""
+    return SampleFactory(catalog, options).make(type_name)
+
+
+# Rules that make related fields agree. Each gets the data, the fields a user set (left
+# alone), and the random source.
+Rule = Callable[[dict[str, Any], set[str | int], random.Random], None]
+
+
+def _campaign(data: dict[str, Any], fixed: set[str | int], rng: random.Random) -> None:
+    total = data.get("total_calls")
+    if not isinstance(total, int) or total < 0:
+        return
+    if "successful_calls" not in fixed and "failed_calls" not in fixed:
+        data["successful_calls"] = round(total * rng.uniform(0.55, 0.9))
+    ok = data.get("successful_calls")
+    if "failed_calls" not in fixed and isinstance(ok, int):
+        data["failed_calls"] = max(total - ok, 0)
+    elif "successful_calls" not in fixed and isinstance(data.get("failed_calls"), int):
+        data["successful_calls"] = max(total - data["failed_calls"], 0)
+    if "success_rate" not in fixed and isinstance(data.get("successful_calls"), int):
+        data["success_rate"] = round(data["successful_calls"] / total, 4) if total else 0.0
+
+
+_KEYWORDS = {
+    "negative": [["cancel", "frustrated", "too expensive"], ["manager", "complaint", "refund"]],
+    "neutral": [["price", "schedule"], ["quote", "timing"]],
+    "positive": [["thanks", "great", "helpful"], ["perfect", "appreciate"]],
+}
+_SCORES = {"negative": (-0.95, -0.55), "neutral": (-0.25, 0.25), "positive": (0.45, 0.95)}
+
+
+def _sentiment(data: dict[str, Any], fixed: set[str | int], rng: random.Random) -> None:
+    if "sentiment" not in fixed and "score" in fixed and isinstance(data.get("score"), int | float):
+        score = data["score"]
+        data["sentiment"] = "negative" if score < -0.3 else "positive" if score > 0.3 else "neutral"
+    mood = data.get("sentiment")
+    if mood not in _SCORES:
+        return
+    if "score" not in fixed:
+        data["score"] = round(rng.uniform(*_SCORES[mood]), 2)
+    if "keywords" not in fixed:
+        data["keywords"] = list(rng.choice(_KEYWORDS[mood]))
+
+
+_TRANSCRIPTS = {
+    "completed": "Customer confirmed the installation date and thanked the agent.",
+    "callback_requested": "Customer wants a callback tomorrow at 2pm to discuss pricing.",
+    "voicemail": "Left a voicemail about the pending quote.",
+    "failed": None,
+}
+
+
+def _call_ended(data: dict[str, Any], fixed: set[str | int], rng: random.Random) -> None:
+    if "transcript" not in fixed and data.get("outcome") in _TRANSCRIPTS:
+        data["transcript"] = _TRANSCRIPTS[data["outcome"]]
+    if "duration" not in fixed and data.get("outcome") == "failed":
+        data["duration"] = 0
+
+
+def _recap(data: dict[str, Any], fixed: set[str | int], rng: random.Random) -> None:
+    metrics = data.get("metrics")
+    if "metrics" in fixed or not isinstance(metrics, dict):
+        return
+    received = metrics.get("calls_received")
+    if isinstance(received, int | float) and received > 0:
+        booked = round(received * rng.uniform(0.15, 0.45))
+        metrics["calls_booked"] = booked
+        metrics["conversion_rate"] = round(booked / received, 4)
+        metrics["revenue_generated"] = round(booked * rng.uniform(800, 4200), 2)
+
+
+def _call_completed(data: dict[str, Any], fixed: set[str | int], rng: random.Random) -> None:
+    if "booked" in fixed and data.get("booked") and "qualified" not in fixed:
+        data["qualified"] = True
+    if "quote_date" not in fixed and not data.get("booked"):
+        data["quote_date"] = None
+    if "objections" not in fixed and data.get("booked"):
+        data["objections"] = []
+
+
+_COHERENCE: dict[str, Rule] = {
+    "campaign.completed": _campaign,
+    "sentiment.analyzed": _sentiment,
+    "call.ended": _call_ended,
+    "analytics.daily_recap.ready": _recap,
+    "telephony.call.completed": _call_completed,
+}

@@ -1,0 +1,100 @@
+"""The OcelotError tree and the exit-status table.
+
+Every expected failure is an ``OcelotError`` subclass whose ``exit_status`` says how
+the process ends. ``ocelot_cli.__main__.main`` is the one place that turns them into
+messages and exit codes.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Process exit codes; the table in ``ocelot --help`` and the README is built from this."""
+
+    OK = 0
+    INVALID = 1  # events break the catalog (schema, envelope, unknown type)
+    USAGE = 2  # bad option or argument
+    INPUT = 3  # input could not be read (missing file, syntax error, not UTF-8, empty)
+    CONFIG = 4  # bad configuration file or profile
+    INTERNAL = 70  # a bug in ocelot: rerun with --debug and report it
+    INTERRUPTED = 130  # Ctrl-C
+
+
+EXIT_STATUS_HELP: dict[ExitStatus, str] = {
+    ExitStatus.OK: "success",
+    ExitStatus.INVALID: "events break the catalog (schema violation, unknown type, wrong envelope)",
+    ExitStatus.USAGE: "bad option or argument",
+    ExitStatus.INPUT: "input could not be read (missing file, syntax error, not UTF-8, empty)",
+    ExitStatus.CONFIG: "bad configuration file or profile",
+    ExitStatus.INTERNAL: "internal error in ocelot (rerun with --debug and report it)",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+
+def exit_status_table() -> str:
+    """Plain-text table of exit codes, one per line."""
+    return "\n".join(f"  {int(code):>3}  {text}" for code, text in EXIT_STATUS_HELP.items())
+
+
+class OcelotError(Exception):
+    """An expected failure with a message a user can act on (what, where, what to do)."""
+
+    exit_status: ExitStatus = ExitStatus.INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class UsageProblem(OcelotError):
+    """A flag or argument value that cannot be used."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class InputError(OcelotError):
+    """Input that could not be read at all (missing file, unreadable stream)."""
+
+    exit_status = ExitStatus.INPUT
+
+
+class ConfigError(OcelotError):
+    """A configuration file or profile that cannot be used."""
+
+    exit_status = ExitStatus.CONFIG
+
+
+class CatalogError(ConfigError):
+    """A catalog directory or catalog file that cannot be used."""
+
+
+class UnknownEventType(OcelotError):
+    """An event type that is not in the catalog."""
+
+    exit_status = ExitStatus.INVALID
+
+    def __init__(self, event_type: str, suggestions: list[str]) -> None:
+        hint = (
+            f"did you mean {' or '.join(repr(s) for s in suggestions)}?"
+            if suggestions
+            else "run 'ocelot catalog list' to see the known types"
+        )
+        super().__init__(f"unknown event type {event_type!r}", hint=hint)
+        self.event_type = event_type
+        self.suggestions = suggestions
+
+
+class InvalidEvent(OcelotError):
+    """An event that breaks the catalog; carries every violation."""
+
+    exit_status = ExitStatus.INVALID
+
+    def __init__(self, message: str, violations: list | None = None, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.violations = violations or []

@@ -1,0 +1,96 @@
+"""YAML loaded safely: no object construction, duplicate keys refused, line numbers kept.
+
+PyYAML's safe loader silently keeps the last of two equal keys; a scenario or catalog
+file with a duplicated key is almost always a mistake, so it is an error here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import yaml
+
+try:  # the C loader is several times faster and keeps the same marks
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping that names the same key twice."""
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # unhashable key; the base class reports it
+                break
+            if first is not None:
+                raise DuplicateKeyError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
+# Events carry times as ISO 8601 *text*; an unquoted `ts: 2025-09-20T10:30:00Z` stays a string
+# instead of becoming a datetime object that no JSON Schema would accept.
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_str)
+
+
+@dataclass
+class YamlDocument:
+    """One YAML document with the line where it starts and, for a top-level list, each item's line."""
+
+    value: Any
+    line: int
+    item_lines: list[int]
+
+
+def load_documents(stream: TextIO | str) -> Iterator[YamlDocument]:
+    """Yield each document of a YAML stream; raises ``yaml.YAMLError`` with marks on bad input."""
+    loader = _StrictLoader(stream)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:  # pragma: no cover - defensive
+                continue
+            item_lines = (
+                [child.start_mark.line + 1 for child in node.value] if isinstance(node, yaml.SequenceNode) else []
+            )
+            value = loader.construct_document(node)
+            yield YamlDocument(value=value, line=node.start_mark.line + 1, item_lines=item_lines)
+    finally:
+        loader.dispose()
+
+
+def load_one(stream: TextIO | str) -> Any:
+    """Load a single-document YAML text safely (duplicate keys refused)."""
+    docs = list(load_documents(stream))
+    if not docs:
+        return None
+    if len(docs) > 1:
+        raise yaml.YAMLError(f"expected one YAML document, found {len(docs)}")
+    return docs[0].value
+
+
+def describe_error(exc: yaml.YAMLError) -> tuple[int | None, int | None, str]:
+    """(line, column, message) of a YAML error, 1-based, for file:line reports."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        parts = [p for p in (exc.context, exc.problem) if p]
+        message = ": ".join(parts) if parts else str(exc)
+        if mark is not None:
+            return mark.line + 1, mark.column + 1, message
+        return None, None, message
+    return None, None, str(exc)
