@@ -23,6 +23,10 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    # When a list is given, duplicates are recorded there (line, column, message) and the
+    # last value wins, so a reader can report every one; otherwise the first one raises.
+    duplicates: list[tuple[int, int, str]] | None = None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _value in node.value:
@@ -32,6 +36,10 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             except TypeError:  # unhashable key; the base class reports it
                 break
             if first is not None:
+                message = f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})"
+                if self.duplicates is not None:
+                    self.duplicates.append((key_node.start_mark.line + 1, key_node.start_mark.column + 1, message))
+                    continue
                 raise DuplicateKeyError(
                     "while constructing a mapping",
                     node.start_mark,
@@ -57,9 +65,15 @@ class YamlDocument:
     item_lines: list[int]
 
 
-def load_documents(stream: TextIO | str) -> Iterator[YamlDocument]:
-    """Yield each document of a YAML stream; raises ``yaml.YAMLError`` with marks on bad input."""
+def load_documents(
+    stream: TextIO | str, duplicates: list[tuple[int, int, str]] | None = None
+) -> Iterator[YamlDocument]:
+    """Yield each document of a YAML stream; raises ``yaml.YAMLError`` with marks on bad input.
+
+    With a ``duplicates`` list, duplicate keys are recorded there instead of raising.
+    """
     loader = _StrictLoader(stream)
+    loader.duplicates = duplicates
     try:
         while loader.check_node():
             node = loader.get_node()

@@ -191,7 +191,8 @@ class EventValidator:
         validator, schema = self._validator(entry, kind)
         if validator.is_valid(event):
             return ValidationResult(name if isinstance(name, str) else None, kind, problems)
-        problems.extend(self._collect(validator, schema, event))
+        skip = f"$.{type_field}" if entry is None and isinstance(name, str) else None
+        problems.extend(self._collect(validator, schema, event, skip))
         return ValidationResult(name if isinstance(name, str) else None, kind, problems)
 
     @staticmethod
@@ -208,7 +209,13 @@ class EventValidator:
             f"but this event uses the {kind.title} envelope"
         )
 
-    def _collect(self, validator: Any, schema: dict[str, Any], event: dict[str, Any]) -> list[Violation]:
+    def _collect(
+        self, validator: Any, schema: dict[str, Any], event: dict[str, Any], skip_path: str | None = None
+    ) -> list[Violation]:
+        """Errors (required fields grouped per object) and, outside strict mode, naive-time warnings.
+
+        ``skip_path`` drops errors already reported better (the type field of an unknown type).
+        """
         errors = list(validator.iter_errors(event))
         warnings: list[Violation] = []
         if not self.strict:
@@ -234,7 +241,17 @@ class EventValidator:
                                 WARNING,
                             )
                         )
-        violations = [Violation(json_path(list(e.instance_path)), self._message(e, schema)) for e in errors]
+        missing: dict[str, list[str]] = {}
+        violations = []
+        for error in errors:
+            path = json_path(list(error.instance_path))
+            if list(error.schema_path)[-1:] == ["required"] and getattr(error.kind, "property", None):
+                missing.setdefault(path, []).append(str(error.kind.property))
+            elif path != skip_path:
+                violations.append(Violation(path, self._message(error, schema)))
+        for path, names in missing.items():
+            label = "field" if len(names) == 1 else "fields"
+            violations.append(Violation(path, f"missing required {label}: {', '.join(sorted(names))}"))
         return sorted(set(violations), key=lambda v: (v.path, v.message)) + warnings
 
     @staticmethod

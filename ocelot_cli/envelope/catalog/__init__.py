@@ -161,7 +161,7 @@ class Catalog:
         names = self.names()
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         if not close:  # a bare suffix such as "ended" or a missing prefix such as "sms.sent"
-            close = [n for n in names if n.endswith("." + name) or n.endswith(name)][:3]
+            close = [n for n in names if n.endswith("." + name)][:3]
         return close
 
     def event_schema(self, name: str, *, strict: bool = False, kind: EnvelopeKind | None = None) -> dict[str, Any]:

@@ -1,0 +1,85 @@
+"""Entry point: the one place where errors become messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _debug_requested(argv: Sequence[str]) -> bool:
+    from ocelot_cli.settings import ENV_DEBUG
+
+    return "--debug" in argv or os.environ.get(ENV_DEBUG, "") not in ("", "0")
+
+
+def _quiet_broken_pipe() -> None:
+    # Downstream closed the pipe (`ocelot ... | head -1`): stop quietly, and keep Python
+    # from complaining while it flushes stdout at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run ocelot with ``argv`` and return the exit status (never raises for expected failures)."""
+    from typer.main import get_command
+
+    from ocelot_cli.app import app
+    from ocelot_cli.commands.state import current
+    from ocelot_cli.errors import ExitStatus, OcelotError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = get_command(app)
+    try:
+        result = command.main(args=args, prog_name="ocelot", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitStatus.OK
+    except OcelotError as exc:
+        output = current().output
+        if _debug_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        output.error(str(exc))
+        return exc.exit_status
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        return ExitStatus.OK
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        from typer._click.exceptions import Abort, ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, Abort):
+            print("aborted", file=sys.stderr)
+            return ExitStatus.INTERRUPTED
+        if _debug_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        else:
+            print(
+                f"error: internal error ({type(exc).__name__}); rerun with --debug for the traceback and report it",
+                file=sys.stderr,
+            )
+        return ExitStatus.INTERNAL
+
+
+def main() -> None:
+    """Console-script entry point."""
+    status = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The ``ocelot`` Typer app: global options and the list of commands.
+
+Command modules import only typer at load time; their work is imported when they run,
+so ``ocelot --help`` stays fast and touches no broker driver.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from ocelot_cli import __version__, settings
+from ocelot_cli.commands import catalog, completions, config, validate
+from ocelot_cli.commands.state import RunState, set_current
+from ocelot_cli.errors import exit_status_table
+from ocelot_cli.render.output import Output
+
+_ENV_VARS = [(s.env, s.help) for s in settings.SETTINGS.values()] + [
+    (settings.ENV_PROFILE, "settings profile to use"),
+    (settings.ENV_CONFIG, "profiles file (default ~/.config/ocelot/config.yaml)"),
+    (settings.ENV_DEBUG, "1 = show tracebacks"),
+    ("NO_COLOR", "1 = no colour"),
+]
+ENV_HELP = "\n".join(f"  {name:<22} {text}" for name, text in _ENV_VARS)
+
+EPILOG = f"""\b
+Exit status:
+{exit_status_table()}
+
+\b
+Environment:
+{ENV_HELP}
+"""
+
+HELP = """Publish, watch, replay, load-test and validate events of the Ocelot platform bus
+(RabbitMQ) and the OttoAI real-time stream (WebSocket).
+
+\b
+Examples:
+  ocelot catalog list                         every known event type
+  ocelot catalog sample call.ended --set data.outcome=callback_requested
+  ocelot validate fixtures/ --format junit    check event files in CI
+"""
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+app = typer.Typer(
+    name="ocelot",
+    help=HELP,
+    epilog=EPILOG,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"ocelot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show tracebacks of errors. [env: {settings.ENV_DEBUG}]")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only data and errors; no progress or warnings.")
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, show_default=False, help="More detail on stderr.")
+    ] = 0,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour (also NO_COLOR=1).")] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="NAME",
+            help=f"Settings profile from the config file. [env: {settings.ENV_PROFILE}]",
+        ),
+    ] = None,
+) -> None:
+    debug = debug or os.environ.get(settings.ENV_DEBUG, "") not in ("", "0")
+    state = RunState(
+        output=Output(quiet=quiet, verbose=verbose, no_color=no_color, debug=debug), profile=profile, debug=debug
+    )
+    set_current(state)
+    ctx.obj = state
+
+
+app.add_typer(catalog.app, name="catalog")
+app.command("validate", context_settings=CONTEXT)(validate.validate)
+app.add_typer(config.app, name="config")
+app.command("completions", context_settings=CONTEXT)(completions.completions)

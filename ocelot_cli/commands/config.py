@@ -1,0 +1,56 @@
+"""``ocelot config``: show the resolved settings and where each comes from."""
+
+from __future__ import annotations
+
+import typer
+
+from ocelot_cli.commands import options
+from ocelot_cli.commands.state import state_of
+
+app = typer.Typer(
+    help="Settings: flags > environment variables > profile > defaults.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.command("show")
+def show(ctx: typer.Context, as_json: options.JsonFlag = False) -> None:
+    """Show every setting, its value (passwords masked) and its origin.
+
+    \b
+    Examples:
+      ocelot config show
+      ocelot --profile staging config show --json
+    """
+    state = state_of(ctx)
+    settings = state.settings()
+    rows = settings.all()
+    if as_json or not state.output.stdout_is_tty:
+        state.output.json(
+            {
+                "config_file": str(settings.path),
+                "profile": settings.profile_name,
+                "settings": {r.name: {"value": r.shown(), "origin": r.origin} for r in rows},
+            }
+        )
+        return
+    state.output.data(f"config file: {settings.path}{'' if settings.path.exists() else ' (not found)'}")
+    state.output.data(f"profile:     {settings.profile_name or '(none)'}")
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        state.output.data(f"  {r.name:<{width}}  {r.shown():<40}  {r.origin}")
+
+
+@app.command("path")
+def path(ctx: typer.Context) -> None:
+    """Print where the profiles file is looked for.
+
+    \b
+    Example:
+      $EDITOR "$(ocelot config path)"
+    """
+    from ocelot_cli.settings import config_path
+
+    state_of(ctx).output.data(str(config_path()))

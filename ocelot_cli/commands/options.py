@@ -1,0 +1,77 @@
+"""Options shared by several commands, defined once (help names the env var where there is one)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ocelot_cli import settings
+
+
+def complete_event_type(incomplete: str) -> list[str]:
+    """Shell completion of event types from the catalog (with the user's catalog dirs)."""
+    from ocelot_cli.envelope.catalog import load_catalog
+
+    try:
+        catalog = load_catalog(settings.Settings().catalog_dirs())
+    except Exception:  # completion must never print an error into the user's shell
+        return []
+    return [name for name in catalog.names() if name.startswith(incomplete)]
+
+
+class EnvelopeChoice(StrEnum):
+    platform = "platform"
+    realtime = "realtime"
+
+
+CatalogDirs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--catalog",
+        metavar="DIR",
+        help=f"Directory of extra or overriding catalog files; repeatable. [env: {settings.ENV_CATALOG}]",
+        show_default=False,
+    ),
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Refuse unknown fields and times without a UTC offset (default: warn on naive times)."
+    ),
+]
+Envelope = Annotated[
+    EnvelopeChoice | None,
+    typer.Option("--envelope", help="Only accept events of this envelope (platform = RabbitMQ, realtime = OttoAI)."),
+]
+EventTypeArg = Annotated[
+    str,
+    typer.Argument(metavar="TYPE", help="Event type, e.g. call.ended.", autocompletion=complete_event_type),
+]
+Assignments = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="PATH=VALUE",
+        help="Set a field: data.outcome=callback_requested (typed by the schema) or data.keywords:='[\"x\"]' (JSON).",
+        show_default=False,
+    ),
+]
+Org = Annotated[
+    str | None,
+    typer.Option("--org", help="organizationId of platform events (also the tenant if --tenant is not given)."),
+]
+User = Annotated[str | None, typer.Option("--user", help="userId / user_id of the events.")]
+Tenant = Annotated[
+    str | None,
+    typer.Option("--tenant", help="tenant_id of real-time events (also the organization if --org is not given)."),
+]
+Lead = Annotated[
+    str | None, typer.Option("--lead", help="lead_id of real-time events (and data.lead_id where the type has one).")
+]
+Seed = Annotated[
+    int | None, typer.Option("--seed", help="Random seed: the same seed gives the same events, timestamps included.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="JSON output even on a terminal.")]

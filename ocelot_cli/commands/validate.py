@@ -1,0 +1,77 @@
+"""``ocelot validate``: check event files against the catalog, for people and for CI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ocelot_cli.commands import options
+from ocelot_cli.commands.state import state_of
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+
+
+def validate(
+    ctx: typer.Context,
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...",
+            help="JSON, JSON lines or YAML files, directories of them, or - for stdin.",
+        ),
+    ],
+    report_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="text (people), json, junit (CI test reports) or github (annotations)."),
+    ] = ReportFormat.text,
+    strict: options.Strict = False,
+    envelope: options.Envelope = None,
+    catalog_dirs: options.CatalogDirs = None,
+) -> None:
+    """Validate events against the catalog and report every problem at once, with file:line.
+
+    Exit status 0 when every event is valid, 1 when any event is invalid, 3 when any
+    input could not be read (missing file, syntax error, not UTF-8, empty).
+
+    \b
+    Examples:
+      ocelot validate events.jsonl
+      ocelot catalog sample call.ended | ocelot validate -
+      ocelot validate fixtures/ --format junit > validate-report.xml
+      ocelot validate recorded.jsonl --strict --envelope platform
+    """
+    import sys
+
+    from ocelot_cli.envelope.model import EnvelopeKind
+    from ocelot_cli.envelope.validate import EventValidator
+    from ocelot_cli.render import validation as render
+    from ocelot_cli.validation import validate_sources
+
+    state = state_of(ctx)
+    validator = EventValidator(
+        state.catalog(catalog_dirs),
+        strict=strict,
+        envelope=EnvelopeKind(envelope.value) if envelope else None,
+    )
+    keep = report_format is ReportFormat.junit
+    report = validate_sources(files, validator, stdin=sys.stdin.buffer, keep_outcomes=keep)
+    out = state.output
+    if report_format is ReportFormat.json:
+        out.json(report.to_dict())
+    elif report_format is ReportFormat.junit:
+        out.raw(render.junit_xml(report))
+    elif report_format is ReportFormat.github:
+        for line in render.github_annotations(report):
+            out.raw(line)
+    else:
+        for problem in report.problems:
+            out.data(render.text_line(problem, color=out.color_for(out.stdout)))
+    render.print_summary(out, report)
+    raise typer.Exit(int(report.exit_status))

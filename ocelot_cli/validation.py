@@ -1,0 +1,176 @@
+"""Validate every event of files and streams into one report (``ocelot validate``, CI checks).
+
+Nothing here prints: the report is plain data for ``render/validation.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator
+from ocelot_cli.errors import ExitStatus
+from ocelot_cli.fixtures import ReadProblem, Record, display_name, read_sources
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of a validation report: where, which event, what."""
+
+    source: str
+    line: int | None
+    column: int | None
+    message: str
+    severity: str = ERROR
+    kind: str = "schema"  # schema | duplicate-key | syntax | encoding | empty | unreadable | too-large
+    path: str | None = None
+    event_type: str | None = None
+    index: int | None = None
+
+    @property
+    def where(self) -> str:
+        if self.line is None:
+            return self.source
+        return f"{self.source}:{self.line}" + (f":{self.column}" if self.column else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "column": self.column,
+            "index": self.index,
+            "type": self.event_type,
+            "path": self.path,
+            "severity": self.severity,
+            "kind": self.kind,
+            "message": self.message,
+        }
+
+
+@dataclass
+class SourceSummary:
+    """Counts for one source."""
+
+    name: str
+    events: int = 0
+    invalid: int = 0
+
+
+@dataclass
+class EventOutcome:
+    """One event's verdict (kept for per-event reports such as JUnit)."""
+
+    source: str
+    line: int
+    index: int
+    event_type: str | None
+    event_id: str | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == ERROR for p in self.problems)
+
+
+@dataclass
+class ValidationReport:
+    """Everything ``ocelot validate`` found, in input order."""
+
+    sources: dict[str, SourceSummary] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    outcomes: list[EventOutcome] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(s.events for s in self.sources.values())
+
+    @property
+    def invalid(self) -> int:
+        return sum(s.invalid for s in self.sources.values())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def unreadable(self) -> list[Problem]:
+        return [p for p in self.problems if p.kind not in ("schema", "duplicate-key")]
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """INPUT when any input could not be read, else INVALID when any event is invalid, else OK."""
+        if self.unreadable:
+            return ExitStatus.INPUT
+        if self.errors:
+            return ExitStatus.INVALID
+        return ExitStatus.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.exit_status is ExitStatus.OK,
+            "exit_status": int(self.exit_status),
+            "sources": [vars(s) for s in self.sources.values()],
+            "events": self.events,
+            "valid": self.events - self.invalid,
+            "invalid": self.invalid,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def validate_sources(
+    names: Iterable[str], validator: EventValidator, *, stdin: IO[bytes] | None = None, keep_outcomes: bool = False
+) -> ValidationReport:
+    """Read and validate every event of the named sources; every problem is collected, none raised."""
+    report = ValidationReport()
+    pending_duplicates: list[Problem] = []
+    for item in read_sources(names, stdin=stdin):
+        source = display_name(item.source)
+        summary = report.sources.setdefault(source, SourceSummary(source))
+        if isinstance(item, ReadProblem):
+            problem = Problem(source, item.line, item.column, item.message, ERROR, item.kind.value)
+            if item.kind.value == "duplicate-key":
+                pending_duplicates.append(problem)
+            else:
+                report.problems.append(problem)
+            continue
+        assert isinstance(item, Record)
+        _check_record(item, source, summary, validator, report, pending_duplicates, keep_outcomes)
+        pending_duplicates = []
+    report.problems.extend(pending_duplicates)
+    return report
+
+
+def _check_record(
+    record: Record,
+    source: str,
+    summary: SourceSummary,
+    validator: EventValidator,
+    report: ValidationReport,
+    duplicates: list[Problem],
+    keep_outcomes: bool,
+) -> None:
+    result = validator.validate(record.value)
+    event_id = None
+    if isinstance(record.value, dict):
+        candidate = record.value.get("id", record.value.get("trace_id"))
+        event_id = candidate if isinstance(candidate, str) else None
+    problems = [
+        Problem(p.source, p.line, p.column, p.message, p.severity, p.kind, None, None, record.index) for p in duplicates
+    ]
+    problems += [
+        Problem(source, record.line, None, v.message, v.severity, "schema", v.path, result.event_type, record.index)
+        for v in result.violations
+    ]
+    summary.events += 1
+    if any(p.severity == ERROR for p in problems):
+        summary.invalid += 1
+    report.problems.extend(problems)
+    if keep_outcomes:
+        report.outcomes.append(EventOutcome(source, record.line, record.index, result.event_type, event_id, problems))
