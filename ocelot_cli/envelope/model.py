@@ -53,6 +53,7 @@ class EnvelopeKind(StrEnum):
 
 PLATFORM_FIELDS = ("id", "type", "source", "timestamp", "organizationId", "userId", "data", "metadata")
 REALTIME_FIELDS = ("version", "event", "ts", "severity", "trace_id", "tenant_id", "user_id", "lead_id", "key", "data")
+_REALTIME_OPTIONAL = ("trace_id", "user_id", "lead_id", "key")
 SEVERITIES = ("info", "warn", "error")
 REALTIME_VERSION = "1"
 DEFAULT_SOURCE = "communications"
@@ -202,10 +203,13 @@ class RealtimeEvent:
     key: str | None = None
     version: str = REALTIME_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # Optional fields the parsed event did not have at all: left out again when still None,
+    # so parse -> serialise gives back the same JSON.
+    absent: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form, with the spec's field names and order."""
-        return {
+        wire = {
             "version": self.version,
             "event": self.event,
             "ts": self.ts,
@@ -216,8 +220,11 @@ class RealtimeEvent:
             "lead_id": self.lead_id,
             "key": self.key,
             "data": self.data,
-            **self.extra,
         }
+        for name in self.absent:
+            if wire.get(name) is None:
+                del wire[name]
+        return {**wire, **self.extra}
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> RealtimeEvent:
@@ -234,6 +241,7 @@ class RealtimeEvent:
             key=obj.get("key"),
             data=obj.get("data"),
             extra={k: v for k, v in obj.items() if k not in REALTIME_FIELDS},
+            absent=frozenset(name for name in _REALTIME_OPTIONAL if name not in obj),
         )
 
 

@@ -79,10 +79,10 @@ def junit_xml(report: ValidationReport) -> str:
             failure = ET.SubElement(
                 case,
                 "failure",
-                message=_xml_text(f"{errors[0].path or ''} {errors[0].message}".strip()),
+                message=_xml_text(_problem_text(errors[0])),
                 type="invalid",
             )
-            failure.text = _xml_text("\n".join(f"{p.where}: {p.path or ''} {p.message}".strip() for p in errors))
+            failure.text = _xml_text("\n".join(f"{p.where}: {_problem_text(p)}" for p in errors))
         warnings = [p for p in outcome.problems if p.severity == WARNING]
         if warnings:
             ET.SubElement(case, "system-out").text = _xml_text(

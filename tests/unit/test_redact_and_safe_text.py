@@ -1,0 +1,51 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ocelot_cli.redact import mask_url, redact
+from ocelot_cli.render.safe_text import escape_control, safe_json
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("amqp://guest:guest@localhost:5672/%2F", "amqp://guest:****@localhost:5672/%2F"),
+        ("amqps://user:p%40ss@host/vhost", "amqps://user:****@host/vhost"),
+        ("redis://:secret@127.0.0.1:6379/0", "redis://:****@127.0.0.1:6379/0"),
+        ("wss://gw.example.com/ws?token=abc&x=1", "wss://gw.example.com/ws?token=****&x=1"),
+        ("ws://127.0.0.1:8765/ws", "ws://127.0.0.1:8765/ws"),
+    ],
+)
+def test_mask_url_hides_passwords_and_secret_parameters(url, shown):
+    assert mask_url(url) == shown
+
+
+@given(st.text(alphabet=st.characters(codec="ascii", exclude_characters="@:/?#[]%"), min_size=4))
+def test_mask_url_never_shows_the_password(password):
+    assert password not in mask_url(f"amqp://user:{password}@host:5672/vhost").split("@")[0].split(":", 2)[2]
+
+
+def test_redact_replaces_every_known_secret():
+    assert redact("token abcd1234 and abcd1234", ["abcd1234", None, ""]) == "token **** and ****"
+
+
+@given(st.text())
+def test_escaped_text_has_no_terminal_control_characters(text):
+    escaped = escape_control(text)
+    assert not any((ord(c) < 0x20 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in escaped)
+
+
+def test_escape_sequences_are_shown_not_interpreted():
+    assert escape_control("\x1b[31mred\x1b[0m\x07\x9b2J") == "\\e[31mred\\e[0m\\x07\\x9b2J"
+    assert escape_control("a\tb\nc", one_line=True) == "a\\tb\\nc"
+    assert escape_control("\u202eevil") == "\\u202eevil"
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner)))  # fmt: skip
+def test_safe_json_is_lossless_and_terminal_safe(value):
+    text = safe_json(value)
+    assert json.loads(text) == value
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
