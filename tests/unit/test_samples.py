@@ -21,11 +21,8 @@ def test_without_seed_events_get_fresh_ids_and_current_times(catalog):
 
 
 def test_overrides_are_typed_by_the_schema(catalog):
-    options = SampleOptions(
-        seed=1,
-        assignments=[parse_assignment(a) for a in
-                     ("data.outcome=callback_requested", "data.duration=180", "data.call_id=123", "data.transcript=null")],
-    )  # fmt: skip
+    texts = ("data.outcome=callback_requested", "data.duration=180", "data.call_id=123", "data.transcript=null")
+    options = SampleOptions(seed=1, assignments=[parse_assignment(a) for a in texts])
     event = make_sample(catalog, "call.ended", options)
     assert event["data"] == {"call_id": "123", "duration": 180, "outcome": "callback_requested", "transcript": None}
 
