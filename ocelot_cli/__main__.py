@@ -23,15 +23,29 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+def _print_traceback() -> None:
+    import traceback
+
+    from ocelot_cli.redact import scrub
+
+    print(scrub(traceback.format_exc()), file=sys.stderr, end="")
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run ocelot with ``argv`` and return the exit status (never raises for expected failures)."""
+    import typer
     from typer.main import get_command
 
     from ocelot_cli.app import app
     from ocelot_cli.commands.state import current
     from ocelot_cli.errors import ExitStatus, OcelotError
+    from ocelot_cli.redact import scrub
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if "_OCELOT_COMPLETE" in os.environ:  # a shell asking for completions (see completions/)
+        from typer.completion import completion_init
+
+        completion_init()
     command = get_command(app)
     try:
         result = command.main(args=args, prog_name="ocelot", standalone_mode=False)
@@ -39,30 +53,21 @@ def run(argv: Sequence[str] | None = None) -> int:
     except OcelotError as exc:
         output = current().output
         if _debug_requested(args):
-            import traceback
-
-            traceback.print_exc()
-        output.error(str(exc))
+            _print_traceback()
+        output.error(scrub(str(exc)))
         return exc.exit_status
     except BrokenPipeError:
         _quiet_broken_pipe()
         return ExitStatus.OK
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         print("interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, unknown command
+        exc.show()  # type: ignore[attr-defined]
+        return getattr(exc, "exit_code", ExitStatus.USAGE)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        from typer._click.exceptions import Abort, ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, Abort):
-            print("aborted", file=sys.stderr)
-            return ExitStatus.INTERRUPTED
         if _debug_requested(args):
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback()
         else:
             print(
                 f"error: internal error ({type(exc).__name__}); rerun with --debug for the traceback and report it",

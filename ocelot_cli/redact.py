@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "****"
@@ -33,3 +36,19 @@ def redact(text: str, secrets: list[str | None]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, MASK)
     return text
+
+
+_URL_WITH_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?P<tail>@)")
+_SECRET_ENV = ("OCELOT_WS_TOKEN",)
+
+
+def scrub(text: str) -> str:
+    """Text safe to print: passwords in any URL inside it masked, secret env values removed."""
+    text = _URL_WITH_PASSWORD.sub(lambda m: m.group("head") + MASK + m.group("tail"), text)
+    secrets: list[str | None] = [os.environ.get(name) for name in _SECRET_ENV]
+    for name in ("OCELOT_AMQP_URL", "OCELOT_REDIS_URL", "OCELOT_WS_URL"):
+        value = os.environ.get(name)
+        if value:
+            with contextlib.suppress(ValueError):
+                secrets.append(urlsplit(value).password)
+    return redact(text, secrets)

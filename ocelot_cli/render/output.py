@@ -47,9 +47,11 @@ class Output:
         if console is None or console.file is not stream:
             from rich.console import Console
 
+            color = self.color_for(stream)
             console = Console(
                 file=stream,
-                no_color=not self.color_for(stream),
+                color_system="auto" if color else None,
+                no_color=not color,
                 highlight=False,
                 emoji=False,
                 soft_wrap=not stream.isatty(),

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocelot_cli.redact import mask_url, redact
+from ocelot_cli.redact import mask_url, redact, scrub
 from ocelot_cli.render.safe_text import escape_control, safe_json
 
 
@@ -49,3 +49,10 @@ def test_safe_json_is_lossless_and_terminal_safe(value):
     text = safe_json(value)
     assert json.loads(text) == value
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def test_scrub_masks_urls_in_free_text_and_secret_env_values(monkeypatch):
+    monkeypatch.setenv("OCELOT_WS_TOKEN", "eyJhbGciOi.secret.token")
+    monkeypatch.setenv("OCELOT_AMQP_URL", "amqp://ops:pa55word@rabbit/%2F")
+    text = "failed amqp://ops:pa55word@rabbit/%2F with eyJhbGciOi.secret.token; pa55word again"
+    assert scrub(text) == "failed amqp://ops:****@rabbit/%2F with ****; **** again"

@@ -1,0 +1,1 @@
+complete --command ocelot --no-files --arguments "(env _OCELOT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) ocelot)" --condition "env _OCELOT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) ocelot"
