@@ -15,7 +15,6 @@ from ocelot_cli import __version__, settings
 from ocelot_cli.commands import catalog, completions, config, validate
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
-from ocelot_cli.render.output import Output
 
 _ENV_VARS = [(s.env, s.help) for s in settings.SETTINGS.values()] + [
     (settings.ENV_PROFILE, "settings profile to use"),
@@ -90,6 +89,8 @@ def main_options(
         ),
     ] = None,
 ) -> None:
+    from ocelot_cli.render.output import Output
+
     debug = debug or os.environ.get(settings.ENV_DEBUG, "") not in ("", "0")
     state = RunState(
         output=Output(quiet=quiet, verbose=verbose, no_color=no_color, debug=debug), profile=profile, debug=debug

@@ -23,11 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ocelot_cli import safe_yaml
 from ocelot_cli.errors import ConfigError
-from ocelot_cli.redact import mask_url
 
 ENV_CONFIG = "OCELOT_CONFIG"
 ENV_PROFILE = "OCELOT_PROFILE"
@@ -82,6 +78,8 @@ class Resolved:
             return "(not set)"
         if setting.secret:
             return "**** (set)"
+        from ocelot_cli.redact import mask_url
+
         return mask_url(self.value) if setting.url else self.value
 
 
@@ -95,6 +93,10 @@ def config_path() -> Path:
 
 
 def _load_config(path: Path) -> dict[str, Any]:
+    import yaml  # only when settings are needed, so that --help stays fast
+
+    from ocelot_cli import safe_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

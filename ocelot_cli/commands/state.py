@@ -7,18 +7,23 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ocelot_cli.render.output import Output
-
 if TYPE_CHECKING:
     from ocelot_cli.envelope.catalog import Catalog
+    from ocelot_cli.render.output import Output
     from ocelot_cli.settings import Settings
+
+
+def _default_output() -> Output:
+    from ocelot_cli.render.output import Output
+
+    return Output()
 
 
 @dataclass
 class RunState:
     """Global options plus lazily built settings and catalog."""
 
-    output: Output = field(default_factory=Output)
+    output: Output = field(default_factory=_default_output)
     profile: str | None = None
     debug: bool = False
     _settings: Settings | None = None
@@ -36,11 +41,14 @@ class RunState:
         return load_catalog(self.settings().catalog_dirs(dirs))
 
 
-_current = RunState()
+_current: RunState | None = None
 
 
 def current() -> RunState:
     """The state of this run (a default one before the global options are parsed)."""
+    global _current
+    if _current is None:
+        _current = RunState()
     return _current
 
 
@@ -52,4 +60,4 @@ def set_current(state: RunState) -> None:
 def state_of(ctx: typer.Context) -> RunState:
     """The run state from a command's context."""
     obj = ctx.find_root().obj
-    return obj if isinstance(obj, RunState) else _current
+    return obj if isinstance(obj, RunState) else current()

@@ -1,0 +1,86 @@
+"""The README's commands are run, so they cannot drift from what ocelot does."""
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ocelot_cli.errors import EXIT_STATUS_HELP
+from ocelot_cli.settings import SETTINGS
+
+REPO = Path(__file__).resolve().parents[2]
+README = (REPO / "README.md").read_text()
+BIN = Path(sys.executable).parent
+
+
+def marked_block(marker: str) -> str:
+    match = re.search(rf"<!-- ci:{marker} -->\n```\w*\n(.*?)```", README, re.S)
+    assert match, f"README lacks the <!-- ci:{marker} --> block"
+    return match.group(1).strip()
+
+
+def console_examples() -> list[tuple[str, int]]:
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", README, re.S):
+        for line in block.splitlines():
+            if not line.startswith("$ "):
+                continue
+            command = line[2:]
+            expected = 0
+            exit_note = re.search(r"#\s*exit (\d+)", command)
+            if exit_note:
+                expected = int(exit_note.group(1))
+            command = command.split("  #")[0].strip()
+            if command.startswith(("ocelot", ".venv/bin/ocelot")):
+                examples.append((command, expected))
+    return examples
+
+
+def test_setup_command_installs_the_dev_extra_that_holds_the_test_tools():
+    setup = marked_block("setup")
+    assert "pip install -e '.[dev]'" in setup and "python3 -m venv .venv" in setup
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("pytest") for dep in extras["dev"])
+
+
+def test_test_command_runs_pytest_and_ci_runs_the_readme_blocks():
+    assert marked_block("test") == ".venv/bin/python -m pytest"
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "readme_block setup" in ci and "readme_block test" in ci
+
+
+def test_readme_has_examples_of_every_command():
+    commands = {command.split()[1] for command, _ in console_examples()}
+    assert {"catalog", "validate", "config", "completions"} <= commands
+
+
+@pytest.mark.parametrize(("command", "expected"), console_examples(), ids=lambda v: str(v))
+def test_readme_example_runs_as_documented(command, expected, tmp_path):
+    command = command.replace(".venv/bin/ocelot", "ocelot")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
+    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG=str(tmp_path / "none.yaml"))
+    result = subprocess.run(command, shell=True, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == expected, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_exit_code_table_matches_the_code():
+    rows = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", README, re.M))
+    assert {int(k) for k in rows} == {int(k) for k in EXIT_STATUS_HELP}
+
+
+def test_environment_table_names_every_setting():
+    for setting in SETTINGS.values():
+        assert f"`{setting.env}`" in README, setting.env
+
+
+def test_catalog_example_in_readme_is_a_valid_catalog_file(tmp_path):
+    from ocelot_cli.envelope.catalog import load_catalog
+
+    block = re.search(r"```yaml\n(type: planning\.task\.created.*?)```", README, re.S).group(1)
+    (tmp_path / "planning.task.created.yaml").write_text(block)
+    assert "planning.task.created" in load_catalog([tmp_path])
