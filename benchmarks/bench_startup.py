@@ -41,7 +41,7 @@ def main() -> None:
         "ocelot --help": [sys.executable, "-m", "ocelot_cli", "--help"],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for name, cmd in commands.items():  # warm the OS caches once
+    for cmd in commands.values():  # warm the OS caches once
         timed(cmd)
     for _ in range(args.runs):
         for name, cmd in commands.items():

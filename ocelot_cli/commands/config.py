@@ -16,17 +16,29 @@ app = typer.Typer(
 
 
 @app.command("show")
-def show(ctx: typer.Context, as_json: options.JsonFlag = False) -> None:
+def show(
+    ctx: typer.Context,
+    amqp_url: options.AmqpUrl = None,
+    exchange: options.Exchange = None,
+    redis_url: options.RedisUrl = None,
+    ws_url: options.WsUrl = None,
+    as_json: options.JsonFlag = False,
+) -> None:
     """Show every setting, its value (passwords masked) and its origin.
+
+    Connection flags given here show what a command given the same flags would use.
 
     \b
     Examples:
       ocelot config show
       ocelot --profile staging config show --json
+      OCELOT_EXCHANGE=test.events ocelot config show --exchange mine.events
     """
     state = state_of(ctx)
     settings = state.settings()
-    rows = settings.all()
+    flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
+    rows = [settings.resolve(name, flags.get(name)) for name in (r.name for r in settings.all())]
+    state.warn_secrets_in_flags(flags)
     if as_json or not state.output.stdout_is_tty:
         state.output.json(
             {

@@ -75,3 +75,25 @@ Seed = Annotated[
     int | None, typer.Option("--seed", help="Random seed: the same seed gives the same events, timestamps included.")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="JSON output even on a terminal.")]
+
+AmqpUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--amqp-url",
+        metavar="URL",
+        help=f"RabbitMQ URL; keep passwords out of the command line. [env: {settings.ENV_AMQP_URL}]",
+        show_default=False,
+    ),
+]
+Exchange = Annotated[
+    str | None,
+    typer.Option("--exchange", "-e", metavar="NAME", help=f"Topic exchange. [env: {settings.ENV_EXCHANGE}]"),
+]
+RedisUrl = Annotated[
+    str | None,
+    typer.Option("--redis-url", metavar="URL", help=f"Redis URL. [env: {settings.ENV_REDIS_URL}]", show_default=False),
+]
+WsUrl = Annotated[
+    str | None,
+    typer.Option("--ws-url", metavar="URL", help=f"WebSocket gateway URL. [env: {settings.ENV_WS_URL}]"),
+]

@@ -38,7 +38,29 @@ class RunState:
     def catalog(self, dirs: list[str] | None = None) -> Catalog:
         from ocelot_cli.envelope.catalog import load_catalog
 
-        return load_catalog(self.settings().catalog_dirs(dirs))
+        extra = self.settings().catalog_dirs(dirs)
+        catalog = load_catalog(extra)
+        added = sum(1 for t in catalog if not t.builtin)
+        self.output.detail(f"catalog: {len(catalog)} types ({added} from {', '.join(extra)})" if extra else
+                           f"catalog: {len(catalog)} built-in types")  # fmt: skip
+        return catalog
+
+    def warn_secrets_in_flags(self, flags: dict[str, str | None]) -> None:
+        """Warn when a URL flag carries a password: other users of the machine can read argv."""
+        from urllib.parse import urlsplit
+
+        for name, value in flags.items():
+            try:
+                password = urlsplit(value).password if value else None
+            except ValueError:
+                password = None
+            if password:
+                flag = "--" + name.replace("_", "-")
+                env = {"amqp_url": "OCELOT_AMQP_URL", "redis_url": "OCELOT_REDIS_URL", "ws_url": "OCELOT_WS_URL"}[name]
+                self.output.warn(
+                    f"{flag} holds a password, which other users can see in the process list; "
+                    f"set {env} or use a profile instead"
+                )
 
 
 _current: RunState | None = None

@@ -73,5 +73,7 @@ def validate(
     else:
         for problem in report.problems:
             out.data(render.text_line(problem, color=out.color_for(out.stdout)))
+    for summary in report.sources.values():
+        out.detail(f"{summary.name}: {summary.events} events, {summary.invalid} invalid")
     render.print_summary(out, report)
     raise typer.Exit(int(report.exit_status))

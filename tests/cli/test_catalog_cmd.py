@@ -94,3 +94,33 @@ def test_config_show_masks_passwords_and_names_origins(cli, monkeypatch):
     assert shown["ws_token"]["value"] == "**** (set)"
     assert "hunter22" not in result.out + result.err and "tok-secret-123" not in result.out + result.err
     assert shown["exchange"] == {"value": "ocelot.events", "origin": "default"}
+
+
+def test_config_show_flags_beat_env_and_password_flags_warn(cli, monkeypatch):
+    monkeypatch.setenv("OCELOT_EXCHANGE", "env.events")
+    result = cli("config", "show", "--json", "--exchange", "flag.events", "--amqp-url", "amqp://u:pw-secret@h/%2F")
+    shown = json.loads(result.out)["settings"]
+    assert shown["exchange"] == {"value": "flag.events", "origin": "flag"}
+    assert shown["amqp_url"] == {"value": "amqp://u:****@h/%2F", "origin": "flag"}
+    assert "--amqp-url holds a password" in result.err and "OCELOT_AMQP_URL" in result.err
+    assert "pw-secret" not in result.out + result.err
+
+
+def test_config_show_takes_the_profile_from_the_config_file(cli, tmp_path, monkeypatch):
+    config = tmp_path / "config.yaml"
+    config.write_text("profiles:\n  staging:\n    exchange: staging.events\n")
+    monkeypatch.setenv("OCELOT_CONFIG", str(config))
+    shown = json.loads(cli("--profile", "staging", "config", "show").out)
+    assert shown["profile"] == "staging"
+    assert shown["settings"]["exchange"] == {"value": "staging.events", "origin": "profile staging"}
+    monkeypatch.setenv("OCELOT_PROFILE", "staging")
+    monkeypatch.setenv("OCELOT_EXCHANGE", "env.events")
+    assert json.loads(cli("config", "show").out)["settings"]["exchange"]["origin"] == "env OCELOT_EXCHANGE"
+
+
+def test_verbose_reports_catalog_and_per_file_counts_and_quiet_hides_the_summary(cli):
+    verbose = cli("-v", "validate", "fixtures/samples/every-type.jsonl")
+    assert "catalog: 19 built-in types" in verbose.err
+    assert "fixtures/samples/every-type.jsonl: 19 events, 0 invalid" in verbose.err
+    quiet = cli("-q", "validate", "fixtures/samples/every-type.jsonl")
+    assert quiet.code == 0 and quiet.err == ""

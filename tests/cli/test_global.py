@@ -119,3 +119,12 @@ def test_no_color_env_and_flag_remove_escape_sequences_on_a_terminal():
     env_run = subprocess.run(["script", "-qec", f"{OCELOT} catalog list", "/dev/null"], capture_output=True,
                              text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)  # fmt: skip
     assert "\x1b[" not in env_run.stdout
+
+
+def test_catalog_show_on_a_terminal_lists_fields_with_constraints():
+    result = run(["script", "-qec", f"{OCELOT} --no-color catalog show call.transcribed", "/dev/null"])
+    assert result.returncode == 0
+    text = result.stdout
+    assert "routing key: comms.call.transcribed" in text
+    assert "data.language" in text and "BCP-47" in text
+    assert "data.confidence" in text and "0.0..1.0" in text

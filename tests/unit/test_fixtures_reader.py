@@ -189,3 +189,16 @@ def test_events_written_in_any_format_read_back_unchanged(tmp_path_factory, batc
     found = items(path)
     assert problems(found) == []
     assert [value for _line, value in records(found)] == batch
+
+
+def test_documents_over_the_size_limit_are_refused_with_advice(tmp_path, monkeypatch):
+    import ocelot_cli.fixtures as fixtures
+
+    monkeypatch.setattr(fixtures, "MAX_DOCUMENT_BYTES", 1024)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([{"pad": "x" * 100}] * 20))
+    (line, column, kind, message) = problems(items(path))[0]
+    assert kind is ProblemKind.TOO_LARGE and "JSON lines (.jsonl), which are streamed" in message
+    jsonl = tmp_path / "big.jsonl"
+    jsonl.write_text("".join(json.dumps({"pad": "x" * 100}) + "\n" for _ in range(20)))
+    assert len(records(items(jsonl))) == 20  # JSON lines have no such limit
