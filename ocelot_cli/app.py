@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ocelot_cli import __version__, settings
-from ocelot_cli.commands import catalog, completions, config, validate
+from ocelot_cli.commands import catalog, completions, config, publish, validate
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
 
@@ -99,6 +99,7 @@ def main_options(
     ctx.obj = state
 
 
+app.command("publish", context_settings=CONTEXT)(publish.publish)
 app.add_typer(catalog.app, name="catalog")
 app.command("validate", context_settings=CONTEXT)(validate.validate)
 app.add_typer(config.app, name="config")

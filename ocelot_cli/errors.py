@@ -18,6 +18,11 @@ class ExitStatus(IntEnum):
     USAGE = 2  # bad option or argument
     INPUT = 3  # input could not be read (missing file, syntax error, not UTF-8, empty)
     CONFIG = 4  # bad configuration file or profile
+    UNREACHABLE = 5  # cannot connect to the broker or server
+    AUTH = 6  # credentials or access refused (also TLS certificate refused)
+    NOT_FOUND = 7  # exchange (or queue) does not exist
+    DELIVERY = 8  # a message was not confirmed: unroutable, nacked, or lost
+    TIMEOUT = 9  # broker blocked (resource alarm) or no answer in time
     INTERNAL = 70  # a bug in ocelot: rerun with --debug and report it
     INTERRUPTED = 130  # Ctrl-C
 
@@ -28,6 +33,11 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.USAGE: "bad option or argument",
     ExitStatus.INPUT: "input could not be read (missing file, syntax error, not UTF-8, empty)",
     ExitStatus.CONFIG: "bad configuration file or profile",
+    ExitStatus.UNREACHABLE: "cannot connect to the broker or server",
+    ExitStatus.AUTH: "credentials, access or TLS certificate refused",
+    ExitStatus.NOT_FOUND: "exchange does not exist",
+    ExitStatus.DELIVERY: "some messages were not confirmed (unroutable, nacked or lost)",
+    ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
     ExitStatus.INTERNAL: "internal error in ocelot (rerun with --debug and report it)",
     ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -98,3 +108,39 @@ class InvalidEvent(OcelotError):
     def __init__(self, message: str, violations: list | None = None, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.violations = violations or []
+
+
+class BrokerUnreachable(OcelotError):
+    """The broker or server cannot be reached."""
+
+    exit_status = ExitStatus.UNREACHABLE
+
+
+class AuthenticationFailed(OcelotError):
+    """Credentials, vhost access or the server's TLS certificate were refused."""
+
+    exit_status = ExitStatus.AUTH
+
+
+class ExchangeNotFound(OcelotError):
+    """The exchange does not exist (and --declare was not given)."""
+
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class DeliveryFailed(OcelotError):
+    """Some messages were not confirmed by the broker."""
+
+    exit_status = ExitStatus.DELIVERY
+
+
+class BrokerTimeout(OcelotError):
+    """The broker blocked us for too long, or did not answer in time."""
+
+    exit_status = ExitStatus.TIMEOUT
+
+
+class ConnectionLost(OcelotError):
+    """The connection dropped and could not be restored in time."""
+
+    exit_status = ExitStatus.UNREACHABLE

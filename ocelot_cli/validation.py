@@ -12,6 +12,7 @@ from typing import IO, Any
 from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator
 from ocelot_cli.errors import ExitStatus
 from ocelot_cli.fixtures import ReadProblem, Record, display_name, read_sources
+from ocelot_cli.recording import event_of, is_recording
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,18 @@ class ValidationReport:
 
 
 def validate_sources(
-    names: Iterable[str], validator: EventValidator, *, stdin: IO[bytes] | None = None, keep_outcomes: bool = False
+    names: Iterable[str],
+    validator: EventValidator,
+    *,
+    stdin: IO[bytes] | None = None,
+    keep_outcomes: bool = False,
+    collect: list[tuple[Record, Any]] | None = None,
 ) -> ValidationReport:
-    """Read and validate every event of the named sources; every problem is collected, none raised."""
+    """Read and validate every event of the named sources; every problem is collected, none raised.
+
+    Recorded messages (``ocelot tail --output``) are validated by their event. With
+    ``collect``, every record read is appended to it with its event, for publishing.
+    """
     report = ValidationReport()
     pending_duplicates: list[Problem] = []
     for item in read_sources(names, stdin=stdin):
@@ -141,7 +151,9 @@ def validate_sources(
                 report.problems.append(problem)
             continue
         assert isinstance(item, Record)
-        _check_record(item, source, summary, validator, report, pending_duplicates, keep_outcomes)
+        event = _check_record(item, source, summary, validator, report, pending_duplicates, keep_outcomes)
+        if collect is not None:
+            collect.append((item, event))
         pending_duplicates = []
     report.problems.extend(pending_duplicates)
     return report
@@ -155,11 +167,16 @@ def _check_record(
     report: ValidationReport,
     duplicates: list[Problem],
     keep_outcomes: bool,
-) -> None:
-    result = validator.validate(record.value)
+) -> Any:
+    event = record.value
+    if is_recording(event):
+        event = event_of(event)
+        if event is None:
+            event = "(recorded body is not JSON)"
+    result = validator.validate(event)
     event_id = None
-    if isinstance(record.value, dict):
-        candidate = record.value.get("id", record.value.get("trace_id"))
+    if isinstance(event, dict):
+        candidate = event.get("id", event.get("trace_id"))
         event_id = candidate if isinstance(candidate, str) else None
     problems = [
         Problem(p.source, p.line, p.column, p.message, p.severity, p.kind, None, None, record.index) for p in duplicates
@@ -174,3 +191,4 @@ def _check_record(
     report.problems.extend(problems)
     if keep_outcomes:
         report.outcomes.append(EventOutcome(source, record.line, record.index, result.event_type, event_id, problems))
+    return event

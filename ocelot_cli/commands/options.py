@@ -97,3 +97,9 @@ WsUrl = Annotated[
     str | None,
     typer.Option("--ws-url", metavar="URL", help=f"WebSocket gateway URL. [env: {settings.ENV_WS_URL}]"),
 ]
+CaFile = Annotated[
+    str | None,
+    typer.Option(
+        "--ca-file", metavar="PEM", help="CA certificate(s) to verify an amqps:// broker (default: system CAs)."
+    ),
+]

@@ -47,17 +47,25 @@ class SampleOptions:
     seed: int | None = None
 
 
+_ALNUM = string.ascii_letters + string.digits
+
+
 def _template(text: str, rng: random.Random) -> str:
     def fill(match: re.Match[str]) -> str:
         kind, size = match.group(1), int(match.group(2) or 8)
         if kind == "uuid":
             return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        alphabet = {"hex": "0123456789abcdef", "digits": string.digits, "alnum": string.ascii_letters + string.digits}[
-            kind
-        ]
-        return "".join(rng.choice(alphabet) for _ in range(size))
+        if kind == "hex":
+            return f"{rng.getrandbits(4 * size):0{size}x}"
+        if kind == "digits":
+            return f"{rng.randrange(10**size):0{size}d}"
+        return "".join(rng.choices(_ALNUM, k=size))
 
     return _TEMPLATE_FIELD.sub(fill, text)
+
+
+def _copy(value: Any) -> Any:
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
 class SampleFactory:
@@ -73,6 +81,7 @@ class SampleFactory:
         self._org = self.options.org or self.options.tenant or ("org-" + _template("{hex:6}", self.rng))
         self._tenant = self.options.tenant or self.options.org or self._org
         self._user = self.options.user or ("user-" + _template("{hex:6}", self.rng))
+        self._plans: dict[tuple[int, str], Callable[[], Any]] = {}
 
     def _now(self) -> datetime:
         if self._clock is None:
@@ -81,37 +90,61 @@ class SampleFactory:
         return self._clock
 
     def _uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        bits = self.rng.getrandbits(128) & ~(0xF000 << 64) | (0x4000 << 64)  # version 4
+        bits = bits & ~(0xC000 << 48) | (0x8000 << 48)  # RFC 4122 variant
+        text = f"{bits:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def value(self, schema: dict[str, Any], name: str = "value") -> Any:
         """A realistic value for one property schema."""
+        return self._plan(schema, name)()
+
+    def _plan(self, schema: dict[str, Any], name: str) -> Callable[[], Any]:
+        """A generator for one schema, worked out once per schema and then only called."""
+        key = (id(schema), name)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._make_plan(schema, name)
+        return plan
+
+    def _make_plan(self, schema: dict[str, Any], name: str) -> Callable[[], Any]:  # noqa: PLR0911
         rng = self.rng
         if "const" in schema:
-            return copy.deepcopy(schema["const"])
+            const = schema["const"]
+            return lambda: _copy(const)
         if schema.get("examples"):
-            return copy.deepcopy(rng.choice(schema["examples"]))
+            examples = schema["examples"]
+            if all(not isinstance(e, dict | list) for e in examples):
+                return lambda: rng.choice(examples)
+            return lambda: _copy(rng.choice(examples))
         if "x-ocelot-sample" in schema:
-            return _template(schema["x-ocelot-sample"], rng)
+            template = schema["x-ocelot-sample"]
+            return lambda: _template(template, rng)
         if "enum" in schema:
-            return copy.deepcopy(rng.choice(schema["enum"]))
+            options = schema["enum"]
+            return lambda: _copy(rng.choice(options))
         types = schema.get("type", [])
         types = [types] if isinstance(types, str) else [t for t in types if t != "null"] or list(types)
         kind = types[0] if types else ("string" if "anyOf" in schema else None)
         if kind == "string":
-            return self._string(schema, name)
+            return lambda: self._string(schema, name)
         if kind == "integer":
             low = int(schema.get("minimum", 0))
-            return rng.randint(low, int(schema.get("maximum", low + 500)))
+            high = int(schema.get("maximum", low + 500))
+            return lambda: rng.randint(low, high)
         if kind == "number":
-            low = float(schema.get("minimum", 0))
-            return round(rng.uniform(low, float(schema.get("maximum", low + 500))), 2)
+            low_f = float(schema.get("minimum", 0))
+            high_f = float(schema.get("maximum", low_f + 500))
+            return lambda: round(rng.uniform(low_f, high_f), 2)
         if kind == "boolean":
-            return rng.random() < 0.5
+            return lambda: rng.random() < 0.5
         if kind == "array":
-            return [self.value(schema.get("items", {}), name) for _ in range(rng.randint(1, 3))]
+            item = self._plan(schema.get("items", {}), name)
+            return lambda: [item() for _ in range(rng.randint(1, 3))]
         if kind == "object" or "properties" in schema:
-            return {key: self.value(sub, key) for key, sub in (schema.get("properties") or {}).items()}
-        return None if kind == "null" else "ok"
+            fields = [(key, self._plan(sub, key)) for key, sub in (schema.get("properties") or {}).items()]
+            return lambda: {key: make() for key, make in fields}
+        return (lambda: None) if kind == "null" else (lambda: "ok")
 
     def _string(self, schema: dict[str, Any], name: str) -> str:
         fmt = schema.get("format")

@@ -135,6 +135,7 @@ class Catalog:
 
     def __init__(self, types: Iterable[EventType]) -> None:
         self.types: dict[str, EventType] = {t.name: t for t in types}
+        self._schemas: dict[tuple[str, bool, EnvelopeKind | None], dict[str, Any]] = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self.types
@@ -168,8 +169,14 @@ class Catalog:
         """Standard JSON Schema (2020-12) of a whole event of this type: envelope plus data.
 
         ``kind`` picks the envelope when it is not the type's own (a platform event bridged
-        onto real-time channels).
+        onto real-time channels). The result is cached and shared: do not modify it.
         """
+        cached = self._schemas.get((name, strict, kind))
+        if cached is None:
+            cached = self._schemas[(name, strict, kind)] = self._build_event_schema(name, strict, kind)
+        return cached
+
+    def _build_event_schema(self, name: str, strict: bool, kind: EnvelopeKind | None) -> dict[str, Any]:
         entry = self.get(name)
         kind = kind or entry.envelope
         schema = copy.deepcopy(envelope_schema(kind))

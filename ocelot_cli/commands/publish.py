@@ -1,0 +1,206 @@
+"""``ocelot publish``: publish valid samples or given events, with publisher confirms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ocelot_cli.commands import options
+from ocelot_cli.commands.state import state_of
+
+
+def publish(
+    ctx: typer.Context,
+    event_types: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[TYPE]...", help="Event types to publish samples of.", autocompletion=options.complete_event_type
+        ),
+    ] = None,
+    files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="FILE",
+            help="Publish the events of a JSON, JSON lines or YAML file; - for stdin; repeatable.",
+        ),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Samples per type.")] = 1,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", "-r", min=0.001, help="Messages per second (default: as fast as confirms allow)."),
+    ] = None,
+    exchange: options.Exchange = None,
+    routing_key: Annotated[
+        str | None, typer.Option("--routing-key", "-k", help="Use this routing key instead of the catalog's.")
+    ] = None,
+    declare: Annotated[
+        bool, typer.Option("--declare", help="Create the exchange (topic, durable) if it does not exist.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print exactly what would be sent (JSON lines); connect to nothing.")
+    ] = False,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Send events even if they break the catalog.")
+    ] = False,
+    strict: options.Strict = False,
+    assignments: options.Assignments = None,
+    org: options.Org = None,
+    user: options.User = None,
+    tenant: options.Tenant = None,
+    lead: options.Lead = None,
+    seed: options.Seed = None,
+    window: Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")] = 2048,
+    blocked_timeout: Annotated[
+        float,
+        typer.Option(
+            "--blocked-timeout",
+            min=0.1,
+            metavar="SECONDS",
+            help="Give up when the broker blocks publishing (resource alarm) this long.",
+        ),
+    ] = 30.0,
+    amqp_url: options.AmqpUrl = None,
+    ca_file: options.CaFile = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    catalog_dirs: options.CatalogDirs = None,
+) -> None:
+    """Publish events to the platform exchange with publisher confirms.
+
+    Samples of the given types, or the events of files (-f). Every message is persistent,
+    carries message_id (the event id), type, timestamp, app_id and an organizationId header,
+    and is published mandatory: an unroutable message is a failure, never a silent success.
+    Files are validated completely before anything is sent.
+
+    \b
+    Examples:
+      ocelot publish call.ended --org org-1 --set data.outcome=callback_requested
+      ocelot publish call.started call.ended --count 100 --rate 20
+      ocelot publish -f recorded.jsonl --exchange ocelot.events
+      ocelot catalog sample --all | ocelot publish -f - --dry-run
+      ocelot publish call.ended --declare      # create the exchange first
+    """
+    from ocelot_cli import publishing
+    from ocelot_cli.envelope.model import EnvelopeKind
+    from ocelot_cli.envelope.paths import parse_assignment
+    from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+    from ocelot_cli.envelope.validate import EventValidator
+    from ocelot_cli.errors import UsageProblem
+
+    state = state_of(ctx)
+    out = state.output
+    settings = state.settings()
+    state.warn_secrets_in_flags({"amqp_url": amqp_url})
+    target = publishing.PublishSettings(
+        url=settings.get("amqp_url", amqp_url),
+        exchange=settings.get("exchange", exchange),
+        routing_key=routing_key,
+        declare=declare,
+        window=window,
+        rate=rate,
+        ca_file=ca_file,
+        blocked_timeout=blocked_timeout,
+    )
+    catalog = state.catalog(catalog_dirs)
+    validator = None if no_validate else EventValidator(catalog, strict=strict)
+    names = list(event_types or [])
+    if names and files:
+        raise UsageProblem("give event types or --file, not both")
+    if files and count != 1:
+        raise UsageProblem("--count applies to samples of event types, not to --file")
+    if not names and not files:
+        raise UsageProblem("name an event type to publish samples of, or give --file", hint="see 'ocelot catalog list'")
+
+    if names:
+        for name in names:
+            catalog.get(name)
+        sample_options = SampleOptions(
+            org=org, user=user, tenant=tenant, lead=lead, seed=seed, envelope=EnvelopeKind.PLATFORM,
+            assignments=[parse_assignment(a) for a in assignments or []],
+        )  # fmt: skip
+        if validator is not None:
+            publishing.check_samples(SampleFactory(catalog, sample_options), names, validator)
+        total = len(names) * count
+        messages = publishing.sample_messages(
+            SampleFactory(catalog, sample_options), catalog, names, count,
+            exchange=target.exchange, routing_key=routing_key,
+        )  # fmt: skip
+    else:
+        import sys
+
+        from ocelot_cli.render import validation as render_validation
+
+        records, report = publishing.load_file_events(files, validator, catalog, stdin=sys.stdin.buffer)
+        for problem in report.problems:
+            out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
+        if report.exit_status != 0:
+            render_validation.print_summary(out, report)
+            out.error("nothing was published")
+            raise typer.Exit(int(report.exit_status))
+        built = publishing.file_messages(records, catalog, exchange=target.exchange, routing_key=routing_key)
+        total = len(built)
+        messages = iter(built)
+
+    if dry_run:
+        sent = 0
+        for message in messages:
+            out.json(message.to_dict(), pretty=False)
+            sent += 1
+        out.status(f"dry run: {sent} message(s) for exchange {target.exchange!r}; nothing was sent")
+        return
+    _run_publisher(state, target, messages, total, as_json)
+
+
+def _run_publisher(state, target, messages, total, as_json) -> None:  # noqa: ANN001
+    import signal
+
+    from ocelot_cli import publishing
+    from ocelot_cli.errors import DeliveryFailed, ExitStatus
+    from ocelot_cli.redact import mask_url
+    from ocelot_cli.render.publish import ProgressLine, print_summary
+
+    out = state.output
+    where = f"exchange {target.exchange!r} at {mask_url(target.url)}"
+    progress = ProgressLine(out, total)
+
+    def notice(message: str) -> None:
+        progress.clear()
+        out.warn(message)
+
+    publisher = publishing.make_publisher(target, messages, on_notice=notice, on_progress=progress.update)
+    interrupts = 0
+
+    def on_sigint(_signum, _frame) -> None:  # noqa: ANN001
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        progress.clear()
+        out.status(
+            f"stopping: waiting up to {target.drain_timeout:g}s for outstanding confirms (Ctrl-C again to quit now)"
+        )
+        publisher.request_stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        report = publisher.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        progress.clear()
+    if as_json:
+        out.json({**report.to_dict(), "exchange": target.exchange, "url": mask_url(target.url)}, pretty=False)
+    print_summary(out, report, where)
+    if report.interrupted:
+        if report.stopped_at is not None:
+            out.status(f"stopped at message {report.stopped_at + 1} of {report.total}")
+        raise typer.Exit(int(ExitStatus.INTERRUPTED))
+    if report.unroutable:
+        raise DeliveryFailed(
+            f"{report.unroutable} message(s) were unroutable: no queue is bound for "
+            + ", ".join(report.unroutable_examples[:3]),
+            hint=f"bind a queue to {target.exchange!r} for that routing key (or run 'ocelot tail' while publishing)",
+        )
+    if not report.ok:
+        raise DeliveryFailed(f"{report.unconfirmed} message(s) were not confirmed by the broker")

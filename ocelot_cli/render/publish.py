@@ -1,0 +1,59 @@
+"""Progress and summary of publishing, on stderr (the JSON summary goes to stdout with --json)."""
+
+from __future__ import annotations
+
+from ocelot_cli.outgoing import PublishReport
+from ocelot_cli.render.output import Output
+
+
+class ProgressLine:
+    """One status line rewritten in place on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self, output: Output, total: int | None, label: str = "published") -> None:
+        self.output = output
+        self.total = total
+        self.label = label
+        self.active = output.stderr.isatty() and not output.quiet
+        self._shown = False
+
+    def update(self, report: PublishReport) -> None:
+        if not self.active:
+            return
+        done = report.published
+        of = f"/{self.total:,}" if self.total else ""
+        rate = report.confirmed / report.elapsed if report.elapsed else 0
+        line = f"{self.label} {done:,}{of}  confirmed {report.confirmed:,}  {rate:,.0f}/s"
+        if report.unroutable:
+            line += f"  unroutable {report.unroutable:,}"
+        if report.republished:
+            line += f"  republished {report.republished:,}"
+        self.output.stderr.write("\r\x1b[2K" + line)
+        self.output.stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self.output.stderr.write("\r\x1b[2K")
+            self.output.stderr.flush()
+
+
+def summary_line(report: PublishReport, target: str) -> str:
+    """``published 100, confirmed 100, unroutable 0, ... in 0.42s (238/s) to EXCHANGE at URL``."""
+    parts = [
+        f"published {report.published:,}",
+        f"confirmed {report.confirmed:,}",
+        f"unroutable {report.unroutable:,}",
+        f"nacked {report.nacked:,}",
+        f"unconfirmed {report.unconfirmed:,}",
+    ]
+    if report.republished or report.reconnects:
+        parts.append(f"republished {report.republished:,} after {report.reconnects} reconnect(s)")
+    return f"{', '.join(parts)} in {report.elapsed:.2f}s ({report.rate:,.0f}/s) to {target}"
+
+
+def print_summary(output: Output, report: PublishReport, target: str) -> None:
+    line = summary_line(report, target)
+    if report.ok:
+        output.success(line)
+    else:
+        output.failure(line)
