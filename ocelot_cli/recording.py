@@ -85,3 +85,37 @@ def make_record(
         record["properties"] = properties
     record.update(body_fields(body, parsed))
     return record
+
+
+class RecordingWriter:
+    """Appends recordings of received messages to a JSON-lines file, one line each."""
+
+    def __init__(self, path: str) -> None:
+        from ocelot_cli.errors import InputError
+
+        try:
+            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        self.path = path
+        self.count = 0
+
+    def write(self, message: Any, parsed: Any) -> None:
+        """Record one ``tail.ReceivedMessage`` (``parsed`` is its JSON body, or None)."""
+        record = make_record(
+            received_at=message.received_text,
+            body=message.body,
+            parsed=parsed,
+            exchange=message.exchange,
+            routing_key=message.routing_key,
+            channel=message.channel,
+            properties=message.properties,
+        )
+        self.file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.count += 1
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()

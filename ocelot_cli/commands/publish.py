@@ -194,7 +194,7 @@ def _run_publisher(state, target, messages, total, as_json) -> None:  # noqa: AN
     print_summary(out, report, where)
     if report.interrupted:
         if report.stopped_at is not None:
-            out.status(f"stopped at message {report.stopped_at + 1} of {report.total}")
+            out.status(f"stopped: the first {report.stopped_at} message(s) were sent; {report.confirmed} confirmed")
         raise typer.Exit(int(ExitStatus.INTERRUPTED))
     if report.unroutable:
         raise DeliveryFailed(

@@ -80,16 +80,16 @@ def connection_parameters(options: AmqpOptions, *, purpose: str = "ocelot") -> p
 
 
 def _root_causes(error: BaseException) -> list[BaseException]:
+    """The error and every error it wraps (pika nests them several levels deep)."""
     found = [error]
+    inner: list[BaseException] = [a for a in getattr(error, "args", ()) if isinstance(a, BaseException)]
     if isinstance(error, connection_workflow.AMQPConnectionWorkflowFailed):
-        found.extend(e for e in error.exceptions if e is not None)
-    for arg in getattr(error, "args", ()):
-        if isinstance(arg, BaseException):
-            found.extend(_root_causes(arg))
-    for attr in ("exception",):
-        inner = getattr(error, attr, None)
-        if isinstance(inner, BaseException):
-            found.extend(_root_causes(inner))
+        inner.extend(e for e in error.exceptions if e is not None)
+    wrapped = getattr(error, "exception", None)
+    if isinstance(wrapped, BaseException):
+        inner.append(wrapped)
+    for cause in inner:
+        found.extend(_root_causes(cause))
     return found
 
 
@@ -123,7 +123,7 @@ def translate_connect_error(error: BaseException, options: AmqpOptions) -> Ocelo
                 f"cannot connect to {url}: connection refused",
                 hint="check that RabbitMQ is running and listening on that host and port",
             )
-        if isinstance(cause, TimeoutError | socket.timeout | pex.AMQPConnectorStackTimeout):
+        if isinstance(cause, TimeoutError | socket.timeout | connection_workflow.AMQPConnectorStackTimeout):
             return BrokerUnreachable(
                 f"cannot connect to {url}: no answer within {options.connect_timeout:g}s",
                 hint="check the host, port and any firewall between here and the broker",
@@ -147,8 +147,14 @@ def translate_close(error: BaseException, options: AmqpOptions, exchange: str | 
     return ConnectionLost(f"connection to {url} lost: {_describe(error)}")
 
 
-def exchange_missing(exchange: str, options: AmqpOptions) -> ExchangeNotFound:
+def exchange_missing(exchange: str, options: AmqpOptions, *, tailing: bool = False) -> ExchangeNotFound:
     """The error for an exchange that does not exist, with how to create it."""
+    if tailing:
+        return ExchangeNotFound(
+            f"exchange {exchange!r} does not exist on {options.shown}",
+            hint="check the name (--exchange / OCELOT_EXCHANGE); tail never creates exchanges, "
+            "'ocelot publish --declare' does",
+        )
     return ExchangeNotFound(
         f"exchange {exchange!r} does not exist on {options.shown}",
         hint=(
@@ -174,9 +180,16 @@ def _describe(error: BaseException) -> str:
     return scrub(text)
 
 
-def publisher(url: str, messages, *, exchange: str, ca_file: str | None = None, blocked_timeout: float = 30.0, **kw):  # noqa: ANN001, ANN201
+def publisher(url: str, messages, *, exchange: str, ca_file: str | None = None, blocked_timeout: float = 30.0, **kw):  # noqa: ANN001, ANN201, E501
     """A ConfirmedPublisher for this URL (see amqp_publish for the keyword arguments)."""
     from ocelot_cli.transports.amqp_publish import ConfirmedPublisher
 
     options = AmqpOptions(url=url, ca_file=ca_file, blocked_timeout=blocked_timeout)
     return ConfirmedPublisher(options, messages, exchange=exchange, **kw)
+
+
+def tail_source(url: str, bindings: list[tuple[str, str]], stats, *, ca_file: str | None = None, **kw):  # noqa: ANN001, ANN201
+    """An AmqpTailSource for this URL (see amqp_tail for the keyword arguments)."""
+    from ocelot_cli.transports.amqp_tail import AmqpTailSource
+
+    return AmqpTailSource(AmqpOptions(url=url, ca_file=ca_file), bindings, stats, **kw)

@@ -430,5 +430,5 @@ class ConfirmedPublisher:
         pending += [m.seq for m in self._ready]
         if pending:
             self.report.stopped_at = min(pending)
-        elif self.report.unconfirmed and self._stop_requested:
+        elif self._stop_requested:
             self.report.stopped_at = self.report.total

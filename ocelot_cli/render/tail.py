@@ -1,0 +1,161 @@
+"""How tailed messages are shown: JSON lines, one readable line per event, or a --format template.
+
+Payload text is escaped before it reaches a terminal (never interpreted as escape sequences
+or as rich markup); JSON lines stay valid JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+import zlib
+from datetime import datetime
+from typing import IO, Any
+
+from ocelot_cli.envelope.catalog import lookup_path
+from ocelot_cli.envelope.model import event_type_of
+from ocelot_cli.envelope.validate import Violation
+from ocelot_cli.render.output import Output
+from ocelot_cli.render.safe_text import escape_control, safe_json
+from ocelot_cli.tail import ReceivedMessage
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_COLORS = ("36", "32", "35", "33", "34", "96", "92", "95")
+
+
+def _where(message: ReceivedMessage) -> str:
+    return message.channel if message.channel is not None else (message.routing_key or "")
+
+
+def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:
+    try:
+        return {"body_text": message.body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(message.body).decode("ascii")}
+
+
+class NdjsonRenderer:
+    """One JSON value per line on stdout: the event itself (the body), ready for jq."""
+
+    def __init__(self, output: Output, stream: IO[bytes] | None = None) -> None:
+        self.output = output
+        self.stream = stream or sys.stdout.buffer
+        self.terminal = output.stdout_is_tty
+
+    def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
+        body = message.body
+        if event is None:
+            wrapper = {"_ocelot": {"not_json": True, "where": _where(message), **_not_json_fields(message)}}
+            self.stream.write(safe_json(wrapper).encode() + b"\n")
+        elif self.terminal or b"\n" in body or b"\r" in body:
+            self.stream.write(safe_json(event).encode() + b"\n")
+        else:
+            self.stream.write(body.strip() + b"\n")
+        if violations:
+            self.output.warn(f"invalid {event_type_of(event) or 'event'} at {_where(message)}: "
+                             + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))  # fmt: skip
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _key_fields(data: Any, limit: int = 4) -> str:
+    if not isinstance(data, dict):
+        return ""
+    scalars = [(k, v) for k, v in data.items() if isinstance(v, str | int | float | bool) or v is None]
+    ordered = sorted(scalars, key=lambda kv: (not kv[0].endswith("_id"), 0))[:limit]
+    parts = []
+    for key, value in ordered:
+        text = value if isinstance(value, str) else safe_json(value)
+        if len(text) > 40:
+            text = text[:37] + "..."
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+class PrettyRenderer:
+    """One readable line per event (time, routing key or channel, type, organization, key fields)."""
+
+    def __init__(self, output: Output, *, expand: bool = False) -> None:
+        self.output = output
+        self.expand = expand
+        self.color = output.color_for(output.stdout)
+        self.stream = output.stdout
+
+    def _paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
+        clock = datetime.fromtimestamp(message.received_at).strftime("%H:%M:%S.%f")[:-3]
+        where = escape_control(_where(message), one_line=True)
+        if event is None:
+            size = len(message.body)
+            preview = escape_control(message.body[:120].decode("utf-8", "backslashreplace"), one_line=True)
+            line = f"{self._paint(clock, '2')}  {where}  {self._paint(f'(not JSON, {size} bytes)', '33')} {preview}"
+            self.stream.write(line + "\n")
+            return
+        name = event_type_of(event) if isinstance(event, dict) else None
+        org = (event.get("organizationId") or event.get("tenant_id")) if isinstance(event, dict) else None
+        color = _COLORS[zlib.crc32((name or "").split(".")[0].encode()) % len(_COLORS)]
+        fields = _key_fields(event.get("data") if isinstance(event, dict) else None)
+        parts = [
+            self._paint(clock, "2"),
+            where,
+            self._paint(escape_control(name or "(no type)", one_line=True), color),
+            escape_control(str(org), one_line=True) if org else "-",
+            escape_control(fields, one_line=True),
+        ]
+        line = "  ".join(parts)
+        if violations:
+            first = violations[0]
+            more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+            line += "  " + self._paint(
+                escape_control(f"INVALID {first.path}: {first.message}{more}", one_line=True), "31"
+            )
+        self.stream.write(line + "\n")
+        if self.expand:
+            self.stream.write(escape_control(safe_json(event, indent=2)) + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+class TemplateRenderer:
+    """``--format '{timestamp} {type} {data.call_id}'``: fields of the event and of the message.
+
+    Message fields: {routing_key} {exchange} {channel} {received_at} {size} {body}.
+    Missing fields print as ``-``; ``\\n`` and ``\\t`` in the template are newline and tab.
+    """
+
+    def __init__(self, output: Output, template: str) -> None:
+        self.output = output
+        self.template = template.replace("\\n", "\n").replace("\\t", "\t")
+        self.stream = output.stdout
+
+    def _value(self, name: str, message: ReceivedMessage, event: Any) -> str:
+        special = {
+            "routing_key": message.routing_key,
+            "exchange": message.exchange,
+            "channel": message.channel,
+            "received_at": message.received_text,
+            "size": len(message.body),
+            "body": message.body.decode("utf-8", "backslashreplace"),
+        }
+        if name in special:
+            value = special[name]
+        else:
+            value = lookup_path(event, name) if event is not None else None
+        if value is None:
+            return "-"
+        return value if isinstance(value, str) else safe_json(value)
+
+    def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
+        text = _PLACEHOLDER.sub(lambda m: escape_control(self._value(m.group(1), message, event), one_line=True),
+                                self.template)  # fmt: skip
+        self.stream.write(text + "\n")
+        if violations:
+            self.output.warn("invalid: " + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))
+
+    def flush(self) -> None:
+        self.stream.flush()

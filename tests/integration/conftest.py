@@ -1,0 +1,202 @@
+"""Real RabbitMQ on 127.0.0.1 for integration tests: per-test exchanges, queues, and ocelot processes.
+
+No test here is skipped: if the broker is down the tests fail, saying so (.ci/run starts it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pika
+import pytest
+
+AMQP_URL = os.environ.get("OCELOT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+BIN = Path(sys.executable).parent
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    """Poll until predicate() is truthy; fail the test after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"rabbitmqctl {' '.join(args)} failed: {result.stderr}"
+    return result.stdout
+
+
+def close_connections(name: str, reason: str = "closed by test") -> int:
+    """Close every broker connection whose connection_name contains ``name`` (rabbitmqctl close_connection)."""
+    closed = 0
+    for line in rabbitmqctl("list_connections", "pid", "client_properties").splitlines():
+        if name in line:
+            pid = line.split("\t", 1)[0]
+            rabbitmqctl("close_connection", pid, reason)
+            closed += 1
+    return closed
+
+
+def connection_names() -> list[str]:
+    return re.findall(r'"connection_name","([^"]*)"', rabbitmqctl("list_connections", "client_properties"))
+
+
+@pytest.fixture(scope="session")
+def broker() -> str:
+    try:
+        pika.BlockingConnection(pika.URLParameters(AMQP_URL)).close()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"RabbitMQ is not reachable at 127.0.0.1:5672 ({exc}); .ci/run starts it", pytrace=False)
+    return AMQP_URL
+
+
+class Broker:
+    """Declares per-test exchanges and queues and removes them afterwards."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection = pika.BlockingConnection(pika.URLParameters(url))
+        self.channel = self.connection.channel()
+        self.exchanges: list[str] = []
+        self.queues: list[str] = []
+
+    def exchange(self, *, declare: bool = True) -> str:
+        name = f"ocelot.test.{uuid.uuid4().hex[:10]}"
+        if declare:
+            self.channel.exchange_declare(name, "topic", durable=False, auto_delete=False)
+        self.exchanges.append(name)
+        return name
+
+    def queue(self, exchange: str, pattern: str = "#") -> str:
+        name = f"ocelot.test.q.{uuid.uuid4().hex[:10]}"
+        self.channel.queue_declare(name, arguments={"x-max-length": 1_000_000})
+        self.channel.queue_bind(name, exchange, pattern)
+        self.queues.append(name)
+        return name
+
+    def depth(self, queue: str) -> int:
+        return self.channel.queue_declare(queue, passive=True).method.message_count
+
+    def drain(self, queue: str) -> list[tuple[object, object, bytes]]:
+        """Every message now in the queue: (method, properties, body)."""
+        got = []
+        while True:
+            method, props, body = self.channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                return got
+            got.append((method, props, body))
+
+    def events(self, queue: str) -> list[dict]:
+        return [json.loads(body) for _m, _p, body in self.drain(queue)]
+
+    def exchange_exists(self, name: str) -> bool:
+        probe = self.connection.channel()
+        try:
+            probe.exchange_declare(name, passive=True)
+            probe.close()
+            return True
+        except pika.exceptions.ChannelClosedByBroker:
+            return False
+
+    def publish(self, exchange: str, routing_key: str, body: bytes, **props) -> None:
+        self.channel.basic_publish(exchange, routing_key, body, pika.BasicProperties(**props))
+
+    def cleanup(self) -> None:
+        channel = self.connection.channel()
+        for queue in self.queues:
+            channel.queue_delete(queue)
+        for exchange in self.exchanges:
+            channel.exchange_delete(exchange)
+        self.connection.close()
+
+
+@pytest.fixture
+def rabbit(broker: str):
+    helper = Broker(broker)
+    yield helper
+    helper.cleanup()
+
+
+def ocelot_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
+    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG="/nonexistent/ocelot.yaml", OCELOT_AMQP_URL=AMQP_URL)
+    env.update(extra)
+    return env
+
+
+def run_ocelot(*args: str, stdin: bytes | None = None, timeout: float = 90, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "ocelot"), *args], input=stdin, capture_output=True, timeout=timeout, env=ocelot_env(**env)
+    )
+
+
+class Running:
+    """An ocelot process in the background, with its stderr collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str], stdout: int | None = subprocess.PIPE) -> None:
+        self.proc = subprocess.Popen([str(BIN / "ocelot"), *args], stdout=stdout, stderr=subprocess.PIPE, env=env)
+        self.err_lines: list[str] = []
+        self._reader = threading.Thread(target=self._read_err, daemon=True)
+        self._reader.start()
+
+    def _read_err(self) -> None:
+        for raw in self.proc.stderr:
+            self.err_lines.append(raw.decode("utf-8", "replace"))
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self.err_lines)
+
+    def wait_for_stderr(self, text: str, timeout: float = 20) -> None:
+        wait_for(lambda: text in self.stderr or self.proc.poll() is not None, timeout, f"{text!r} on stderr")
+        assert text in self.stderr, f"process ended without {text!r}: {self.stderr}"
+
+    def finish(self, timeout: float = 30) -> tuple[int, bytes]:
+        # Not communicate(): it would read stderr too, racing the reader thread.
+        out = self.proc.stdout.read() if self.proc.stdout else b""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return self.proc.returncode, out
+
+
+@pytest.fixture
+def start_ocelot():
+    started: list[Running] = []
+
+    def start(*args: str, stdout: int | None = subprocess.PIPE, **env: str) -> Running:
+        running = Running(list(args), ocelot_env(**env), stdout=stdout)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if running.proc.poll() is None:
+            running.proc.kill()
+            running.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def start_tail(start_ocelot):
+    """Start ``ocelot tail`` and return once its queue is bound (it says so on stderr)."""
+
+    def start(*args: str, **env: str) -> Running:
+        running = start_ocelot("tail", *args, **env)
+        running.wait_for_stderr("tailing ")
+        return running
+
+    return start

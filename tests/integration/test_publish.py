@@ -1,0 +1,208 @@
+import json
+import signal
+import time
+
+import pytest
+
+from ocelot_cli import __version__
+from ocelot_cli.envelope.catalog import load_catalog
+from ocelot_cli.envelope.validate import EventValidator
+from tests.integration.conftest import close_connections, run_ocelot, wait_for
+
+pytestmark = pytest.mark.integration
+CATALOG = load_catalog()
+PLATFORM_TYPES = [t.name for t in CATALOG if t.routing_key]
+
+
+def test_published_sample_arrives_with_routing_key_and_properties(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange, "comms.call.ended")
+    result = run_ocelot("publish", "call.ended", "--org", "org-1", "--set", "data.outcome=callback_requested",
+                        "--exchange", exchange)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [(method, props, body)] = rabbit.drain(queue)
+    event = json.loads(body)
+    assert method.routing_key == "comms.call.ended"
+    assert event["organizationId"] == "org-1" and event["data"]["outcome"] == "callback_requested"
+    assert EventValidator(CATALOG, strict=True).validate(event).violations == []
+    assert props.content_type == "application/json" and props.delivery_mode == 2
+    assert props.message_id == event["id"] and props.type == "call.ended"
+    assert props.app_id == f"ocelot/{__version__}"
+    assert props.headers["organizationId"] == "org-1"
+    assert abs(props.timestamp - time.time()) < 300
+    assert b"published 1, confirmed 1, unroutable 0" in result.stderr
+
+
+def test_every_platform_type_routes_to_comms_type(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange, "comms.#")
+    result = run_ocelot("publish", *PLATFORM_TYPES, "--count", "2", "--exchange", exchange)
+    assert result.returncode == 0, result.stderr
+    got = rabbit.drain(queue)
+    assert sorted((m.routing_key, json.loads(b)["type"]) for m, _p, b in got) == sorted(
+        (f"comms.{t}", t) for t in PLATFORM_TYPES for _ in range(2)
+    )
+
+
+def test_count_and_rate_pace_the_messages(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    started = time.monotonic()
+    result = run_ocelot("publish", "call.started", "--count", "12", "--rate", "20", "--exchange", exchange)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert rabbit.depth(queue) == 12
+    assert elapsed >= 11 / 20  # pacing can only make it slower, never faster
+
+
+def test_events_from_a_file_and_stdin_arrive_in_order(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    lines = run_ocelot("catalog", "sample", "call.started", "call.ended", "sentiment.analyzed", "--seed", "3").stdout
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(lines)
+    assert run_ocelot("publish", "-f", str(path), "--exchange", exchange).returncode == 0
+    assert run_ocelot("publish", "-f", "-", "--exchange", exchange, stdin=lines).returncode == 0
+    sent = [json.loads(line)["id"] for line in lines.splitlines()]
+    assert [e["id"] for e in rabbit.events(queue)] == sent + sent
+
+
+def test_invalid_file_publishes_nothing_and_lists_every_problem(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    good = run_ocelot("catalog", "sample", "call.ended", "--seed", "1").stdout.decode().strip()
+    bad = json.loads(good)
+    bad["data"]["outcome"] = "done"
+    path = tmp_path / "events.jsonl"
+    path.write_text(good + "\n" + json.dumps(bad) + "\n{broken\n")
+    result = run_ocelot("publish", "-f", str(path), "--exchange", exchange)
+    assert result.returncode == 3
+    out = result.stdout.decode()
+    assert f"{path}:2: error: call.ended $.data.outcome" in out and f"{path}:3:2: error: invalid JSON" in out
+    assert b"nothing was published" in result.stderr
+    assert rabbit.depth(queue) == 0
+
+
+def test_no_validate_sends_what_validation_would_refuse(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    refused = run_ocelot("publish", "call.ended", "--set", "data.outcome=nope", "--exchange", exchange)
+    assert refused.returncode == 1 and b"$.data.outcome" in refused.stderr
+    assert rabbit.depth(queue) == 0
+    sent = run_ocelot("publish", "call.ended", "--set", "data.outcome=nope", "--no-validate", "--exchange", exchange)
+    assert sent.returncode == 0 and rabbit.events(queue)[0]["data"]["outcome"] == "nope"
+
+
+def test_dry_run_prints_exactly_what_would_be_sent_and_connects_to_nothing():
+    result = run_ocelot("publish", "call.ended", "--count", "2", "--dry-run", "--seed", "5",
+                        OCELOT_AMQP_URL="amqp://guest:guest@127.0.0.1:1/%2F")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(messages) == 2
+    assert messages[0]["routing_key"] == "comms.call.ended" and messages[0]["exchange"] == "ocelot.events"
+    assert messages[0]["properties"]["message_id"] == messages[0]["event"]["id"]
+    assert b"nothing was sent" in result.stderr
+
+
+def test_unroutable_message_is_a_failure_not_a_silent_success(rabbit):
+    exchange = rabbit.exchange()  # no queue bound
+    result = run_ocelot("publish", "call.ended", "--count", "3", "--exchange", exchange, "--json")
+    assert result.returncode == 8
+    report = json.loads(result.stdout)
+    assert (report["unroutable"], report["confirmed"], report["ok"]) == (3, 0, False)
+    assert b"no queue is bound for comms.call.ended" in result.stderr
+
+
+def test_missing_exchange_is_a_clear_error_and_declare_creates_it(rabbit):
+    exchange = rabbit.exchange(declare=False)
+    result = run_ocelot("publish", "call.ended", "--exchange", exchange)
+    assert result.returncode == 7
+    assert f"exchange '{exchange}' does not exist".encode() in result.stderr and b"--declare" in result.stderr
+    assert not rabbit.exchange_exists(exchange)
+    created = run_ocelot("publish", "call.ended", "--exchange", exchange, "--declare")
+    assert created.returncode == 8  # created, but nothing is bound yet: unroutable
+    assert rabbit.exchange_exists(exchange)
+
+
+def test_wrong_credentials_name_the_masked_url_and_never_the_password():
+    result = run_ocelot("publish", "call.ended", OCELOT_AMQP_URL="amqp://guest:not-the-pw@127.0.0.1:5672/%2F")
+    assert result.returncode == 6
+    assert b"amqp://guest:****@127.0.0.1:5672/%2F refused the credentials" in result.stderr
+    assert b"not-the-pw" not in result.stdout + result.stderr
+
+
+def test_unreachable_broker_says_what_to_check():
+    result = run_ocelot("publish", "call.ended", OCELOT_AMQP_URL="amqp://u:secret99@127.0.0.1:1/%2F")
+    assert result.returncode == 5
+    assert b"cannot connect to amqp://u:****@127.0.0.1:1/%2F: connection refused" in result.stderr
+    assert b"check that RabbitMQ is running" in result.stderr and b"secret99" not in result.stderr
+
+
+def test_json_summary_is_machine_readable(rabbit):
+    exchange = rabbit.exchange()
+    rabbit.queue(exchange)
+    result = run_ocelot("publish", "call.ended", "--count", "5", "--exchange", exchange, "--json")
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["confirmed"] == 5 and report["unconfirmed"] == 0
+    assert report["exchange"] == exchange and report["url"] == "amqp://guest:****@127.0.0.1:5672/%2F"
+
+
+def test_broker_memory_alarm_never_hangs_the_tool(rabbit):
+    exchange = rabbit.exchange()
+    rabbit.queue(exchange)
+    original = rabbitmqctl_eval("vm_memory_monitor:get_vm_memory_high_watermark().")
+    from tests.integration.conftest import rabbitmqctl
+
+    rabbitmqctl("set_vm_memory_high_watermark", "0.00001")
+    try:
+        wait_for(lambda: "memory" in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "the memory alarm")
+        started = time.monotonic()
+        result = run_ocelot("publish", "call.ended", "--count", "50", "--exchange", exchange, "--blocked-timeout", "3",
+                            timeout=60)  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        rabbitmqctl("set_vm_memory_high_watermark", original.strip())
+        wait_for(lambda: "memory" not in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "alarm cleared")
+    assert result.returncode == 9, result.stderr
+    assert b"blocked publishing" in result.stderr and b"resource alarm" in result.stderr
+    assert elapsed < 30
+
+
+def rabbitmqctl_eval(expression: str) -> str:
+    from tests.integration.conftest import rabbitmqctl
+
+    return rabbitmqctl("eval", expression)
+
+
+def test_connection_closed_by_broker_mid_publish_reconnects_and_loses_nothing(rabbit, start_ocelot):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    count = 3000
+    running = start_ocelot("publish", "call.ended", "--count", str(count), "--rate", "1000", "--exchange", exchange,
+                           "--json")  # fmt: skip
+    wait_for(lambda: rabbit.depth(queue) > 300, 30, "the first messages")
+    assert wait_for(lambda: close_connections("ocelot publish"), 20, "the publisher's connection to close")
+    code, out = running.finish(timeout=60)
+    assert code == 0, running.stderr
+    report = json.loads(out)
+    assert report["confirmed"] == count and report["reconnects"] >= 1
+    assert "reconnected" in running.stderr
+    ids = [e["id"] for e in rabbit.events(queue)]
+    assert len(set(ids)) == count  # nothing lost; duplicates are possible and told apart by id
+    assert len(ids) - count <= report["republished"]
+
+
+def test_ctrl_c_stops_sending_waits_for_confirms_and_exits_130(rabbit, start_ocelot):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    running = start_ocelot("publish", "call.ended", "--count", "100000", "--rate", "200", "--exchange", exchange,
+                           "--json")  # fmt: skip
+    wait_for(lambda: rabbit.depth(queue) >= 50, 30, "publishing to start")
+    running.proc.send_signal(signal.SIGINT)
+    code, out = running.finish(timeout=30)
+    assert code == 130
+    report = json.loads(out)
+    assert report["interrupted"] is True and 0 < report["confirmed"] < 100000
+    assert report["confirmed"] == rabbit.depth(queue)
+    assert f"stopped: the first {report['stopped_at']} message(s) were sent" in running.stderr
+    assert "published " in running.stderr and "unconfirmed " in running.stderr
