@@ -31,10 +31,14 @@ def mask_url(url: str) -> str:
 
 
 def redact(text: str, secrets: list[str | None]) -> str:
-    """``text`` with every occurrence of each non-empty secret replaced by ``****``."""
+    """``text`` with every occurrence of each non-empty secret replaced by ``****``.
+
+    A secret that is also the user name of a URL (guest:guest) stays visible in the user
+    position, where it is a name; the password position is masked by ``mask_url``.
+    """
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, MASK)
+            text = re.sub(rf"(?<!//){re.escape(secret)}|{re.escape(secret)}(?!:)", MASK, text)
     return text
 
 

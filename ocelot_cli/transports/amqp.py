@@ -98,9 +98,16 @@ def translate_connect_error(error: BaseException, options: AmqpOptions) -> Ocelo
     url = options.shown
     causes = _root_causes(error)
     if any(isinstance(c, pex.ProbableAuthenticationError | pex.AuthenticationError) for c in causes):
-        return AuthenticationFailed(
-            f"RabbitMQ at {url} refused the credentials",
-            hint="check the user and password in the URL (OCELOT_AMQP_URL or your profile)",
+        # pika calls any disconnect during the login stage "probable"; only the broker's
+        # ACCESS_REFUSED is certain. A cut connection or a TLS/plain port mix-up looks the same.
+        if "ACCESS_REFUSED" in str(error) or any(isinstance(c, pex.AuthenticationError) for c in causes):
+            return AuthenticationFailed(
+                f"RabbitMQ at {url} refused the credentials",
+                hint="check the user and password in the URL (OCELOT_AMQP_URL or your profile)",
+            )
+        return BrokerUnreachable(
+            f"the connection to {url} was closed during the login handshake",
+            hint="check the credentials, that the port speaks AMQP (not TLS, not HTTP), and any proxy in between",
         )
     if any(isinstance(c, pex.ProbableAccessDeniedError) for c in causes):
         vhost = urlsplit(options.url).path.lstrip("/") or "%2F"

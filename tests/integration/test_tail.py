@@ -1,0 +1,256 @@
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from ocelot_cli.recording import body_of, is_recording
+from tests.integration.conftest import (
+    BIN,
+    close_connections,
+    ocelot_env,
+    rabbitmqctl,
+    run_ocelot,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def queue_names() -> set[str]:
+    return {line.split("\t")[0] for line in rabbitmqctl("list_queues", "name").splitlines() if line}
+
+
+def publish(exchange: str, *args: str) -> None:
+    result = run_ocelot("publish", *args, "--exchange", exchange)
+    assert result.returncode == 0, result.stderr
+
+
+def lines_of(out: bytes) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_tail_shows_published_events_as_json_lines_when_piped(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "3")
+    publish(exchange, "call.started", "call.ended", "sentiment.analyzed", "--org", "org-9")
+    code, out = tail.finish()
+    assert code == 0
+    assert [e["type"] for e in lines_of(out)] == ["call.started", "call.ended", "sentiment.analyzed"]
+    assert "received 3, shown 3" in tail.stderr
+
+
+def test_tail_never_takes_messages_from_real_queues_and_leaves_nothing_behind(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    real = rabbit.queue(exchange, "comms.#")
+    before = queue_names()
+    tail = start_tail("--exchange", exchange, "--count", "5")
+    during = queue_names() - before
+    assert len(during) == 2 and all(name.startswith("amq.gen-") for name in during)  # its queue and overflow counter
+    publish(exchange, "call.ended", "--count", "5")
+    code, _ = tail.finish()
+    assert code == 0
+    assert rabbit.depth(real) == 5  # the real consumer's queue still has every message
+    wait_for(lambda: queue_names() == before, 20, "the tail's queues to disappear")
+
+
+def test_killed_tail_leaves_no_queue_behind(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    before = queue_names()
+    tail = start_tail("--exchange", exchange)
+    assert queue_names() != before
+    tail.proc.kill()
+    tail.proc.wait(timeout=10)
+    wait_for(lambda: queue_names() == before, 30, "the exclusive queues to go with the dead connection")
+
+
+def test_patterns_and_several_exchanges(rabbit, start_tail):
+    first, second = rabbit.exchange(), rabbit.exchange()
+    rabbit.queue(first)  # a real consumer, so that unmatched messages are still routable
+    tail = start_tail("comms.call.*", "comms.sentiment.#", "--exchange", first, "--exchange", second, "--count", "3")
+    publish(first, "call.started")
+    publish(first, "campaign.completed")  # not matched by the patterns
+    publish(second, "sentiment.analyzed")
+    publish(second, "call.ended")
+    code, out = tail.finish()
+    assert code == 0
+    assert sorted(e["type"] for e in lines_of(out)) == ["call.ended", "call.started", "sentiment.analyzed"]
+
+
+def test_filters_on_type_org_and_conditions(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    rabbit.queue(exchange)
+    tail = start_tail("--exchange", exchange, "--type", "call.*", "--org", "org-a",
+                      "--where", "data.outcome=callback_requested", "--where", "data.duration>=100",
+                      "--count", "1")  # fmt: skip
+    publish(exchange, "call.ended", "--org", "org-b", "--set", "data.outcome=callback_requested")
+    publish(exchange, "call.ended", "--org", "org-a", "--set", "data.outcome=completed")
+    publish(exchange, "call.ended", "--org", "org-a", "--set", "data.outcome=callback_requested", "--set",
+            "data.duration=50")  # fmt: skip
+    publish(exchange, "sentiment.analyzed", "--org", "org-a")
+    publish(exchange, "call.ended", "--org", "org-a", "--set", "data.outcome=callback_requested", "--set",
+            "data.duration=180")  # fmt: skip
+    code, out = tail.finish()
+    assert code == 0
+    [event] = lines_of(out)
+    assert (event["organizationId"], event["data"]["outcome"], event["data"]["duration"]) == (
+        "org-a", "callback_requested", 180
+    )  # fmt: skip
+    assert "received 5, shown 1" in tail.stderr
+
+
+def test_idle_timeout_and_for_end_a_tail_by_themselves(rabbit):
+    exchange = rabbit.exchange()
+    idle = run_ocelot("tail", "--exchange", exchange, "--idle-timeout", "1s", timeout=30)
+    assert idle.returncode == 0 and b"received 0" in idle.stderr
+    timed = run_ocelot("tail", "--exchange", exchange, "--for", "1s", timeout=30)
+    assert timed.returncode == 0
+
+
+def test_format_template_and_validation_marks(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "2", "--validate",
+                      "--format", "{routing_key} {type} {data.outcome} {data.missing}")  # fmt: skip
+    publish(exchange, "call.ended", "--set", "data.outcome=voicemail")
+    publish(exchange, "call.ended", "--set", "data.outcome=bogus", "--no-validate")
+    code, out = tail.finish()
+    assert code == 0
+    assert out.decode().splitlines() == [
+        "comms.call.ended call.ended voicemail -",
+        "comms.call.ended call.ended bogus -",
+    ]
+    assert "invalid: $.data.outcome: 'bogus' is not one of" in tail.stderr
+    assert "invalid 1" in tail.stderr
+
+
+def test_recording_holds_everything_needed_to_replay(rabbit, start_tail, tmp_path):
+    exchange = rabbit.exchange()
+    recording = tmp_path / "recorded.jsonl"
+    tail = start_tail("--exchange", exchange, "--count", "3", "--output", str(recording))
+    publish(exchange, "call.started", "call.ended", "--org", "org-r")
+    rabbit.publish(exchange, "comms.raw", b"\xff\xfe not utf-8", message_id="raw-1", headers={"x": 1})
+    code, out = tail.finish()
+    assert code == 0
+    records = [json.loads(line) for line in recording.read_text().splitlines()]
+    assert len(records) == 3 and all(is_recording(r) for r in records)
+    assert [r["routing_key"] for r in records] == ["comms.call.started", "comms.call.ended", "comms.raw"]
+    assert all(r["exchange"] == exchange for r in records)
+    event_lines = out.splitlines()
+    assert body_of(records[0]) == event_lines[0] and records[0]["event"]["organizationId"] == "org-r"
+    assert records[0]["properties"]["message_id"] == records[0]["event"]["id"]
+    assert records[0]["properties"]["headers"] == {"organizationId": "org-r", "source": "communications"}
+    assert body_of(records[2]) == b"\xff\xfe not utf-8" and records[2]["properties"]["message_id"] == "raw-1"
+    assert "recorded 3 to" in tail.stderr
+    assert run_ocelot("validate", str(recording)).returncode == 1  # the raw body is not an event
+    records.pop()
+    recording.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert run_ocelot("validate", str(recording)).returncode == 0
+
+
+HOSTILE = [
+    b"\x1b]0;pwned\x07\x1b[2J\x1b[31mred",
+    b"[bold red]not markup[/bold red] [link=http://x]y[/link]",
+    b"\xff\xfe\x00binary",
+    json.dumps({"type": "call.ended\x1b[2J", "organizationId": "\x9b31m", "data": {"call_id": "[bold]x[/]"}}).encode(),
+]
+
+
+def test_hostile_payloads_are_shown_escaped_in_the_pretty_view(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    log = tmp_path / "screen.txt"
+    command = f"{BIN}/ocelot --no-color tail --exchange {exchange} --pretty --count {len(HOSTILE)}"
+    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=ocelot_env())  # fmt: skip
+    try:
+        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+        for body in HOSTILE:
+            rabbit.publish(exchange, "comms.x", body)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    screen = log.read_bytes()
+    assert b"\x1b]0;" not in screen and b"\x1b[2J" not in screen and b"\x9b" not in screen and b"\x07" not in screen
+    assert b"\\e]0;pwned\\x07\\e[2J" in screen
+    assert b"[bold red]not markup[/bold red]" in screen  # literally, never interpreted as rich markup
+    assert b"(not JSON, 9 bytes)" in screen
+    assert b"call.ended\\e[2J" in screen and b"\\x9b31m" in screen
+
+
+def test_hostile_payloads_stay_valid_json_lines_when_piped(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", str(len(HOSTILE)))
+    for body in HOSTILE:
+        rabbit.publish(exchange, "comms.x", body)
+    code, out = tail.finish()
+    assert code == 0
+    values = lines_of(out)
+    assert values[0]["_ocelot"]["body_text"] == HOSTILE[0].decode()
+    assert "body_base64" in values[2]["_ocelot"]
+    assert values[3]["data"]["call_id"] == "[bold]x[/]"
+    assert "not JSON 3" in tail.stderr
+
+
+def test_piping_into_head_exits_quietly(rabbit, start_ocelot):
+    exchange = rabbit.exchange()
+    rabbit.queue(exchange)  # routable even before the tail's binding exists
+    shell = subprocess.Popen(f"{BIN}/ocelot tail --exchange {exchange} | head -1", shell=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ocelot_env())  # fmt: skip
+    wait_for(lambda: any(q.startswith("amq.gen-") for q in queue_names()), 20, "the tail's queue")
+    for _ in range(30):
+        publish(exchange, "call.ended")
+        if shell.poll() is not None:
+            break
+    out, err = shell.communicate(timeout=30)
+    assert shell.returncode == 0
+    assert json.loads(out)["type"] == "call.ended"
+    assert b"Traceback" not in err and b"error" not in err.lower() and b"Broken pipe" not in err
+
+
+def test_broker_closing_the_connection_makes_the_tail_reconnect_and_go_on(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "2")
+    publish(exchange, "call.started")
+    wait_for(lambda: close_connections("ocelot tail"), 20, "the tail's connection to close")
+    tail.wait_for_stderr("reconnected and re-bound", timeout=30)
+    assert "gap" in tail.stderr
+    publish(exchange, "call.ended")
+    code, out = tail.finish()
+    assert code == 0
+    assert [e["type"] for e in lines_of(out)] == ["call.started", "call.ended"]
+    assert "reconnects 1 (gaps possible)" in tail.stderr
+
+
+def test_overflow_of_the_bounded_queue_is_reported_with_a_count(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--max-queue", "10", "--prefetch", "1", "--idle-timeout", "2s")
+    os.kill(tail.proc.pid, signal.SIGSTOP)  # a tail that falls behind
+    try:
+        publish(exchange, "call.ended", "--count", "60")
+    finally:
+        os.kill(tail.proc.pid, signal.SIGCONT)
+    code, out = tail.finish(timeout=60)
+    assert code == 0
+    shown = len(out.splitlines())
+    assert "fell behind" in tail.stderr
+    dropped = int(tail.stderr.split("dropped by overflow ")[1].split()[0].rstrip(","))
+    assert shown + dropped == 60 and dropped >= 40
+
+
+def test_missing_exchange_is_a_clear_error(rabbit):
+    exchange = rabbit.exchange(declare=False)
+    result = run_ocelot("tail", "--exchange", exchange)
+    assert result.returncode == 7
+    assert b"tail never creates exchanges" in result.stderr
+
+
+def test_ctrl_c_prints_the_summary_and_exits_130(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange)
+    publish(exchange, "call.ended")
+    assert tail.proc.stdout.peek(1)  # blocks until the event has been written
+    tail.proc.send_signal(signal.SIGINT)
+    code, out = tail.finish()
+    assert code == 130
+    assert "received 1, shown 1" in tail.stderr
