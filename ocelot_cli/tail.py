@@ -36,17 +36,43 @@ except ImportError:  # pragma: no cover
         return json.loads(body)
 
 
-@dataclass
 class ReceivedMessage:
-    """One message as it arrived: body bytes and where it came from."""
+    """One message as it arrived: body bytes and where it came from.
 
-    body: bytes
-    received_at: float
-    exchange: str | None = None
-    routing_key: str | None = None
-    channel: str | None = None
-    properties: dict[str, Any] = field(default_factory=dict)
-    redelivered: bool = False
+    Transport properties are converted to plain data only when asked for (recordings
+    need them; showing a message does not), which keeps the per-message path short.
+    """
+
+    __slots__ = ("body", "received_at", "exchange", "routing_key", "channel", "redelivered", "_properties",
+                 "_raw", "_reader")  # fmt: skip
+
+    def __init__(
+        self,
+        body: bytes,
+        received_at: float,
+        exchange: str | None = None,
+        routing_key: str | None = None,
+        channel: str | None = None,
+        properties: dict[str, Any] | None = None,
+        redelivered: bool = False,
+        raw_properties: Any = None,
+        reader: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
+        self.body = body
+        self.received_at = received_at
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.channel = channel
+        self.redelivered = redelivered
+        self._properties = properties
+        self._raw = raw_properties
+        self._reader = reader
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        if self._properties is None:
+            self._properties = self._reader(self._raw) if self._reader is not None else {}
+        return self._properties
 
     @property
     def received_text(self) -> str:

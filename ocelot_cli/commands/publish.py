@@ -83,7 +83,6 @@ def publish(
       ocelot publish call.ended --declare      # create the exchange first
     """
     from ocelot_cli import publishing
-    from ocelot_cli.envelope.model import EnvelopeKind
     from ocelot_cli.envelope.paths import parse_assignment
     from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
     from ocelot_cli.envelope.validate import EventValidator
@@ -114,10 +113,12 @@ def publish(
         raise UsageProblem("name an event type to publish samples of, or give --file", hint="see 'ocelot catalog list'")
 
     if names:
-        for name in names:
-            catalog.get(name)
+        from ocelot_cli.outgoing import routing_key_for
+
+        for name in names:  # unknown types and types without a route fail before anything is sent
+            routing_key_for({"type": name}, catalog, routing_key)
         sample_options = SampleOptions(
-            org=org, user=user, tenant=tenant, lead=lead, seed=seed, envelope=EnvelopeKind.PLATFORM,
+            org=org, user=user, tenant=tenant, lead=lead, seed=seed,
             assignments=[parse_assignment(a) for a in assignments or []],
         )  # fmt: skip
         if validator is not None:

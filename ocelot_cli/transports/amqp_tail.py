@@ -137,12 +137,13 @@ class AmqpTailSource:
     def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
         self._pending.append(
             ReceivedMessage(
-                body=body,
-                received_at=time.time(),
-                exchange=method.exchange,
-                routing_key=method.routing_key,
-                properties=properties_dict(properties),
+                body,
+                time.time(),
+                method.exchange,
+                method.routing_key,
                 redelivered=method.redelivered,
+                raw_properties=properties,
+                reader=properties_dict,
             )
         )
         self._last_tag = method.delivery_tag

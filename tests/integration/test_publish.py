@@ -206,3 +206,23 @@ def test_ctrl_c_stops_sending_waits_for_confirms_and_exits_130(rabbit, start_oce
     assert report["confirmed"] == rabbit.depth(queue)
     assert f"stopped: the first {report['stopped_at']} message(s) were sent" in running.stderr
     assert "published " in running.stderr and "unconfirmed " in running.stderr
+
+
+def test_realtime_types_reach_a_tail_with_a_routing_key(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "1", "--type", "task.updated")
+    refused = run_ocelot("publish", "task.updated", "--exchange", exchange)
+    assert refused.returncode == 2 and b"--routing-key" in refused.stderr
+    sent = run_ocelot("publish", "task.updated", "--tenant", "t1", "--routing-key", "otto.task.updated",
+                      "--exchange", exchange)  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    code, out = tail.finish()
+    assert code == 0 and json.loads(out)["tenant_id"] == "t1"
+
+
+def test_a_type_without_a_route_stops_the_whole_publish_before_anything_is_sent(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    result = run_ocelot("publish", "call.ended", "task.updated", "--exchange", exchange)
+    assert result.returncode == 2 and b"'task.updated' has no routing key" in result.stderr
+    assert rabbit.depth(queue) == 0

@@ -62,3 +62,25 @@ def test_apply_assignments_uses_nested_schema():
     event = {"data": {"metrics": {}}}
     apply_assignments(event, [parse_assignment("data.metrics.rate=0.5")], schema)
     assert event["data"]["metrics"]["rate"] == 0.5
+
+
+def test_messages_over_the_broker_limit_are_refused_before_sending(catalog):
+    from ocelot_cli.envelope.samples import make_sample
+    from ocelot_cli.outgoing import build_message
+
+    event = make_sample(catalog, "call.ended")
+    event["data"]["transcript"] = "x" * 5000
+    with pytest.raises(UsageProblem) as info:
+        build_message(event, exchange="ocelot.events", catalog=catalog, max_bytes=4096)
+    assert "over the broker's maximum of 4,096 bytes" in str(info.value)
+    assert build_message(event, exchange="ocelot.events", catalog=catalog).routing_key == "comms.call.ended"
+
+
+def test_realtime_events_need_a_routing_key_to_go_to_the_exchange(catalog):
+    from ocelot_cli.envelope.samples import make_sample
+    from ocelot_cli.outgoing import build_message
+
+    event = make_sample(catalog, "telephony.call.received")
+    with pytest.raises(UsageProblem, match="has no routing key"):
+        build_message(event, exchange="ocelot.events", catalog=catalog)
+    assert build_message(event, exchange="x", catalog=catalog, routing_key="otto.call").routing_key == "otto.call"

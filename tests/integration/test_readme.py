@@ -7,10 +7,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pika
 import pytest
 
 from ocelot_cli.errors import EXIT_STATUS_HELP
 from ocelot_cli.settings import SETTINGS
+from tests.integration.conftest import AMQP_URL
 
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
@@ -55,14 +57,37 @@ def test_test_command_runs_pytest_and_ci_runs_the_readme_blocks():
 
 def test_readme_has_examples_of_every_command():
     commands = {command.split()[1] for command, _ in console_examples()}
-    assert {"catalog", "validate", "config", "completions"} <= commands
+    assert {"catalog", "validate", "config", "completions", "publish", "tail"} <= commands
 
 
+@pytest.fixture
+def platform_bus(broker):
+    """The default exchange with a queue bound to everything, as after 'publish --declare';
+    the exchange is removed again if this test created it."""
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    channel = connection.channel()
+    probe = connection.channel()
+    try:
+        probe.exchange_declare("ocelot.events", passive=True)
+        existed = True
+    except pika.exceptions.ChannelClosedByBroker:
+        existed = False
+    channel.exchange_declare("ocelot.events", "topic", durable=True)
+    queue = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(queue, "ocelot.events", "#")
+    yield
+    channel.queue_delete(queue)
+    if not existed:
+        channel.exchange_delete("ocelot.events")
+    connection.close()
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize(("command", "expected"), console_examples(), ids=lambda v: str(v))
-def test_readme_example_runs_as_documented(command, expected, tmp_path):
+def test_readme_example_runs_as_documented(command, expected, tmp_path, platform_bus):
     command = command.replace(".venv/bin/ocelot", "ocelot")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
-    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG=str(tmp_path / "none.yaml"))
+    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG=str(tmp_path / "none.yaml"), OCELOT_AMQP_URL=AMQP_URL)
     result = subprocess.run(command, shell=True, cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == expected, result.stderr
     assert "Traceback" not in result.stderr
