@@ -51,10 +51,8 @@ def purge(url: str) -> None:
 
 
 def sample_bodies(count: int) -> list[tuple[bytes, pika.BasicProperties]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "ocelot_cli", "catalog", "sample", "call.ended", "--count", str(min(count, 1000)), "--lines"],
-        capture_output=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
+    command = [sys.executable, "-m", "ocelot_cli", "catalog", "sample", "call.ended", "--count", str(min(count, 1000))]
+    out = subprocess.run([*command, "--lines"], capture_output=True, check=True).stdout.splitlines()
     messages = []
     for i in range(count):
         body = out[i % len(out)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from typing import IO, Any
 import yaml
 
 from ocelot_cli import safe_yaml
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency
+    orjson = None  # type: ignore[assignment]
 
 STDIN_NAME = "<stdin>"
 JSON_LINES_SUFFIXES = {".jsonl", ".ndjson"}
@@ -56,6 +62,7 @@ class Record:
     line: int
     index: int
     value: Any
+    lines: dict[tuple[Any, ...], int] | None = None  # YAML scenarios: the line of every node
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,33 @@ def _decode_line(raw: bytes, label: str, line_no: int) -> str | ReadProblem:
         )
 
 
+_SLOW = object()
+_KEY_TOKEN = re.compile(r'"\s*:')
+
+
+def _fast_parse(text: str) -> Any:
+    """orjson's parse when it provably lost no duplicate key, else _SLOW (use the checking decoder).
+
+    Outside strings, every key is followed by ``":``; inside strings a quote is always written
+    ``\\"``, identically in the input and in orjson's re-serialisation of the parsed value. So
+    the two texts have the same number of ``":`` unless the input named a key twice (the
+    parsed value keeps one). ``\\u`` escapes could change that count, so they take the slow path.
+    """
+    if orjson is None or "\\u" in text:
+        return _SLOW
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _SLOW  # the checking decoder gives the better message
+    try:
+        again = orjson.dumps(value).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return _SLOW
+    if len(_KEY_TOKEN.findall(text)) != len(_KEY_TOKEN.findall(again)):
+        return _SLOW
+    return value
+
+
 def _pairs_hook(found: list[str]):
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(pairs)
@@ -225,12 +259,14 @@ def _read_json_lines(stream: IO[bytes], label: str, fmt: InputFormat) -> Iterato
         if not stripped:
             continue
         any_content = True
-        try:
-            value = decoder.decode(stripped)
-        except json.JSONDecodeError as exc:
-            column = exc.colno + (len(text) - len(text.lstrip()))
-            yield ReadProblem(label, line_no, column, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
-            continue
+        value = _fast_parse(stripped)
+        if value is _SLOW:
+            try:
+                value = decoder.decode(stripped)
+            except json.JSONDecodeError as exc:
+                column = exc.colno + (len(text) - len(text.lstrip()))
+                yield ReadProblem(label, line_no, column, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
+                continue
         for key in duplicates:
             column = _locate_duplicate(text, key, 0, len(text)) + 1
             yield ReadProblem(label, line_no, column, f"duplicate key {key!r}", ProblemKind.DUPLICATE_KEY)
@@ -358,7 +394,7 @@ def _walk_yaml(text: str, label: str) -> Iterator[Item]:
     duplicates: list[tuple[int, int, str]] = []
     index = 0
     try:
-        for doc in safe_yaml.load_documents(text, duplicates):
+        for doc in safe_yaml.load_documents(text, duplicates, with_lines=True):
             for line, column, message in duplicates:
                 yield ReadProblem(label, line, column, message, ProblemKind.DUPLICATE_KEY)
             duplicates.clear()
@@ -367,7 +403,7 @@ def _walk_yaml(text: str, label: str) -> Iterator[Item]:
                     yield Record(label, line, index, value)
                     index += 1
             elif doc.value is not None:
-                yield Record(label, doc.line, index, doc.value)
+                yield Record(label, doc.line, index, doc.value, doc.lines)
                 index += 1
     except yaml.YAMLError as exc:
         line, column, message = safe_yaml.describe_error(exc)

@@ -49,6 +49,8 @@ class OutgoingMessage:
     event_type: str | None = None
     seq: int = 0  # position in the input, for reports and --resume-from
     sends: int = 0  # how many times it was sent (more than once after a reconnect)
+    due: float | None = None  # seconds after the start when it should leave (replay timing)
+    sent_at: float | None = None  # seconds after the start when it first left
 
     def to_dict(self) -> dict[str, Any]:
         """What --dry-run prints: exactly what would be sent."""

@@ -58,15 +58,30 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.const
 
 @dataclass
 class YamlDocument:
-    """One YAML document with the line where it starts and, for a top-level list, each item's line."""
+    """One YAML document with the line where it starts and, for a top-level list, each item's line.
+
+    ``lines`` maps the path of every node (``("steps", 2, "set")``) to its line, when asked for.
+    """
 
     value: Any
     line: int
     item_lines: list[int]
+    lines: dict[tuple[Any, ...], int] | None = None
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            _node_lines(child, (*path, index), out)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                _node_lines(value_node, (*path, key_node.value), out)
 
 
 def load_documents(
-    stream: TextIO | str, duplicates: list[tuple[int, int, str]] | None = None
+    stream: TextIO | str, duplicates: list[tuple[int, int, str]] | None = None, *, with_lines: bool = False
 ) -> Iterator[YamlDocument]:
     """Yield each document of a YAML stream; raises ``yaml.YAMLError`` with marks on bad input.
 
@@ -82,8 +97,12 @@ def load_documents(
             item_lines = (
                 [child.start_mark.line + 1 for child in node.value] if isinstance(node, yaml.SequenceNode) else []
             )
+            lines: dict[tuple[Any, ...], int] | None = None
+            if with_lines and isinstance(node, yaml.MappingNode):  # scenarios; long event lists need none
+                lines = {}
+                _node_lines(node, (), lines)
             value = loader.construct_document(node)
-            yield YamlDocument(value=value, line=node.start_mark.line + 1, item_lines=item_lines)
+            yield YamlDocument(value=value, line=node.start_mark.line + 1, item_lines=item_lines, lines=lines)
     finally:
         loader.dispose()
 

@@ -13,6 +13,14 @@ from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator
 from ocelot_cli.errors import ExitStatus
 from ocelot_cli.fixtures import ReadProblem, Record, display_name, read_sources
 from ocelot_cli.recording import event_of, is_recording
+from ocelot_cli.scenarios import ScenarioEvent, is_scenario
+
+
+@dataclass(frozen=True)
+class ScenarioRecord(Record):
+    """A record expanded from a scenario step: keeps the step's timing and routing key."""
+
+    scenario_event: ScenarioEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ class ValidationReport:
 
     @property
     def unreadable(self) -> list[Problem]:
-        return [p for p in self.problems if p.kind not in ("schema", "duplicate-key")]
+        return [p for p in self.problems if p.kind not in ("schema", "duplicate-key", "scenario")]
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -135,9 +143,13 @@ def validate_sources(
 ) -> ValidationReport:
     """Read and validate every event of the named sources; every problem is collected, none raised.
 
-    Recorded messages (``ocelot tail --output``) are validated by their event. With
-    ``collect``, every record read is appended to it with its event, for publishing.
+    Recorded messages (``ocelot tail --output``) are validated by their event, and YAML
+    scenarios by each event they expand to (at the line of its step). With ``collect``,
+    every record read is appended to it with its event, for publishing.
     """
+    import time
+
+    start = time.time()
     report = ValidationReport()
     pending_duplicates: list[Problem] = []
     for item in read_sources(names, stdin=stdin):
@@ -151,12 +163,32 @@ def validate_sources(
                 report.problems.append(problem)
             continue
         assert isinstance(item, Record)
-        event = _check_record(item, source, summary, validator, report, pending_duplicates, keep_outcomes)
-        if collect is not None:
-            collect.append((item, event))
-        pending_duplicates = []
+        records = [item]
+        if is_scenario(item.value):
+            records = _scenario_records(item, source, validator, report, start)
+        for record in records:
+            event = _check_record(record, source, summary, validator, report, pending_duplicates, keep_outcomes)
+            if collect is not None:
+                collect.append((record, event))
+            pending_duplicates = []
     report.problems.extend(pending_duplicates)
     return report
+
+
+def _scenario_records(
+    item: Record, source: str, validator: EventValidator, report: ValidationReport, start: float
+) -> list[Record]:
+    """The events of a scenario as records at their steps' lines; scenario problems go to the report."""
+    from ocelot_cli.scenarios import expand
+
+    expansion = expand(item.value, item.lines, validator.catalog, start=start)
+    for problem in expansion.problems:
+        report.problems.append(Problem(source, problem.line, None, problem.message, ERROR, "scenario"))
+    report.sources[source].invalid += 1 if expansion.problems else 0
+    return [
+        ScenarioRecord(item.source, e.line, index, e.event, scenario_event=e)
+        for index, e in enumerate(expansion.events)
+    ]
 
 
 def _check_record(

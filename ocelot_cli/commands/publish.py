@@ -151,57 +151,6 @@ def publish(
             sent += 1
         out.status(f"dry run: {sent} message(s) for exchange {target.exchange!r}; nothing was sent")
         return
-    _run_publisher(state, target, messages, total, as_json)
+    from ocelot_cli.commands.delivery import run_publisher
 
-
-def _run_publisher(state, target, messages, total, as_json) -> None:  # noqa: ANN001
-    import signal
-
-    from ocelot_cli import publishing
-    from ocelot_cli.errors import DeliveryFailed, ExitStatus
-    from ocelot_cli.redact import mask_url
-    from ocelot_cli.render.publish import ProgressLine, print_summary
-
-    out = state.output
-    where = f"exchange {target.exchange!r} at {mask_url(target.url)}"
-    progress = ProgressLine(out, total)
-
-    def notice(message: str) -> None:
-        progress.clear()
-        out.warn(message)
-
-    publisher = publishing.make_publisher(target, messages, on_notice=notice, on_progress=progress.update)
-    interrupts = 0
-
-    def on_sigint(_signum, _frame) -> None:  # noqa: ANN001
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 1:
-            raise KeyboardInterrupt
-        progress.clear()
-        out.status(
-            f"stopping: waiting up to {target.drain_timeout:g}s for outstanding confirms (Ctrl-C again to quit now)"
-        )
-        publisher.request_stop()
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        report = publisher.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        progress.clear()
-    if as_json:
-        out.json({**report.to_dict(), "exchange": target.exchange, "url": mask_url(target.url)}, pretty=False)
-    print_summary(out, report, where)
-    if report.interrupted:
-        if report.stopped_at is not None:
-            out.status(f"stopped: the first {report.stopped_at} message(s) were sent; {report.confirmed} confirmed")
-        raise typer.Exit(int(ExitStatus.INTERRUPTED))
-    if report.unroutable:
-        raise DeliveryFailed(
-            f"{report.unroutable} message(s) were unroutable: no queue is bound for "
-            + ", ".join(report.unroutable_examples[:3]),
-            hint=f"bind a queue to {target.exchange!r} for that routing key (or run 'ocelot tail' while publishing)",
-        )
-    if not report.ok:
-        raise DeliveryFailed(f"{report.unconfirmed} message(s) were not confirmed by the broker")
+    run_publisher(state, target, messages, total, as_json)

@@ -27,6 +27,8 @@ class ProgressLine:
             line += f"  unroutable {report.unroutable:,}"
         if report.republished:
             line += f"  republished {report.republished:,}"
+        if self.total and rate > 0 and done < self.total:
+            line += f"  ETA {(self.total - done) / rate:,.0f}s"
         self.output.stderr.write("\r\x1b[2K" + line)
         self.output.stderr.flush()
         self._shown = True

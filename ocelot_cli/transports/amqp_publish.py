@@ -18,8 +18,6 @@ from typing import Any
 
 import pika
 import pika.exceptions as pex
-from pika import frame as amqp_frame
-from pika import spec as amqp_spec
 
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.outgoing import OutgoingMessage, PublishReport
@@ -31,40 +29,9 @@ from ocelot_cli.transports.amqp import (
     translate_close,
     translate_connect_error,
 )
+from ocelot_cli.transports.amqp_frames import FrameWriter
 
 Notice = Callable[[str], None]
-
-
-class _FrameWriter:
-    """basic.publish with the constant method frame marshalled once per routing key.
-
-    pika marshals a fresh Basic.Publish method frame for every message; for a stream of
-    messages to a few routing keys that work is the same each time. Header and body frames
-    still go through pika's own marshalling. If pika's internals ever differ, the plain
-    ``channel.basic_publish`` is used instead (see benchmarks/bench_publish.py for the gain).
-    """
-
-    def __init__(self, connection: Any, channel: Any) -> None:
-        self.channel = channel
-        self.number = channel.channel_number
-        self.emit = getattr(connection, "_output_marshaled_frames", None)
-        self.body_max = getattr(connection, "_body_max_length", None)
-        self.methods: dict[tuple[str, str], bytes] = {}
-
-    @property
-    def usable(self) -> bool:
-        return callable(self.emit) and isinstance(self.body_max, int) and self.body_max > 0
-
-    def publish(self, exchange: str, routing_key: str, body: bytes, properties: Any) -> None:
-        method = self.methods.get((exchange, routing_key))
-        if method is None:
-            publish = amqp_spec.Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=True)
-            method = self.methods[(exchange, routing_key)] = amqp_frame.Method(self.number, publish).marshal()
-        frames = [method, amqp_frame.Header(self.number, len(body), properties).marshal()]
-        limit = self.body_max
-        for start in range(0, len(body), limit):
-            frames.append(amqp_frame.Body(self.number, body[start : start + limit]).marshal())
-        self.emit(frames)
 
 
 class ConfirmedPublisher:
@@ -114,13 +81,15 @@ class ConfirmedPublisher:
         self._ever_connected = False
         self._connection: Any = None
         self._channel: Any = None
-        self._pump_scheduled = False
+        self._wake_at: float | None = None
         self._started = 0.0
         self._rate_base: tuple[float, int] | None = None
         self._drain_deadline: float | None = None
-        self._writer: _FrameWriter | None = None
+        self._writer: FrameWriter | None = None
         self._ready: collections.deque[OutgoingMessage] = collections.deque()
         self._fill_scheduled = False
+        self._origin = 0.0
+        self._next_seq = 0  # input position after the last message taken (for --resume-from)
 
     # -- public ----------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -167,6 +136,8 @@ class ConfirmedPublisher:
     # -- connection lifecycle --------------------------------------------------------------
     def _connect_and_loop(self) -> None:
         self._lost_reason = None
+        self._wake_at = None  # timers died with the previous connection's loop
+        self._fill_scheduled = False
         self._closing = False
         self._connection = pika.SelectConnection(
             self.params,
@@ -239,7 +210,9 @@ class ConfirmedPublisher:
         self._channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_confirm_mode)
 
     def _on_confirm_mode(self, _frame: Any) -> None:
-        writer = _FrameWriter(self._connection, self._channel)
+        if self._origin == 0.0:  # replay timing counts from the first moment we can send
+            self._origin = time.monotonic()
+        writer = FrameWriter(self._connection, self._channel)
         self._writer = writer if writer.usable else None
         self._next_tag = 1
         self._rate_base = None
@@ -280,6 +253,7 @@ class ConfirmedPublisher:
             self._input_done = True
             return None
         self.report.total += 1
+        self._next_seq = message.seq + 1
         return message
 
     def _read_ahead(self) -> None:
@@ -315,8 +289,20 @@ class ConfirmedPublisher:
         due = base_time + (self.report.published + self.report.republished - base_count) / self.rate
         return max(0.0, due - now)
 
+    def _wake(self, delay: float) -> None:
+        """Run _pump after ``delay`` seconds, unless a wake-up at least as early is already set."""
+        at = time.monotonic() + delay
+        if self._wake_at is not None and self._wake_at <= at:
+            return
+        self._wake_at = at
+        self._connection.ioloop.call_later(delay, self._on_wake)
+
+    def _on_wake(self) -> None:
+        if self._wake_at is not None and time.monotonic() >= self._wake_at - 0.0005:
+            self._wake_at = None
+        self._pump()
+
     def _pump(self) -> None:
-        self._pump_scheduled = False
         channel = self._channel
         if self._fatal is not None:
             self._close()
@@ -332,20 +318,22 @@ class ConfirmedPublisher:
             if batch == self.BATCH:
                 # Give the loop a turn: pika writes the frames and reads confirms only between
                 # callbacks, so small batches keep the broker busy while we build the next ones.
-                if not self._pump_scheduled:
-                    self._pump_scheduled = True
-                    self._connection.ioloop.call_later(0, self._pump)
+                self._wake(0)
                 return
             batch += 1
             delay = self._rate_delay() if self.rate else 0.0
             if delay > 0:
-                if not self._pump_scheduled:
-                    self._pump_scheduled = True
-                    self._connection.ioloop.call_later(delay, self._pump)
+                self._wake(delay)
                 return
             message = self._next_message()
             if message is None:
                 break
+            if message.due is not None and not message.sends:
+                wait = self._origin + message.due - time.monotonic()
+                if wait > 0.0005:  # not due yet: hold it and come back on time
+                    self._ready.appendleft(message)
+                    self._wake(wait)
+                    break
             tag = self._next_tag
             self._next_tag += 1
             self._outstanding[tag] = message
@@ -353,6 +341,7 @@ class ConfirmedPublisher:
                 self.report.republished += 1
             else:
                 self.report.published += 1
+                message.sent_at = time.monotonic() - self._origin
             message.sends += 1
             properties = pika.BasicProperties(**message.properties)
             if writer is not None:
@@ -431,4 +420,4 @@ class ConfirmedPublisher:
         if pending:
             self.report.stopped_at = min(pending)
         elif self._stop_requested:
-            self.report.stopped_at = self.report.total
+            self.report.stopped_at = self._next_seq

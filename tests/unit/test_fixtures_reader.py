@@ -1,6 +1,7 @@
 import io
 import json
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -202,3 +203,50 @@ def test_documents_over_the_size_limit_are_refused_with_advice(tmp_path, monkeyp
     jsonl = tmp_path / "big.jsonl"
     jsonl.write_text("".join(json.dumps({"pad": "x" * 100}) + "\n" for _ in range(20)))
     assert len(records(items(jsonl))) == 20  # JSON lines have no such limit
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"a": 1, "a": 2}', '{"x": {"b": 1, "b": 1}}', '{"s": "a\\":b", "s": 3}', '[{"k": 1}, {"k": 2, "k": 3}]'],
+)
+def test_fast_path_never_hides_a_duplicate_key(tmp_path, line):
+    path = tmp_path / "d.jsonl"
+    path.write_text(line + "\n")
+    assert [p[2] for p in problems(items(path))] == [ProblemKind.DUPLICATE_KEY]
+
+
+def test_strings_that_look_like_keys_are_not_duplicates(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"note": "a\\": b", "n": 1}\n')
+    assert problems(items(path)) == [] and records(items(path)) == [(1, {"note": 'a": b', "n": 1})]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(value=st.dictionaries(st.text(max_size=4), json_values, min_size=1, max_size=4), duplicate=st.booleans(),
+       spaced=st.booleans())  # fmt: skip
+def test_fast_parse_never_hides_a_duplicate_and_never_changes_a_value(value, duplicate, spaced):
+    from ocelot_cli.fixtures import _SLOW, _fast_parse
+
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": ") if spaced else (",", ":"))
+    if duplicate:
+        text = text[:-1] + "," + json.dumps(next(iter(value)), ensure_ascii=False) + ":0}"
+    seen_duplicate = []
+
+    def hook(pairs):
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            seen_duplicate.append(True)
+        return dict(pairs)
+
+    expected = json.loads(text, object_pairs_hook=hook)
+    fast = _fast_parse(text)
+    if seen_duplicate:
+        assert fast is _SLOW
+    elif fast is not _SLOW:
+        assert fast == expected
