@@ -7,8 +7,8 @@
      "properties": {"content_type": "application/json", "message_id": "...", "headers": {...}},
      "event": {...}}
 
-The body is kept losslessly: ``event`` when it is JSON that re-serialises to the very same
-bytes (what ocelot and most producers send), else ``body_text`` (exact UTF-8 text), else
+The body is kept losslessly: ``event`` when it is JSON that re-serialises (compactly, as
+ocelot publishes) to the very same bytes, else ``body_text`` (exact UTF-8 text), else
 ``body_base64``. ``channel`` replaces ``exchange``/``routing_key`` for WebSocket recordings.
 """
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+
+from ocelot_cli.outgoing import dump_compact
 
 FORMAT = "ocelot/1"
 
@@ -27,7 +29,9 @@ def is_recording(obj: Any) -> bool:
 
 
 def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # The one serialiser for bodies: a body is stored as ``event`` only if this gives back its
+    # exact bytes, and replay rebuilds it with the same function.
+    return dump_compact(value)
 
 
 def body_fields(body: bytes, parsed: Any = None) -> dict[str, Any]:

@@ -74,7 +74,10 @@ def check_inputs(names: list[str], validator: EventValidator | None, catalog: Ca
 def _epoch(text: Any) -> float | None:
     if not isinstance(text, str):
         return None
-    parsed = formats.parse_iso_datetime(text)
+    try:  # the C parser takes the usual "...T10:30:02.783Z" directly
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = formats.parse_iso_datetime(text)
     if parsed is None:
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
@@ -98,7 +101,7 @@ class _Item:
 
 
 def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
-    for item in read_sources(names):
+    for item in read_sources(names, checked=True):
         if isinstance(item, ReadProblem):  # cannot happen after a clean first pass
             continue
         assert isinstance(item, Record)

@@ -154,7 +154,9 @@ def validate_sources(
     pending_duplicates: list[Problem] = []
     for item in read_sources(names, stdin=stdin):
         source = display_name(item.source)
-        summary = report.sources.setdefault(source, SourceSummary(source))
+        summary = report.sources.get(source)
+        if summary is None:
+            summary = report.sources[source] = SourceSummary(source)
         if isinstance(item, ReadProblem):
             problem = Problem(source, item.line, item.column, item.message, ERROR, item.kind.value)
             if item.kind.value == "duplicate-key":
