@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from ocelot_cli import __version__
@@ -64,17 +63,8 @@ class OutgoingMessage:
 
 def epoch_seconds(timestamp: Any) -> int | None:
     """AMQP timestamp (whole seconds) of an ISO 8601 time; naive times count as UTC."""
-    if not isinstance(timestamp, str):
-        return None
-    try:  # the C parser handles the usual "2025-09-20T10:30:00.000Z" directly
-        parsed = datetime.fromisoformat(timestamp)
-    except ValueError:
-        parsed = formats.parse_iso_datetime(timestamp)
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+    moment = formats.epoch_of(timestamp)
+    return None if moment is None else int(moment)
 
 
 def amqp_properties(event: dict[str, Any]) -> dict[str, Any]:

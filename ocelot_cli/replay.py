@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from ocelot_cli.envelope import formats
@@ -71,22 +70,10 @@ def check_inputs(names: list[str], validator: EventValidator | None, catalog: Ca
     return report, report.events
 
 
-def _epoch(text: Any) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:  # the C parser takes the usual "...T10:30:02.783Z" directly
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        parsed = formats.parse_iso_datetime(text)
-    if parsed is None:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
-
 def _event_time(event: Any) -> float | None:
     if not isinstance(event, dict):
         return None
-    return _epoch(event.get("timestamp") if detect_kind(event) is EnvelopeKind.PLATFORM else event.get("ts"))
+    return formats.epoch_of(event.get("timestamp") if detect_kind(event) is EnvelopeKind.PLATFORM else event.get("ts"))
 
 
 @dataclass
@@ -111,16 +98,16 @@ def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
                 yield _Item(None, event.offset, event.event, None, event.routing_key)
         elif is_recording(value):
             event = event_of(value)
-            yield _Item(_epoch(value.get("received_at")), None, event, value, value.get("routing_key"))
+            yield _Item(formats.epoch_of(value.get("received_at")), None, event, value, value.get("routing_key"))
         else:
             yield _Item(_event_time(value), None, value, None, None)
 
 
 def _shift_time(text: Any, delta: float) -> Any:
-    moment = _epoch(text)
+    moment = formats.epoch_of(text)
     if moment is None:
         return text
-    return formats.format_timestamp(datetime.fromtimestamp(moment, UTC) + timedelta(seconds=delta))
+    return formats.format_timestamp(formats.utc_from_epoch(moment + delta))
 
 
 class ReplayPlan:

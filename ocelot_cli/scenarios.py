@@ -173,7 +173,7 @@ def expand(doc: dict[str, Any], lines: dict[tuple[Any, ...], int] | None, catalo
             event = _build(step, where, factory, catalog, scope, problem)
             if event is None:
                 break
-            moment = formats.format_timestamp(_utc(start + offset + (i * delay if i else 0)))
+            moment = formats.format_timestamp(formats.utc_from_epoch(start + offset + (i * delay if i else 0)))
             if "event" not in step:
                 _retime(event, moment)
             for path_text, value in sets.items():
@@ -207,9 +207,3 @@ def _build(step, where, factory, catalog, scope, problem):  # noqa: ANN001, ANN2
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _utc(epoch: float):  # noqa: ANN202
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch, UTC)

@@ -76,13 +76,7 @@ class ReceivedMessage:
 
     @property
     def received_text(self) -> str:
-        return formats.format_timestamp(_utc(self.received_at))
-
-
-def _utc(epoch: float):  # noqa: ANN202
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(epoch, UTC)
+        return formats.format_timestamp(formats.utc_from_epoch(self.received_at))
 
 
 _OPS = ("!=", ">=", "<=", "~=", "=", ">", "<")

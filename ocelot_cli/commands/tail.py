@@ -153,6 +153,7 @@ def _run(state, url, ca_file, bindings, tail_filter, limits, view, expand, templ
     source = transport_for(url).tail_source(url, bindings, stats, ca_file=ca_file, max_length=max_queue,
                                             prefetch=prefetch, on_notice=out.warn)  # fmt: skip
     source.open()
+    out.detail(f"own queue {source.queue} (exclusive, auto-delete, at most {max_queue:,} messages)")
     shown = ", ".join(f"{ex} {pattern}" for ex, pattern in bindings)
     out.status(f"tailing {shown} at {mask_url(url)} (Ctrl-C to stop)")
     recorder = RecordingWriter(output_file) if output_file else None

@@ -93,3 +93,21 @@ def is_uuid(text: str) -> bool:
         return len(text) == 36 and str(uuid.UUID(text)) == text.lower()
     except ValueError:
         return False
+
+
+def epoch_of(text: object) -> float | None:
+    """Epoch seconds of an ISO 8601 time (naive times count as UTC); None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:  # the C parser takes the usual "2025-09-20T10:30:02.783Z" directly
+        parsed: datetime | None = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = parse_iso_datetime(text)
+    if parsed is None:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def utc_from_epoch(seconds: float) -> datetime:
+    """The UTC moment of epoch seconds."""
+    return datetime.fromtimestamp(seconds, UTC)
