@@ -82,6 +82,10 @@ class SampleFactory:
         self._tenant = self.options.tenant or self.options.org or self._org
         self._user = self.options.user or ("user-" + _template("{hex:6}", self.rng))
         self._plans: dict[tuple[int, str], Callable[[], Any]] = {}
+        # data fields a user set with --set: coherence rules leave them alone
+        self._fixed_data_fields = {
+            a.path[1] for a in self.options.assignments if len(a.path) > 1 and a.path[0] == "data"
+        }
 
     def _now(self) -> datetime:
         if self._clock is None:
@@ -114,15 +118,17 @@ class SampleFactory:
             return lambda: _copy(const)
         if schema.get("examples"):
             examples = schema["examples"]
+            count = len(examples)
             if all(not isinstance(e, dict | list) for e in examples):
-                return lambda: rng.choice(examples)
-            return lambda: _copy(rng.choice(examples))
+                return lambda: examples[int(rng.random() * count)]
+            return lambda: _copy(examples[int(rng.random() * count)])
         if "x-ocelot-sample" in schema:
             template = schema["x-ocelot-sample"]
             return lambda: _template(template, rng)
         if "enum" in schema:
             options = schema["enum"]
-            return lambda: _copy(rng.choice(options))
+            size = len(options)
+            return lambda: _copy(options[int(rng.random() * size)])
         types = schema.get("type", [])
         types = [types] if isinstance(types, str) else [t for t in types if t != "null"] or list(types)
         kind = types[0] if types else ("string" if "anyOf" in schema else None)
@@ -172,11 +178,12 @@ class SampleFactory:
         if self.options.lead and "lead_id" in (entry.data_schema.get("properties") or {}):
             data["lead_id"] = self.options.lead
         event = self._envelope(entry, kind, data)
-        fixed = {a.path for a in self.options.assignments}
-        apply_assignments(event, self.options.assignments, self.catalog.event_schema(entry.name, kind=kind))
+        assignments = self.options.assignments
+        if assignments:
+            apply_assignments(event, assignments, self.catalog.event_schema(entry.name, kind=kind))
         rule = _COHERENCE.get(entry.name)
         if rule is not None:
-            rule(event["data"], {p[1] for p in fixed if len(p) > 1 and p[0] == "data"}, self.rng)
+            rule(event["data"], self._fixed_data_fields, self.rng)
         return event
 
     def _envelope(self, entry: EventType, kind: EnvelopeKind, data: dict[str, Any]) -> dict[str, Any]:
