@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ocelot_cli.envelope import formats
@@ -81,7 +82,16 @@ def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
     return out
 
 
+_COMMON_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z\Z")
+
+
 def _strict_datetime(text: str) -> bool:
+    if _COMMON_UTC.match(text):  # the usual form: let the C parser check the calendar
+        try:
+            datetime.fromisoformat(text)
+            return True
+        except ValueError:
+            return False
     parsed = formats.parse_iso_datetime(text)
     return parsed is not None and parsed.tzinfo is not None
 

@@ -64,3 +64,15 @@ def test_uuid_requires_canonical_hyphenated_form():
     assert formats.is_uuid("3fa85f64-5717-4562-b3fc-2c963f66afa6")
     assert not formats.is_uuid("3fa85f6457174562b3fc2c963f66afa6")
     assert not formats.is_uuid("not-a-uuid")
+
+
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [("2025-09-20T10:30:00Z", True), ("2025-09-20T10:30:00.123Z", True), ("2025-02-30T10:30:00Z", False),
+     ("2025-09-20T24:30:00Z", False), ("2025-09-20T10:30:00+02:00", True), ("2025-09-20T10:30:00", False),
+     ("2025-09-20T10:30:00.1234567Z", True)],
+)  # fmt: skip
+def test_strict_date_time_check_agrees_with_the_parser_on_both_paths(text, valid):
+    from ocelot_cli.envelope.validate import _strict_datetime
+
+    assert _strict_datetime(text) is valid
