@@ -81,11 +81,6 @@ class ReadProblem:
             return self.source
         return f"{self.source}:{self.line}" + (f":{self.column}" if self.column else "")
 
-    @property
-    def is_input_failure(self) -> bool:
-        """True when the input could not be read (as opposed to readable but wrong data)."""
-        return self.kind is not ProblemKind.DUPLICATE_KEY
-
 
 Item = Record | ReadProblem
 

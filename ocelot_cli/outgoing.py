@@ -6,7 +6,6 @@ Plain data: the transports turn ``OutgoingMessage`` into driver calls.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,14 +131,6 @@ def build_message(
         event_type=props.get("type"),
         seq=seq,
     )
-
-
-def build_messages(
-    events: Iterable[dict[str, Any]], *, exchange: str, catalog: Catalog, routing_key: str | None = None
-) -> Iterator[OutgoingMessage]:
-    """Messages for a stream of events, numbered in input order."""
-    for seq, event in enumerate(events):
-        yield build_message(event, exchange=exchange, catalog=catalog, routing_key=routing_key, seq=seq)
 
 
 @dataclass

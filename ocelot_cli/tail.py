@@ -10,7 +10,7 @@ import fnmatch
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -242,7 +242,7 @@ class TailSession:
         last_seen = time.monotonic()
         matches = self.filter.matches if self.filter.active else None
         try:
-            for message in self._messages():
+            for message in self.source:
                 now = time.monotonic()
                 if message is None:
                     self.renderer.flush()
@@ -271,9 +271,6 @@ class TailSession:
             stats.ended = time.monotonic()
             self.renderer.flush()
         return stats
-
-    def _messages(self) -> Iterator[ReceivedMessage | None]:
-        yield from self.source
 
     def _show(self, message: ReceivedMessage, event: Any) -> None:
         violations = None

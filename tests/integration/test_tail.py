@@ -259,3 +259,22 @@ def test_ctrl_c_prints_the_summary_and_exits_130(rabbit, start_tail):
     code, out = tail.finish()
     assert code == 130
     assert "received 1, shown 1" in tail.stderr
+
+
+def test_expand_shows_the_whole_event_under_each_line(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    log = tmp_path / "screen.txt"
+    command = f"{BIN}/ocelot --no-color tail --exchange {exchange} --expand --count 1"
+    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=ocelot_env())  # fmt: skip
+    try:
+        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+        rabbit.queue(exchange)
+        publish(exchange, "call.ended", "--org", "org-x", "--set", "data.outcome=voicemail")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    screen = log.read_bytes().decode()
+    assert "comms.call.ended  call.ended  org-x" in screen
+    assert '"outcome": "voicemail"' in screen and '"metadata": {' in screen  # the indented full event

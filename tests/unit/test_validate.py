@@ -161,3 +161,15 @@ def test_breaking_any_required_data_field_type_is_caught_at_its_path(catalog, va
     if field == "result":  # worker.task.finished's result is "any"
         return
     assert f"$.data.{field}" in errors_by_path(validator.validate(broken))
+
+
+@settings(max_examples=100)
+@given(data=st.data())
+def test_event_data_strategy_gives_valid_payloads_for_every_type(catalog, validator, data):
+    from ocelot_cli.envelope.samples import make_sample
+    from ocelot_cli.envelope.strategies import event_data
+
+    name = data.draw(st.sampled_from(catalog.names()))
+    event = make_sample(catalog, name)
+    event["data"] = data.draw(event_data(name))
+    assert validator.validate(event).ok
