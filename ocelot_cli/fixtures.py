@@ -155,7 +155,7 @@ def read_source(
         head = stream.peek(4096)[:4096]
         fmt = fmt or format_for(name if name != "-" else "", head)
         if fmt is InputFormat.JSON_LINES:
-            items = _read_json_lines(stream, label, fmt, checked=checked)
+            items = read_json_lines(stream, label, fmt, checked=checked)
         else:
             items = _read_document(stream, label, fmt)
         produced = False
@@ -258,7 +258,10 @@ def _locate_duplicate(text: str, key: str, start: int, end: int) -> int:
     return second if second != -1 else start
 
 
-def _read_json_lines(stream: IO[bytes], label: str, fmt: InputFormat, *, checked: bool = False) -> Iterator[Item]:
+def read_json_lines(
+    stream: IO[bytes], label: str, fmt: InputFormat | None, *, checked: bool = False, allow_empty: bool = False
+) -> Iterator[Item]:
+    """Records and problems of a JSON-lines stream, line by line (never loaded whole)."""
     duplicates: list[str] = []
     decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates))
     index = 0
@@ -292,7 +295,7 @@ def _read_json_lines(stream: IO[bytes], label: str, fmt: InputFormat, *, checked
         duplicates.clear()
         yield Record(label, line_no, index, value)
         index += 1
-    if not any_content:
+    if not any_content and not allow_empty:
         yield ReadProblem(label, None, None, "empty input: no events", ProblemKind.EMPTY)
 
 

@@ -28,7 +28,7 @@ from ocelot_cli.fixtures import ReadProblem, Record, read_sources
 from ocelot_cli.outgoing import OutgoingMessage, amqp_properties, build_message, dump_compact
 from ocelot_cli.recording import body_of, event_of, is_recording
 from ocelot_cli.scenarios import expand, is_scenario
-from ocelot_cli.validation import ValidationReport, validate_sources
+from ocelot_cli.validation import ValidationReport
 
 
 @dataclass
@@ -64,7 +64,9 @@ def spool_stdin(names: list[str], stdin: IO[bytes]) -> tuple[list[str], str | No
 
 def check_inputs(names: list[str], validator: EventValidator | None, catalog: Catalog) -> tuple[ValidationReport, int]:
     """First pass: every problem of every input, and how many messages one loop holds."""
-    report = validate_sources(names, validator or EventValidator(catalog))
+    from ocelot_cli.parallel_check import check_sources
+
+    report = check_sources(names, validator or EventValidator(catalog))
     if validator is None:
         report.problems = [p for p in report.problems if p.kind not in ("schema", "duplicate-key")]
     return report, report.events

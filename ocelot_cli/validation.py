@@ -169,7 +169,7 @@ def validate_sources(
         if is_scenario(item.value):
             records = _scenario_records(item, source, validator, report, start)
         for record in records:
-            event = _check_record(record, source, summary, validator, report, pending_duplicates, keep_outcomes)
+            event = check_record(record, source, summary, validator, report, pending_duplicates, keep_outcomes)
             if collect is not None:
                 collect.append((record, event))
             pending_duplicates = []
@@ -193,7 +193,7 @@ def _scenario_records(
     ]
 
 
-def _check_record(
+def check_record(
     record: Record,
     source: str,
     summary: SourceSummary,
@@ -202,6 +202,7 @@ def _check_record(
     duplicates: list[Problem],
     keep_outcomes: bool,
 ) -> Any:
+    """Validate one record into the report (duplicates: its pending duplicate-key problems); its event."""
     event = record.value
     if is_recording(event):
         event = event_of(event)

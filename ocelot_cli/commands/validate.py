@@ -60,8 +60,12 @@ def validate(
         strict=strict,
         envelope=EnvelopeKind(envelope.value) if envelope else None,
     )
-    keep = report_format is ReportFormat.junit
-    report = validate_sources(files, validator, stdin=sys.stdin.buffer, keep_outcomes=keep)
+    if report_format is ReportFormat.junit:  # one test case per event: keep every outcome
+        report = validate_sources(files, validator, stdin=sys.stdin.buffer, keep_outcomes=True)
+    else:
+        from ocelot_cli.parallel_check import check_sources
+
+        report = check_sources(list(files), validator, stdin=sys.stdin.buffer)
     out = state.output
     if report_format is ReportFormat.json:
         out.json(report.to_dict())
