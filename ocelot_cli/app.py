@@ -12,13 +12,14 @@ from typing import Annotated
 import typer
 
 from ocelot_cli import __version__, settings
-from ocelot_cli.commands import catalog, completions, config, publish, replay, tail, validate
+from ocelot_cli.commands import catalog, completions, config, publish, replay, tail, token, validate
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
 
 _ENV_VARS = [(s.env, s.help) for s in settings.SETTINGS.values()] + [
     (settings.ENV_PROFILE, "settings profile to use"),
     (settings.ENV_CONFIG, "profiles file (default ~/.config/ocelot/config.yaml)"),
+    ("OCELOT_JWT_SECRET", "HS256 secret of 'ocelot token' (and the gateway)"),
     (settings.ENV_DEBUG, "1 = show tracebacks"),
     ("NO_COLOR", "1 = no colour"),
 ]
@@ -102,6 +103,7 @@ def main_options(
 app.command("publish", context_settings=CONTEXT)(publish.publish)
 app.command("tail", context_settings=CONTEXT)(tail.tail)
 app.command("replay", context_settings=CONTEXT)(replay.replay)
+app.command("token", context_settings=CONTEXT)(token.token)
 app.add_typer(catalog.app, name="catalog")
 app.command("validate", context_settings=CONTEXT)(validate.validate)
 app.add_typer(config.app, name="config")

@@ -49,6 +49,7 @@ class OutgoingMessage:
     sends: int = 0  # how many times it was sent (more than once after a reconnect)
     due: float | None = None  # seconds after the start when it should leave (replay timing)
     sent_at: float | None = None  # seconds after the start when it first left
+    channel: str | None = None  # a real-time channel (Redis pub/sub) instead of exchange/routing key
 
     def to_dict(self) -> dict[str, Any]:
         """What --dry-run prints: exactly what would be sent."""
@@ -57,6 +58,8 @@ class OutgoingMessage:
             key = "event"
         except ValueError:
             body, key = self.body.decode("utf-8", "replace"), "body_text"
+        if self.channel is not None:
+            return {"channel": self.channel, key: body}
         return {"exchange": self.exchange, "routing_key": self.routing_key, "properties": self.properties, key: body}
 
 
@@ -113,8 +116,12 @@ def build_message(
     routing_key: str | None = None,
     seq: int = 0,
     max_bytes: int = BROKER_MAX_MESSAGE_BYTES,
+    for_channels: bool = False,
 ) -> OutgoingMessage:
-    """The message for one event; refuses bodies over the broker's size limit before sending."""
+    """The message for one event; refuses bodies over the broker's size limit before sending.
+
+    ``for_channels``: real-time channels decide where it goes (see realtime.fan_out), not a routing key.
+    """
     body = dump_compact(event)
     if len(body) > max_bytes:
         raise UsageProblem(
@@ -124,7 +131,7 @@ def build_message(
     props = amqp_properties(event)
     return OutgoingMessage(
         exchange=exchange,
-        routing_key=routing_key_for(event, catalog, routing_key),
+        routing_key="" if for_channels else routing_key_for(event, catalog, routing_key),
         body=body,
         properties=props,
         event_id=props.get("message_id"),

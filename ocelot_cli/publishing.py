@@ -64,14 +64,15 @@ def sample_messages(
     *,
     exchange: str,
     routing_key: str | None = None,
+    for_channels: bool = False,
 ) -> Iterator[OutgoingMessage]:
     """``count`` fresh samples of each type, built lazily as the publisher asks for them."""
     seq = 0
     for name in type_names:
         for _ in range(count):
-            yield build_message(
-                factory.make(name), exchange=exchange, catalog=catalog, routing_key=routing_key, seq=seq
-            )
+            event = factory.make(name)
+            yield build_message(event, exchange=exchange, catalog=catalog, routing_key=routing_key, seq=seq,
+                                for_channels=for_channels)  # fmt: skip
             seq += 1
 
 
@@ -90,7 +91,12 @@ def load_file_events(
 
 
 def file_messages(
-    records: list[tuple[Any, Any]], catalog: Catalog, *, exchange: str, routing_key: str | None = None
+    records: list[tuple[Any, Any]],
+    catalog: Catalog,
+    *,
+    exchange: str,
+    routing_key: str | None = None,
+    for_channels: bool = False,
 ) -> list[OutgoingMessage]:
     """Messages for events read from files; recorded messages keep their routing key and body."""
     messages = []
@@ -109,7 +115,8 @@ def file_messages(
                 )
             )
         else:
-            messages.append(build_message(value, exchange=exchange, catalog=catalog, routing_key=routing_key, seq=seq))
+            messages.append(build_message(value, exchange=exchange, catalog=catalog, routing_key=routing_key,
+                                          seq=seq, for_channels=for_channels))  # fmt: skip
     return messages
 
 
@@ -136,3 +143,8 @@ def make_publisher(
         on_notice=on_notice,
         on_progress=on_progress,
     )
+
+
+def is_channel_url(url: str) -> bool:
+    """True when the target is the real-time hub (Redis pub/sub channels), not an exchange."""
+    return url.split(":", 1)[0].lower() in ("redis", "rediss")

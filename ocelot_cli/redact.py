@@ -43,7 +43,7 @@ def redact(text: str, secrets: list[str | None]) -> str:
 
 
 _URL_WITH_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?P<tail>@)")
-_SECRET_ENV = ("OCELOT_WS_TOKEN",)
+_SECRET_ENV = ("OCELOT_WS_TOKEN", "OCELOT_JWT_SECRET")
 
 
 def scrub(text: str) -> str:

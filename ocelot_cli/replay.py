@@ -115,7 +115,10 @@ def _shift_time(text: Any, delta: float) -> Any:
 class ReplayPlan:
     """Second pass: the messages of every loop, with their due times and rewrites applied."""
 
-    def __init__(self, names: list[str], catalog: Catalog, options: ReplayOptions, *, exchange: str) -> None:
+    def __init__(
+        self, names: list[str], catalog: Catalog, options: ReplayOptions, *, exchange: str, for_channels: bool = False
+    ) -> None:
+        self.for_channels = for_channels  # real-time channels decide where each event goes
         self.names = names
         self.catalog = catalog
         self.options = options
@@ -186,7 +189,8 @@ class ReplayPlan:
             props = {**(item.record.get("properties") or {}), **amqp_properties(event)}
             return OutgoingMessage(self.exchange, routing_key or "", dump_compact(event), props,
                                    props.get("message_id"), props.get("type"), seq)  # fmt: skip
-        return build_message(event, exchange=self.exchange, catalog=self.catalog, routing_key=routing_key, seq=seq)
+        return build_message(event, exchange=self.exchange, catalog=self.catalog, routing_key=routing_key, seq=seq,
+                             for_channels=self.for_channels)  # fmt: skip
 
     def _rewrite(self, event: dict[str, Any], shift: float) -> None:
         options = self.options

@@ -18,7 +18,12 @@ def run_publisher(state, target, messages, total, as_json, *, resumable: bool = 
     from ocelot_cli.render.publish import ProgressLine, print_summary
 
     out = state.output
-    where = f"exchange {target.exchange!r} at {mask_url(target.url)}"
+    channel_mode = publishing.is_channel_url(target.url)
+    where = (
+        f"channels at {mask_url(target.url)}"
+        if channel_mode
+        else f"exchange {target.exchange!r} at {mask_url(target.url)}"
+    )
     progress = ProgressLine(out, total)
 
     def notice(message: str) -> None:
@@ -47,7 +52,7 @@ def run_publisher(state, target, messages, total, as_json, *, resumable: bool = 
         progress.clear()
     if as_json:
         out.json({**report.to_dict(), "exchange": target.exchange, "url": mask_url(target.url)}, pretty=False)
-    print_summary(out, report, where)
+    print_summary(out, report, where, channels=channel_mode)
     if report.interrupted:
         if report.stopped_at is not None and resumable:
             position = report.stopped_at
@@ -55,6 +60,12 @@ def run_publisher(state, target, messages, total, as_json, *, resumable: bool = 
         elif report.stopped_at is not None:
             out.status(f"stopped: the first {report.stopped_at} message(s) were sent; {report.confirmed} confirmed")
         raise typer.Exit(int(ExitStatus.INTERRUPTED))
+    if report.unroutable and channel_mode:
+        raise DeliveryFailed(
+            f"{report.unroutable} message(s) reached no subscriber: nobody listened on "
+            + ", ".join(report.unroutable_examples[:3]),
+            hint="start the real-time hub (or 'ocelot gateway'), or subscribe to the channel, before publishing",
+        )
     if report.unroutable:
         raise DeliveryFailed(
             f"{report.unroutable} message(s) were unroutable: no queue is bound for "

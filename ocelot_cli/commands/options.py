@@ -103,3 +103,23 @@ CaFile = Annotated[
         "--ca-file", metavar="PEM", help="CA certificate(s) to verify an amqps:// broker (default: system CAs)."
     ),
 ]
+To = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        metavar="URL",
+        help="Where to publish: amqp(s):// for the exchange (default: OCELOT_AMQP_URL), or redis(s):// for the "
+        "OttoAI real-time hub's channels.",
+        show_default=False,
+    ),
+]
+Channels = Annotated[
+    list[str] | None,
+    typer.Option("--channel", metavar="CHANNEL", help="With --to redis://: publish to this channel instead of the "
+                 "catalog's (exact name, e.g. tenant:t1:events); repeatable."),
+]  # fmt: skip
+OversizeOption = Annotated[
+    str,
+    typer.Option("--oversize", metavar="pointer|refuse", help="Real-time messages over 32 KB: send the spec's pointer "
+                 "message (ids, _truncated, original size) or refuse before sending."),
+]  # fmt: skip

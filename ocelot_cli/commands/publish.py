@@ -64,10 +64,13 @@ def publish(
     ] = 30.0,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    to: options.To = None,
+    channels: options.Channels = None,
+    oversize: options.OversizeOption = "pointer",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
-    """Publish events to the platform exchange with publisher confirms.
+    """Publish events to the platform exchange with publisher confirms, or to OttoAI channels.
 
     Samples of the given types, or the events of files (-f). Every message is persistent,
     carries message_id (the event id), type, timestamp, app_id and an organizationId header,
@@ -81,6 +84,7 @@ def publish(
       ocelot publish -f recorded.jsonl --exchange ocelot.events
       ocelot catalog sample --all | ocelot publish -f - --dry-run
       ocelot publish call.ended --declare      # create the exchange first
+      ocelot publish --to redis://127.0.0.1:6379 telephony.call.received --tenant t1 --lead l1
     """
     from ocelot_cli import publishing
     from ocelot_cli.envelope.paths import parse_assignment
@@ -91,9 +95,19 @@ def publish(
     state = state_of(ctx)
     out = state.output
     settings = state.settings()
-    state.warn_secrets_in_flags({"amqp_url": amqp_url})
+    state.warn_secrets_in_flags({"amqp_url": amqp_url, "redis_url": to})
+    from ocelot_cli.realtime import Oversize, check_channel
+
+    if oversize not in ("pointer", "refuse"):
+        raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
+    url = to or settings.get("amqp_url", amqp_url)
+    channel_mode = publishing.is_channel_url(url)
+    if (channels or oversize != "pointer") and not channel_mode:
+        raise UsageProblem("--channel and --oversize apply to real-time channels: add --to redis://HOST:PORT")
+    for name in channels or []:
+        check_channel(name)
     target = publishing.PublishSettings(
-        url=settings.get("amqp_url", amqp_url),
+        url=url,
         exchange=settings.get("exchange", exchange),
         routing_key=routing_key,
         declare=declare,
@@ -116,7 +130,10 @@ def publish(
         from ocelot_cli.outgoing import routing_key_for
 
         for name in names:  # unknown types and types without a route fail before anything is sent
-            routing_key_for({"type": name}, catalog, routing_key)
+            if channel_mode:
+                catalog.get(name)
+            else:
+                routing_key_for({"type": name}, catalog, routing_key)
         sample_options = SampleOptions(
             org=org, user=user, tenant=tenant, lead=lead, seed=seed,
             assignments=[parse_assignment(a) for a in assignments or []],
@@ -126,7 +143,7 @@ def publish(
         total = len(names) * count
         messages = publishing.sample_messages(
             SampleFactory(catalog, sample_options), catalog, names, count,
-            exchange=target.exchange, routing_key=routing_key,
+            exchange=target.exchange, routing_key=routing_key, for_channels=channel_mode,
         )  # fmt: skip
     else:
         import sys
@@ -140,16 +157,26 @@ def publish(
             render_validation.print_summary(out, report)
             out.error("nothing was published")
             raise typer.Exit(int(report.exit_status))
-        built = publishing.file_messages(records, catalog, exchange=target.exchange, routing_key=routing_key)
+        built = publishing.file_messages(records, catalog, exchange=target.exchange, routing_key=routing_key,
+                                         for_channels=channel_mode)  # fmt: skip
+        if channel_mode:  # every channel of every event, sizes checked, before anything is sent
+            from ocelot_cli.realtime import fan_out
+
+            built = list(fan_out(iter(built), catalog, channels=channels, oversize=Oversize(oversize)))
         total = len(built)
         messages = iter(built)
 
+    if channel_mode and names:
+        from ocelot_cli.realtime import fan_out
+
+        messages = fan_out(messages, catalog, channels=channels, oversize=Oversize(oversize))
     if dry_run:
         sent = 0
         for message in messages:
             out.json(message.to_dict(), pretty=False)
             sent += 1
-        out.status(f"dry run: {sent} message(s) for exchange {target.exchange!r}; nothing was sent")
+        where = "real-time channels" if channel_mode else f"exchange {target.exchange!r}"
+        out.status(f"dry run: {sent} message(s) for {where}; nothing was sent")
         return
     from ocelot_cli.commands.delivery import run_publisher
 

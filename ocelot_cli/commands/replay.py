@@ -58,10 +58,13 @@ def replay(
     window: Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")] = 2048,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    to: options.To = None,
+    channels: options.Channels = None,
+    oversize: options.OversizeOption = "pointer",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
-    """Replay fixture files to the exchange, keeping routing keys, properties and timing.
+    """Replay fixture files to the exchange (or OttoAI channels), keeping routing keys, properties and timing.
 
     The whole input is validated first: any problem is reported (with file:line) and nothing
     is sent. Recordings keep the gaps between receive times; scenarios their step delays.
@@ -76,6 +79,7 @@ def replay(
       ocelot replay fixtures/campaign.yaml --org org-test --set metadata.module=replay
       ocelot replay recorded.jsonl --dry-run
       ocelot replay big.jsonl --no-delay --resume-from 41250
+      ocelot replay fixtures/ottoai/sms-thread.yaml --to redis://127.0.0.1:6379 --speed 10
     """
     import sys
 
@@ -89,12 +93,21 @@ def replay(
     state = state_of(ctx)
     out = state.output
     settings = state.settings()
-    state.warn_secrets_in_flags({"amqp_url": amqp_url})
+    state.warn_secrets_in_flags({"amqp_url": amqp_url, "redis_url": to})
     if sum(bool(x) for x in (no_delay, rate, speed != 1.0)) > 1:
         raise UsageProblem("choose one of --speed, --no-delay and --rate")
+    from ocelot_cli.realtime import Oversize, check_channel, fan_out
+
+    url = to or settings.get("amqp_url", amqp_url)
+    channel_mode = publishing.is_channel_url(url)
+    if (channels or oversize != "pointer") and not channel_mode:
+        raise UsageProblem("--channel and --oversize apply to real-time channels: add --to redis://HOST:PORT")
+    if oversize not in ("pointer", "refuse"):
+        raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
+    for name in channels or []:
+        check_channel(name)
     target = publishing.PublishSettings(
-        url=settings.get("amqp_url", amqp_url), exchange=settings.get("exchange", exchange), routing_key=routing_key,
-        window=window, ca_file=ca_file,
+        url=url, exchange=settings.get("exchange", exchange), routing_key=routing_key, window=window, ca_file=ca_file,
     )  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     names, spooled = spool_stdin(list(files), sys.stdin.buffer)
@@ -111,15 +124,19 @@ def replay(
             tenant=tenant, assignments=[parse_assignment(a) for a in assignments or []], resume_from=resume_from,
             routing_key=routing_key,
         )  # fmt: skip
-        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange)
+        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=channel_mode)
         total = max(per_loop * loop - resume_from, 0)
+        messages = plan.messages()
+        if channel_mode:
+            messages = fan_out(messages, catalog, channels=channels, oversize=Oversize(oversize))
         if dry_run:
-            _print_schedule(out, plan)
+            _print_schedule(out, messages)
             return
         from ocelot_cli.commands.delivery import run_publisher
 
-        out.status(f"replaying {total:,} message(s) to exchange {target.exchange!r}")
-        run_publisher(state, target, plan.messages(), total, as_json, resumable=True)
+        where = "real-time channels" if channel_mode else f"exchange {target.exchange!r}"
+        out.status(f"replaying {total:,} event(s) to {where}")
+        run_publisher(state, target, messages, None if channel_mode else total, as_json, resumable=True)
     finally:
         if spooled:
             import os
@@ -127,15 +144,16 @@ def replay(
             os.unlink(spooled)
 
 
-def _print_schedule(out, plan) -> None:  # noqa: ANN001
+def _print_schedule(out, messages) -> None:  # noqa: ANN001
     from ocelot_cli.render.safe_text import escape_control
 
     count = 0
-    for message in plan.messages():
+    for message in messages:
         count += 1
         if out.stdout_is_tty:
-            out.data(escape_control(f"+{message.due:9.3f}s  {message.routing_key}  {message.event_type or '-'}  "
-                                    f"{message.event_id or '-'}", one_line=True))  # fmt: skip
+            where = message.channel or message.routing_key
+            line = f"+{message.due:9.3f}s  {where}  {message.event_type or '-'}  {message.event_id or '-'}"
+            out.data(escape_control(line, one_line=True))
         else:
             out.json({"at": round(message.due, 6), **message.to_dict()}, pretty=False)
     out.status(f"dry run: {count:,} message(s) scheduled; nothing was sent")

@@ -39,12 +39,15 @@ class ProgressLine:
             self.output.stderr.flush()
 
 
-def summary_line(report: PublishReport, target: str) -> str:
-    """``published 100, confirmed 100, unroutable 0, ... in 0.42s (238/s) to EXCHANGE at URL``."""
+def summary_line(report: PublishReport, target: str, *, channels: bool = False) -> str:
+    """``published 100, confirmed 100, unroutable 0, ... in 0.42s (238/s) to EXCHANGE at URL``.
+
+    On real-time channels "confirmed" means at least one subscriber received the message.
+    """
     parts = [
         f"published {report.published:,}",
-        f"confirmed {report.confirmed:,}",
-        f"unroutable {report.unroutable:,}",
+        f"{'received' if channels else 'confirmed'} {report.confirmed:,}",
+        f"{'no subscriber' if channels else 'unroutable'} {report.unroutable:,}",
         f"nacked {report.nacked:,}",
         f"unconfirmed {report.unconfirmed:,}",
     ]
@@ -53,8 +56,8 @@ def summary_line(report: PublishReport, target: str) -> str:
     return f"{', '.join(parts)} in {report.elapsed:.2f}s ({report.rate:,.0f}/s) to {target}"
 
 
-def print_summary(output: Output, report: PublishReport, target: str) -> None:
-    line = summary_line(report, target)
+def print_summary(output: Output, report: PublishReport, target: str, *, channels: bool = False) -> None:
+    line = summary_line(report, target, channels=channels)
     if report.ok:
         output.success(line)
     else:

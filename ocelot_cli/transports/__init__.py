@@ -17,6 +17,8 @@ from ocelot_cli.errors import UsageProblem
 TRANSPORTS = {
     "amqp": "ocelot_cli.transports.amqp",
     "amqps": "ocelot_cli.transports.amqp",
+    "redis": "ocelot_cli.transports.redis_pubsub",
+    "rediss": "ocelot_cli.transports.redis_pubsub",
 }
 
 

@@ -1,0 +1,38 @@
+"""``ocelot token``: mint a development JWT for the real-time gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ocelot_cli.commands.state import state_of
+
+
+def token(
+    ctx: typer.Context,
+    tenant: Annotated[str, typer.Option("--tenant", help="tenant_id claim: the tenant whose channels it opens.")],
+    user: Annotated[str, typer.Option("--user", help="sub claim: the user (for user:{id}:tasks).")],
+    ttl: Annotated[str, typer.Option("--ttl", metavar="DURATION", help="How long it is valid, e.g. 15m or 8h.")] = "1h",
+    role: Annotated[str | None, typer.Option("--role", help="Optional role claim.")] = None,
+    secret_file: Annotated[
+        str | None,
+        typer.Option("--secret-file", metavar="FILE", help="File holding the HS256 secret. [env: OCELOT_JWT_SECRET]"),
+    ] = None,  # fmt: skip
+) -> None:
+    """Mint a development token (HS256 JWT) for the real-time gateway.
+
+    The secret is read from OCELOT_JWT_SECRET or --secret-file, never from the command
+    line; the gateway verifies tokens with the same secret.
+
+    \b
+    Examples:
+      export OCELOT_JWT_SECRET=$(openssl rand -hex 32)
+      export OCELOT_WS_TOKEN=$(ocelot token --tenant t1 --user u1)
+      ocelot token --tenant t1 --user u1 --ttl 15m --secret-file ~/.config/ocelot/jwt.secret
+    """
+    from ocelot_cli.durations import parse_duration
+    from ocelot_cli.tokens import load_secret, mint
+
+    seconds = parse_duration(ttl, option="--ttl")
+    state_of(ctx).output.raw(mint(load_secret(secret_file), tenant=tenant, user=user, ttl=seconds, role=role))

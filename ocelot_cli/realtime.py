@@ -1,0 +1,101 @@
+"""The OttoAI real-time side: channel names, the 32 KB limit and pointer messages, channel fan-out.
+
+A real-time event goes to every channel its catalog entry lists (``tenant:{tenant_id}:events``,
+``lead:...:timeline``, ``user:...:tasks``). A message over 32 KB becomes a pointer: the same
+envelope whose ``data`` keeps only the ids, ``_truncated: true`` and the original size, so a
+client fetches the rest over REST; or it is refused, as the user chooses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
+from ocelot_cli.errors import UsageProblem
+from ocelot_cli.outgoing import OutgoingMessage, dump_compact
+
+MAX_MESSAGE_BYTES = 32 * 1024
+CHANNEL_PATTERN = re.compile(
+    r"\A(?:tenant:[^:\s*?\[\]]+:events|user:[^:\s*?\[\]]+:tasks|lead:[^:\s*?\[\]]+:timeline)\Z"
+)
+
+
+class Oversize(StrEnum):
+    """What to do with a message over 32 KB."""
+
+    pointer = "pointer"
+    refuse = "refuse"
+
+
+def check_channel(name: str) -> str:
+    """``name`` if it is an exact channel name; UsageProblem naming the three forms otherwise."""
+    if not CHANNEL_PATTERN.match(name):
+        raise UsageProblem(
+            f"{name!r} is not a channel name",
+            hint="channels are exact names, no wildcards: tenant:{id}:events, user:{id}:tasks, lead:{id}:timeline",
+        )
+    return name
+
+
+def pointer_for(event: dict[str, Any], size: int) -> dict[str, Any]:
+    """The pointer form of an oversized event: ids only in ``data``, ``_truncated`` and the size."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    ids = {k: v for k, v in data.items() if (k == "id" or k.endswith("_id")) and isinstance(v, str | int)}
+    return {**event, "data": {"_truncated": True, "original_size": size, **ids}}
+
+
+def is_pointer(event: Any) -> bool:
+    """True for a pointer message (``data._truncated``)."""
+    return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True
+
+
+def fan_out(
+    messages: Iterator[OutgoingMessage],
+    catalog: Catalog,
+    *,
+    channels: list[str] | None = None,
+    oversize: Oversize = Oversize.pointer,
+    limit: int = MAX_MESSAGE_BYTES,
+) -> Iterator[OutgoingMessage]:
+    """One message per channel of each event (``channels`` overrides the catalog), with the size rule."""
+    for message in messages:
+        try:
+            event = json.loads(message.body)
+        except ValueError:
+            raise UsageProblem(f"message {message.seq + 1} is not JSON: only events go to real-time channels") from None
+        targets = list(channels) if channels else resolve_channels(event, catalog, message.seq)
+        body = message.body
+        if len(body) > limit:
+            if oversize is Oversize.refuse:
+                raise UsageProblem(
+                    f"event {message.seq + 1} ({event_type_of(event)}) is {len(body):,} bytes, over the real-time "
+                    f"limit of {limit:,} bytes",
+                    hint="keep payloads small, or use --oversize pointer to send the spec's pointer message",
+                )
+            body = dump_compact(pointer_for(event, len(body)))
+        for channel in targets:
+            yield OutgoingMessage("", channel, body, message.properties, message.event_id, message.event_type,
+                                  message.seq, due=message.due, channel=channel)  # fmt: skip
+
+
+def resolve_channels(event: Any, catalog: Catalog, seq: int = 0) -> list[str]:
+    """The channels the catalog lists for a real-time event; UsageProblem when it has none."""
+    name = event_type_of(event) if isinstance(event, dict) else None
+    if detect_kind(event) is not EnvelopeKind.REALTIME:
+        raise UsageProblem(
+            f"event {seq + 1} ({name}) is not in the OttoAI real-time envelope",
+            hint="real-time channels carry OttoAI events; publish platform events to the exchange, or give --channel",
+        )
+    entry = catalog.get(name)
+    resolved = entry.resolve_channels(event)
+    if not resolved:
+        raise UsageProblem(
+            f"{name} has no channel to go to (the spec sends it directly to one connection)",
+            hint="give --channel NAME to publish it anyway",
+        )
+    return [check_channel(c) for c in resolved]

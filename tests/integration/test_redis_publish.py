@@ -1,0 +1,118 @@
+"""Publishing OttoAI events to Redis pub/sub channels, against the real Redis on 127.0.0.1."""
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from ocelot_cli.envelope.catalog import load_catalog
+from ocelot_cli.envelope.validate import EventValidator
+from tests.integration.conftest import run_ocelot, wait_for
+
+pytestmark = pytest.mark.integration
+REDIS_URL = "redis://127.0.0.1:6379/0"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@pytest.fixture
+def subscriber():
+    """Subscribe to channels; collect what arrives, in order."""
+    try:
+        client = redis.Redis.from_url(REDIS_URL)
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable at 127.0.0.1:6379 ({exc}); .ci/run starts it", pytrace=False)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    received: list[tuple[str, dict]] = []
+
+    def subscribe(*channels: str):
+        pubsub.subscribe(*channels)
+        wait_for(lambda: pubsub.get_message(timeout=0.05) is None and pubsub.subscribed, 5, "subscription")
+        return received
+
+    def drain(count: int, timeout: float = 20):
+        def take():
+            message = pubsub.get_message(timeout=0.05)
+            if message:
+                received.append((message["channel"].decode(), json.loads(message["data"])))
+            return len(received) >= count
+
+        wait_for(take, timeout, f"{count} messages")
+        return received
+
+    subscribe.drain = drain
+    yield subscribe
+    pubsub.close()
+    client.close()
+
+
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+def test_publish_reaches_every_channel_the_spec_lists(subscriber):
+    t = tenant()
+    subscriber(f"tenant:{t}:events", "lead:l-77:timeline", "user:u-5:tasks")
+    result = run_ocelot("publish", "--to", REDIS_URL, "telephony.sms.sent", "--tenant", t, "--lead", "l-77",
+                        "--user", "u-5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    got = subscriber.drain(3)
+    assert sorted(channel for channel, _ in got) == sorted([f"tenant:{t}:events", "lead:l-77:timeline",
+                                                            "user:u-5:tasks"])  # fmt: skip
+    event = got[0][1]
+    assert event["tenant_id"] == t and event["event"] == "telephony.sms.sent"
+    assert EventValidator(load_catalog(), strict=True).validate(event).violations == []
+    assert b"received 3, no subscriber 0" in result.stderr
+
+
+def test_nobody_listening_is_a_failure_not_a_silent_success():
+    result = run_ocelot("publish", "--to", REDIS_URL, "task.updated", "--tenant", tenant())
+    assert result.returncode == 8
+    assert b"reached no subscriber" in result.stderr
+
+
+def test_oversized_events_go_as_pointers_or_are_refused(subscriber):
+    t = tenant()
+    subscriber(f"tenant:{t}:events")
+    big = "x" * 40_000
+    args = ["publish", "--to", REDIS_URL, "telephony.sms.received", "--tenant", t, "--set", f"data.content={big}",
+            "--channel", f"tenant:{t}:events"]  # fmt: skip
+    refused = run_ocelot(*args, "--oversize", "refuse")
+    assert refused.returncode == 2 and b"over the real-time limit of 32,768 bytes" in refused.stderr
+    sent = run_ocelot(*args)
+    assert sent.returncode == 0, sent.stderr
+    [(_channel, pointer)] = subscriber.drain(1)
+    assert pointer["data"]["_truncated"] is True and pointer["data"]["original_size"] > 40_000
+    assert "message_id" in pointer["data"] and "content" not in pointer["data"]
+
+
+def test_channel_names_are_checked_before_sending():
+    result = run_ocelot("publish", "--to", REDIS_URL, "task.updated", "--channel", "tenant:*:events")
+    assert result.returncode == 2 and b"not a channel name" in result.stderr
+
+
+def test_platform_events_are_not_sent_to_channels():
+    result = run_ocelot("publish", "--to", REDIS_URL, "call.ended")
+    assert result.returncode == 2 and b"not in the OttoAI real-time envelope" in result.stderr
+
+
+def test_replay_of_an_ottoai_scenario_reaches_every_channel_in_order(subscriber):
+    t = tenant()
+    subscriber(f"tenant:{t}:events", "lead:lead-5521:timeline", "user:user-rep-12:tasks")
+    result = run_ocelot("replay", str(FIXTURES / "ottoai" / "sms-thread.yaml"), "--to", REDIS_URL, "--no-delay",
+                        "--tenant", t)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    got = subscriber.drain(10)  # 2 received (tenant, lead) + 2 sent (tenant, user, lead)
+    timeline = [e["event"] for channel, e in got if channel == "lead:lead-5521:timeline"]
+    assert timeline == ["telephony.sms.received", "telephony.sms.sent", "telephony.sms.sent", "telephony.sms.received"]
+    assert [e["event"] for channel, e in got if channel.startswith("user:")] == ["telephony.sms.sent"] * 2
+    assert {e["tenant_id"] for _, e in got} == {t}
+
+
+def test_unreachable_redis_names_the_masked_url():
+    result = run_ocelot("publish", "--to", "redis://:hunter22@127.0.0.1:1/0", "task.updated")
+    assert result.returncode == 5
+    assert b"cannot connect to Redis at redis://:****@127.0.0.1:1/0" in result.stderr
+    assert b"hunter22" not in result.stderr + result.stdout
