@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ocelot_cli import __version__, settings
-from ocelot_cli.commands import catalog, completions, config, publish, replay, tail, token, validate
+from ocelot_cli.commands import catalog, completions, config, gateway, publish, replay, tail, token, validate
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
 
@@ -104,6 +104,7 @@ app.command("publish", context_settings=CONTEXT)(publish.publish)
 app.command("tail", context_settings=CONTEXT)(tail.tail)
 app.command("replay", context_settings=CONTEXT)(replay.replay)
 app.command("token", context_settings=CONTEXT)(token.token)
+app.command("gateway", context_settings=CONTEXT)(gateway.gateway)
 app.add_typer(catalog.app, name="catalog")
 app.command("validate", context_settings=CONTEXT)(validate.validate)
 app.add_typer(config.app, name="config")

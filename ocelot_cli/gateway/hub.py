@@ -1,0 +1,203 @@
+"""The real-time hub's rules, without any network: subscriptions, access, limits, delivery.
+
+* A connection belongs to one tenant and one user (from its token). It may subscribe to its
+  tenant's channel, its own user channel, and lead channels; whatever it subscribes to, it is
+  never given an event whose ``tenant_id`` is not its own.
+* Subscribe/unsubscribe operations are rate limited per connection (10 a minute by default).
+* Every delivery goes through a bounded per-connection buffer (100 by default); what does not
+  fit is dropped and counted, and the connection is told with ``system.buffer_dropped``.
+* Messages over 32 KB are sent as the spec's pointer message.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocelot_cli.envelope import formats
+from ocelot_cli.realtime import CHANNEL_PATTERN, MAX_MESSAGE_BYTES, pointer_for
+
+
+@dataclass
+class Limits:
+    """The hub's numbers; all configurable so that tests run fast."""
+
+    ping_interval: float = 20.0
+    stale_after: float = 40.0
+    subscribe_ops: int = 10
+    subscribe_window: float = 60.0
+    buffer: int = 100
+    max_message: int = MAX_MESSAGE_BYTES
+
+
+def channel_kind(channel: str) -> str:
+    """``tenant``, ``user`` or ``lead``: the metric label of a channel."""
+    return channel.split(":", 1)[0]
+
+
+@dataclass
+class Client:
+    """One WebSocket connection as the hub sees it."""
+
+    tenant: str
+    user: str
+    send: Callable[[str], bool]  # queue a text frame; False when the buffer is full
+    limits: Limits
+    channels: set[str] = field(default_factory=set)
+    ops: collections.deque[float] = field(default_factory=collections.deque)
+    dropped: int = 0
+    last_pong: float = field(default_factory=time.monotonic)
+
+    def may_subscribe(self, channel: str) -> str | None:
+        """Why this connection may not subscribe to ``channel``, or None when it may."""
+        if not CHANNEL_PATTERN.match(channel):
+            return "invalid channel: use tenant:{id}:events, user:{id}:tasks or lead:{id}:timeline, no wildcards"
+        kind, ident = channel.split(":")[:2]
+        if kind == "tenant" and ident != self.tenant:
+            return "forbidden: not your tenant"
+        if kind == "user" and ident != self.user:
+            return "forbidden: not your user"
+        return None
+
+    def take_op(self, now: float) -> float | None:
+        """Count a subscribe/unsubscribe; None if allowed, else seconds to wait (rate limited)."""
+        window = self.limits.subscribe_window
+        while self.ops and now - self.ops[0] >= window:
+            self.ops.popleft()
+        if len(self.ops) >= self.limits.subscribe_ops:
+            return round(window - (now - self.ops[0]), 3)
+        self.ops.append(now)
+        return None
+
+
+class Metrics:
+    """Counters in Prometheus text format, with the spec's metric names."""
+
+    def __init__(self) -> None:
+        self.sent: collections.Counter[str] = collections.Counter()
+        self.dropped: collections.Counter[str] = collections.Counter()
+        self.subscriptions: collections.Counter[str] = collections.Counter()
+
+    def render(self, clients: list[Client]) -> str:
+        lines = ["# TYPE ws_connections gauge"]
+        per_tenant = collections.Counter(c.tenant for c in clients)
+        lines += [f'ws_connections{{tenant_id="{_label(t)}"}} {n}' for t, n in sorted(per_tenant.items())]
+        for name, counter, label in (
+            ("ws_messages_sent_total", self.sent, "channel"),
+            ("ws_messages_dropped_total", self.dropped, "reason"),
+            ("ws_subscriptions_total", self.subscriptions, "channel"),
+        ):
+            lines.append(f"# TYPE {name} counter")
+            lines += [f'{name}{{{label}="{_label(k)}"}} {v}' for k, v in sorted(counter.items())]
+        return "\n".join(lines) + "\n"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class Hub:
+    """Connections, their channels, and the delivery of published messages."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.clients: list[Client] = []
+        self.by_channel: dict[str, set[int]] = collections.defaultdict(set)
+        self.metrics = Metrics()
+
+    def join(self, tenant: str, user: str, send: Callable[[str], bool]) -> Client:
+        client = Client(tenant, user, send, self.limits)
+        self.clients.append(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        for channel in client.channels:
+            self.by_channel[channel].discard(id(client))
+        self.clients = [c for c in self.clients if c is not client]
+
+    def welcome(self, client: Client) -> dict[str, Any]:
+        return {"type": "welcome", "tenant_id": client.tenant, "user_id": client.user,
+                "heartbeat_s": self.limits.ping_interval, "max_message_bytes": self.limits.max_message}  # fmt: skip
+
+    def control(self, client: Client, message: Any, now: float | None = None) -> dict[str, Any] | None:
+        """Handle one client message; the reply to send, if any."""
+        now = time.monotonic() if now is None else now
+        if not isinstance(message, dict):
+            return {"type": "error", "code": "bad_message", "message": "send JSON objects with a 'type'"}
+        kind = message.get("type")
+        if kind == "pong":
+            client.last_pong = now
+            return None
+        if kind == "ping":  # a client checking on us
+            return {"type": "pong"}
+        if kind not in ("subscribe", "unsubscribe"):
+            return {"type": "error", "code": "unknown_type", "message": f"unknown message type {kind!r}"}
+        channel = message.get("channel")
+        if not isinstance(channel, str):
+            return {"type": f"{kind}_result", "channel": channel, "success": False, "reason": "missing channel"}
+        wait = client.take_op(now)
+        if wait is not None:
+            return {"type": "error", "code": "rate_limited", "retry_after": wait,
+                    "message": f"at most {self.limits.subscribe_ops} subscribe/unsubscribe per "
+                               f"{self.limits.subscribe_window:g}s"}  # fmt: skip
+        if kind == "unsubscribe":
+            client.channels.discard(channel)
+            self.by_channel[channel].discard(id(client))
+            return {"type": "unsubscribe_result", "channel": channel, "success": True}
+        reason = client.may_subscribe(channel)
+        if reason:
+            return {"type": "subscribe_result", "channel": channel, "success": False, "reason": reason}
+        if channel not in client.channels:
+            client.channels.add(channel)
+            self.by_channel[channel].add(id(client))
+            self.metrics.subscriptions[channel_kind(channel)] += 1
+        return {"type": "subscribe_result", "channel": channel, "success": True}
+
+    def publish(self, channel: str, payload: bytes | str) -> int:
+        """Deliver a message published on ``channel`` to its subscribers of the same tenant; how many got it."""
+        listeners = self.by_channel.get(channel)
+        if not listeners:
+            return 0
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+        try:
+            event = json.loads(text)
+        except ValueError:
+            self.metrics.dropped["not_json"] += 1
+            return 0
+        tenant = event.get("tenant_id") if isinstance(event, dict) else None
+        if len(text.encode("utf-8")) > self.limits.max_message and isinstance(event, dict):
+            text = json.dumps(pointer_for(event, len(text.encode("utf-8"))), separators=(",", ":"))
+        delivered = 0
+        for client in self.clients:
+            if id(client) not in listeners:
+                continue
+            if client.tenant != tenant:  # isolation, whatever the subscription says
+                self.metrics.dropped["tenant_mismatch"] += 1
+                continue
+            if client.send(text):
+                delivered += 1
+                self.metrics.sent[channel_kind(channel)] += 1
+            else:
+                client.dropped += 1
+                self.metrics.dropped["buffer_overflow"] += 1
+        return delivered
+
+    def dropped_notice(self, client: Client) -> str | None:
+        """The ``system.buffer_dropped`` event for a connection that lost messages (and reset the count)."""
+        if not client.dropped:
+            return None
+        count, client.dropped = client.dropped, 0
+        event = {
+            "version": "1",
+            "event": "system.buffer_dropped",
+            "ts": formats.format_timestamp(formats.utc_from_epoch(time.time())),
+            "severity": "warn",
+            "tenant_id": client.tenant,
+            "user_id": client.user,
+            "data": {"reason": "Queue overflow", "max_size": self.limits.buffer, "dropped_count": count},
+        }
+        return json.dumps(event, separators=(",", ":"))
