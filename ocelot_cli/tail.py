@@ -274,7 +274,10 @@ class TailSession:
 
     def _show(self, message: ReceivedMessage, event: Any) -> None:
         violations = None
-        if self.validator is not None and event is not None:
+        if isinstance(event, dict) and event.get("event") == "system.buffer_dropped":
+            count = (event.get("data") or {}).get("dropped_count")
+            self.stats.dropped += count if isinstance(count, int) else 0
+        if self.validator is not None and event is not None and not _is_pointer(event):
             result = self.validator.validate(event)
             if not result.ok:
                 violations = result.errors
@@ -283,3 +286,8 @@ class TailSession:
         if self.recorder is not None:
             self.recorder(message, event)
         self.renderer.message(message, event, violations)
+
+
+def _is_pointer(event: Any) -> bool:
+    # A pointer message (the real-time spec's form for events over 32 KB) is valid as such.
+    return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True

@@ -91,9 +91,32 @@ def tail(
     ] = 1000,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    channels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--channel",
+            "-c",
+            metavar="CHANNEL",
+            help="With a ws:// or wss:// URL: a channel to subscribe to (exact name); repeatable.",
+        ),
+    ] = None,
+    token_file: Annotated[
+        str | None,
+        typer.Option(
+            "--token-file",
+            metavar="FILE",
+            help="File holding the gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token", hidden=True, help="The Bearer token itself (visible to other users: prefer OCELOT_WS_TOKEN)."
+        ),
+    ] = None,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
-    """Watch events flowing through an exchange, live.
+    """Watch events flowing through an exchange, or OttoAI WebSocket channels, live.
 
     The tail binds its own exclusive, auto-delete, server-named queue (bounded by --max-queue):
     it never takes messages from real queues, and the broker removes the queue when the tail
@@ -108,6 +131,7 @@ def tail(
       ocelot tail --format '{timestamp} {type} {data.call_id}'
       ocelot tail --ndjson | jq .data
       ocelot tail --output recorded.jsonl --for 5m  record for replay
+      ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events --channel user:u1:tasks
     """
     from ocelot_cli.durations import parse_duration
     from ocelot_cli.errors import UsageProblem
@@ -124,15 +148,53 @@ def tail(
         duration=parse_duration(for_duration, option="--for") if for_duration else None,
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
-    names = list(exchanges or []) or [settings.get("exchange")]
-    bindings = [(exchange, pattern) for exchange in names for pattern in (patterns or ["#"])]
     view = View.ndjson if ndjson else View.pretty if (pretty or expand) else View.auto
-    _run(state, settings.get("amqp_url", amqp_url), ca_file, bindings, tail_filter, limits, view, expand,
-         template, validate, output_file, max_queue, prefetch, catalog_dirs)  # fmt: skip
+    patterns = list(patterns or [])
+    if patterns and patterns[0].lower().startswith(("ws://", "wss://")):
+        url, *rest = patterns
+        if rest or exchanges:
+            raise UsageProblem("a WebSocket tail takes channels (--channel), not binding patterns or exchanges")
+        source = _ws_source(state, url, channels, token, token_file, ca_file)
+    else:
+        if channels:
+            raise UsageProblem("--channel needs a ws:// or wss:// gateway URL as the first argument")
+        names = list(exchanges or []) or [settings.get("exchange")]
+        bindings = [(exchange, pattern) for exchange in names for pattern in (patterns or ["#"])]
+        source = ("amqp", settings.get("amqp_url", amqp_url), bindings, max_queue, prefetch)
+    _run(state, source, ca_file, tail_filter, limits, view, expand, template, validate, output_file, catalog_dirs)
 
 
-def _run(state, url, ca_file, bindings, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
-         max_queue, prefetch, catalog_dirs) -> None:  # fmt: skip
+def _ws_source(state, url, channels, token, token_file, ca_file):  # noqa: ANN001, ANN202
+    """The WebSocket source settings: checked channels and a token from env or file (never required on argv)."""
+    import os
+    from pathlib import Path
+
+    from ocelot_cli.errors import ConfigError, UsageProblem
+    from ocelot_cli.realtime import check_channel
+    from ocelot_cli.settings import ENV_WS_TOKEN
+
+    if not channels:
+        raise UsageProblem("name at least one --channel to subscribe to", hint="e.g. --channel tenant:t1:events")
+    for name in channels:
+        check_channel(name)  # before anything is sent
+    if token:
+        state.output.warn("--token is visible to other users in the process list; use OCELOT_WS_TOKEN or --token-file")
+    file_name = token_file or state.settings().get("ws_token_file")
+    if not token and file_name:
+        try:
+            token = Path(file_name).expanduser().read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the token file {file_name}: {exc.strerror}") from None
+    token = token or os.environ.get(ENV_WS_TOKEN, "").strip()
+    if not token:
+        raise ConfigError(
+            "no token for the gateway", hint=f"set {ENV_WS_TOKEN} or pass --token-file (see 'ocelot token')"
+        )
+    return ("ws", url, list(channels), token)
+
+
+def _run(state, source, ca_file, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
+         catalog_dirs) -> None:  # fmt: skip
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import ExitStatus
     from ocelot_cli.recording import RecordingWriter
@@ -150,14 +212,21 @@ def _run(state, url, ca_file, bindings, tail_filter, limits, view, expand, templ
         renderer = PrettyRenderer(out, expand=expand)
     validator = EventValidator(state.catalog(catalog_dirs)) if validate else None
     stats = TailStats()
-    source = transport_for(url).tail_source(url, bindings, stats, ca_file=ca_file, max_length=max_queue,
-                                            prefetch=prefetch, on_notice=out.warn)  # fmt: skip
-    source.open()
-    out.detail(f"own queue {source.queue} (exclusive, auto-delete, at most {max_queue:,} messages)")
-    shown = ", ".join(f"{ex} {pattern}" for ex, pattern in bindings)
+    if source[0] == "ws":
+        _kind, url, channels, token = source
+        feed = transport_for(url).tail_source(url, channels, stats, token=token, ca_file=ca_file, on_notice=out.warn)
+        feed.open()
+        shown = ", ".join(channels)
+    else:
+        _kind, url, bindings, max_queue, prefetch = source
+        feed = transport_for(url).tail_source(url, bindings, stats, ca_file=ca_file, max_length=max_queue,
+                                              prefetch=prefetch, on_notice=out.warn)  # fmt: skip
+        feed.open()
+        out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {max_queue:,} messages)")
+        shown = ", ".join(f"{ex} {pattern}" for ex, pattern in bindings)
     out.status(f"tailing {shown} at {mask_url(url)} (Ctrl-C to stop)")
     recorder = RecordingWriter(output_file) if output_file else None
-    session = TailSession(source, renderer, tail_filter=tail_filter, validator=validator,
+    session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
                           recorder=recorder.write if recorder else None, limits=limits, stats=stats)  # fmt: skip
     interrupted = False
     try:
@@ -166,7 +235,7 @@ def _run(state, url, ca_file, bindings, tail_filter, limits, view, expand, templ
         interrupted = True
         stats.stop_reason = "interrupted"
     finally:
-        source.close()
+        feed.close()
         if recorder is not None:
             recorder.close()
     _summary(out, stats, recorder)

@@ -98,13 +98,24 @@ class PrettyRenderer:
         name = event_type_of(event) if isinstance(event, dict) else None
         org = (event.get("organizationId") or event.get("tenant_id")) if isinstance(event, dict) else None
         color = _COLORS[zlib.crc32((name or "").split(".")[0].encode()) % len(_COLORS)]
-        fields = _key_fields(event.get("data") if isinstance(event, dict) else None)
+        data = event.get("data") if isinstance(event, dict) else None
+        fields = _key_fields(data)
+        if isinstance(data, dict) and data.get("_truncated") is True:
+            ids = " ".join(f"{k}={v}" for k, v in data.items() if k not in ("_truncated", "original_size"))
+            text = f"POINTER ({data.get('original_size', '?')} bytes; fetch by {ids})"
+            fields = self._paint(escape_control(text, one_line=True), "33")
+        elif name == "system.buffer_dropped" and isinstance(data, dict):
+            text = (
+                f"GATEWAY DROPPED {data.get('dropped_count')} message(s): {data.get('reason')}, "
+                f"buffer {data.get('max_size')}"
+            )
+            fields = self._paint(escape_control(text, one_line=True), "31")
         parts = [
             self._paint(clock, "2"),
             where,
             self._paint(escape_control(name or "(no type)", one_line=True), color),
             escape_control(str(org), one_line=True) if org else "-",
-            escape_control(fields, one_line=True),
+            fields if fields.startswith("\x1b") else escape_control(fields, one_line=True),
         ]
         line = "  ".join(parts)
         if violations:

@@ -19,6 +19,8 @@ TRANSPORTS = {
     "amqps": "ocelot_cli.transports.amqp",
     "redis": "ocelot_cli.transports.redis_pubsub",
     "rediss": "ocelot_cli.transports.redis_pubsub",
+    "ws": "ocelot_cli.transports.websocket_tail",
+    "wss": "ocelot_cli.transports.websocket_tail",
 }
 
 

@@ -12,12 +12,20 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pika
 import pytest
+import redis
+import websocket
+
+from ocelot_cli.envelope.catalog import load_catalog
+from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+from ocelot_cli.tokens import mint
 
 AMQP_URL = os.environ.get("OCELOT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 BIN = Path(sys.executable).parent
@@ -200,3 +208,77 @@ def start_tail(start_ocelot):
         return running
 
     return start
+
+
+# -- the reference gateway, for WebSocket tests -----------------------------------------
+SECRET = "gateway-test-secret-0123456789abcdef"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def gateway(start_ocelot):
+    """Start `ocelot gateway` on a free port with fast heartbeats; returns a helper."""
+
+    def start(*extra: str, listen: str = "127.0.0.1:0") -> Gateway:
+        running = start_ocelot("gateway", "--listen", listen, "--ping-interval", "300ms",
+                               "--stale-after", "1s", *extra, OCELOT_JWT_SECRET=SECRET)  # fmt: skip
+        running.wait_for_stderr("gateway listening on")
+        port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", running.stderr).group(1))
+        return Gateway(port, running)
+
+    return start
+
+
+class Gateway:
+    def __init__(self, port, running):
+        self.port = port
+        self.running = running
+
+    def http(self, path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def connect(self, tenant="t1", user="u1", token=None, **kw):
+        token = token if token is not None else mint(SECRET.encode(), tenant=tenant, user=user, **kw)
+        ws = websocket.create_connection(f"ws://127.0.0.1:{self.port}/ws",
+                                         header=[f"Authorization: Bearer {token}"], timeout=5)  # fmt: skip
+        return Client(ws)
+
+
+class Client:
+    def __init__(self, ws):
+        self.ws = ws
+
+    def recv(self, skip_pings=True):
+        while True:
+            message = json.loads(self.ws.recv())
+            if not (skip_pings and message.get("type") == "ping"):
+                return message
+
+    def subscribe(self, channel, kind="subscribe"):
+        self.ws.send(json.dumps({"type": kind, "channel": channel}))
+        return self.recv()
+
+    def close_code(self):
+        while True:
+            opcode, data = self.ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return int.from_bytes(data[:2], "big"), data[2:].decode()
+
+
+def redis_publish(channel, event):
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        return client.publish(channel, json.dumps(event) if not isinstance(event, bytes | str) else event)
+    finally:
+        client.close()
+
+
+def event_for(tenant, name="task.updated", **data):
+    factory = SampleFactory(load_catalog(), SampleOptions(tenant=tenant))
+    event = factory.make(name)
+    event["data"].update(data)
+    return event

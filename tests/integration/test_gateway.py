@@ -3,91 +3,15 @@
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 import redis
 import websocket
 
-from ocelot_cli.envelope.catalog import load_catalog
-from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.tokens import mint
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import REDIS_URL, SECRET, event_for, redis_publish, wait_for
 
 pytestmark = pytest.mark.integration
-SECRET = "gateway-test-secret-0123456789abcdef"
-REDIS_URL = "redis://127.0.0.1:6379/0"
-CATALOG = load_catalog()
-
-
-@pytest.fixture
-def gateway(start_ocelot):
-    """Start `ocelot gateway` on a free port with fast heartbeats; returns a helper."""
-
-    def start(*extra: str) -> "Gateway":
-        running = start_ocelot("gateway", "--listen", "127.0.0.1:0", "--ping-interval", "300ms",
-                               "--stale-after", "1s", *extra, OCELOT_JWT_SECRET=SECRET)  # fmt: skip
-        running.wait_for_stderr("gateway listening on")
-        port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", running.stderr).group(1))
-        return Gateway(port, running)
-
-    return start
-
-
-class Gateway:
-    def __init__(self, port, running):
-        self.port = port
-        self.running = running
-
-    def http(self, path):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def connect(self, tenant="t1", user="u1", token=None, **kw):
-        token = token if token is not None else mint(SECRET.encode(), tenant=tenant, user=user, **kw)
-        ws = websocket.create_connection(f"ws://127.0.0.1:{self.port}/ws",
-                                         header=[f"Authorization: Bearer {token}"], timeout=5)  # fmt: skip
-        return Client(ws)
-
-
-class Client:
-    def __init__(self, ws):
-        self.ws = ws
-
-    def recv(self, skip_pings=True):
-        while True:
-            message = json.loads(self.ws.recv())
-            if not (skip_pings and message.get("type") == "ping"):
-                return message
-
-    def subscribe(self, channel, kind="subscribe"):
-        self.ws.send(json.dumps({"type": kind, "channel": channel}))
-        return self.recv()
-
-    def close_code(self):
-        while True:
-            opcode, data = self.ws.recv_data(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                return int.from_bytes(data[:2], "big"), data[2:].decode()
-
-
-def redis_publish(channel, event):
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        return client.publish(channel, json.dumps(event) if not isinstance(event, bytes | str) else event)
-    finally:
-        client.close()
-
-
-def event_for(tenant, name="task.updated", **data):
-    factory = SampleFactory(CATALOG, SampleOptions(tenant=tenant))
-    event = factory.make(name)
-    event["data"].update(data)
-    return event
 
 
 @pytest.mark.parametrize(

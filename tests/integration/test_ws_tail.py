@@ -1,0 +1,117 @@
+"""`ocelot tail ws://` against the real gateway, fed through real Redis."""
+
+import json
+import socket
+import subprocess
+
+import pytest
+
+from ocelot_cli.tokens import mint
+from tests.integration.conftest import BIN, SECRET, event_for, ocelot_env, redis_publish, run_ocelot, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def token(tenant="t1", user="u1"):
+    return mint(SECRET.encode(), tenant=tenant, user=user)
+
+
+def start_ws_tail(start_ocelot, port, *args, tenant="t1", user="u1"):
+    tail = start_ocelot("tail", f"ws://127.0.0.1:{port}/ws", *args, OCELOT_WS_TOKEN=token(tenant, user))
+    tail.wait_for_stderr("tailing ")
+    return tail
+
+
+def test_tail_receives_channel_events_and_answers_pings_past_the_stale_time(gateway, start_ocelot):
+    server = gateway()
+    tail = start_ws_tail(start_ocelot, server.port, "--channel", "tenant:t1:events", "--channel", "user:u1:tasks",
+                         "--count", "2")  # fmt: skip
+    # PUBLISH says how many received it: retry until the gateway's own Redis subscription is up.
+    wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="first")) > 0, 10, "delivery")
+    redis_publish("user:u1:tasks", event_for("t1", task_id="second"))
+    code, out = tail.finish(timeout=30)
+    assert code == 0, tail.stderr
+    assert [json.loads(line)["data"]["task_id"] for line in out.splitlines()] == ["first", "second"]
+
+
+def test_tail_stays_connected_by_answering_application_pings(gateway, start_ocelot):
+    server = gateway()  # pings every 300 ms, closes after 1 s without pong
+    tail = start_ws_tail(start_ocelot, server.port, "--channel", "tenant:t1:events", "--for", "2500ms")
+    code, _ = tail.finish(timeout=30)
+    assert code == 0 and "reconnect" not in tail.stderr and "lost" not in tail.stderr
+
+
+def test_channel_names_are_checked_before_anything_is_sent():
+    result = run_ocelot("tail", "ws://127.0.0.1:1/ws", "--channel", "tenant:*:events", OCELOT_WS_TOKEN=token())
+    assert result.returncode == 2 and b"not a channel name" in result.stderr
+
+
+def test_a_refused_channel_is_an_error_with_the_reason(gateway):
+    server = gateway()
+    result = run_ocelot("tail", f"ws://127.0.0.1:{server.port}/ws", "--channel", "tenant:t2:events",
+                        OCELOT_WS_TOKEN=token())  # fmt: skip
+    assert result.returncode == 6
+    assert b"refused channel tenant:t2:events: forbidden: not your tenant" in result.stderr
+
+
+def test_the_token_comes_from_env_or_file_and_never_shows(gateway, tmp_path):
+    server = gateway()
+    url = f"ws://127.0.0.1:{server.port}/ws"
+    missing = run_ocelot("tail", url, "--channel", "tenant:t1:events")
+    assert missing.returncode == 4 and b"OCELOT_WS_TOKEN" in missing.stderr
+    path = tmp_path / "token"
+    path.write_text(token() + "\n")
+    from_file = run_ocelot("tail", url, "--channel", "tenant:t1:events", "--token-file", str(path), "--for", "300ms")
+    assert from_file.returncode == 0, from_file.stderr
+    refused = run_ocelot("tail", url, "--channel", "tenant:t1:events", OCELOT_WS_TOKEN="eyJ.forged.token-123")
+    assert refused.returncode == 6 and b"refused the token" in refused.stderr
+    assert b"eyJ.forged.token-123" not in refused.stderr + refused.stdout
+    on_argv = run_ocelot("tail", url, "--channel", "tenant:t1:events", "--token", token(), "--for", "300ms")
+    assert on_argv.returncode == 0 and b"--token is visible to other users" in on_argv.stderr
+    assert token().encode()[:40] not in on_argv.stderr + on_argv.stdout
+
+
+def test_pointers_and_dropped_buffers_are_shown_for_what_they_are(gateway, tmp_path):
+    server = gateway()
+    log = tmp_path / "screen.txt"
+    command = (f"{BIN}/ocelot --no-color tail ws://127.0.0.1:{server.port}/ws --channel tenant:t1:events "
+               "--pretty --count 2")  # fmt: skip
+    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=ocelot_env(OCELOT_WS_TOKEN=token()))  # fmt: skip
+    try:
+        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+        big = event_for("t1", "telephony.sms.received", content="z" * 40_000)
+        wait_for(lambda: redis_publish("tenant:t1:events", big) > 0, 10, "the gateway's subscription")
+        dropped = event_for("t1", "system.buffer_dropped", reason="Queue overflow", max_size=100, dropped_count=7)
+        redis_publish("tenant:t1:events", dropped)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    screen = log.read_bytes().decode()
+    assert "POINTER (" in screen and f"fetch by message_id={big['data']['message_id']}" in screen
+    assert "GATEWAY DROPPED 7 message(s): Queue overflow, buffer 100" in screen
+    assert "dropped by overflow 7" in screen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_tail_reconnects_resubscribes_and_goes_on_after_the_gateway_restarts(gateway, start_ocelot):
+    port = free_port()
+    first = gateway(listen=f"127.0.0.1:{port}")
+    tail = start_ws_tail(start_ocelot, port, "--channel", "tenant:t1:events", "--count", "2")
+    wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="before")) > 0, 10, "delivery")
+    first.running.proc.terminate()
+    first.running.proc.wait(timeout=10)
+    gateway(listen=f"127.0.0.1:{port}")
+    tail.wait_for_stderr("reconnected and re-subscribed", timeout=30)
+    assert "gap" in tail.stderr
+    wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="after")) > 0, 10, "delivery again")
+    code, out = tail.finish(timeout=30)
+    assert code == 0
+    assert [json.loads(line)["data"]["task_id"] for line in out.splitlines()] == ["before", "after"]
+    assert "reconnects 1 (gaps possible)" in tail.stderr
