@@ -99,3 +99,35 @@ def resolve_channels(event: Any, catalog: Catalog, seq: int = 0) -> list[str]:
             hint="give --channel NAME to publish it anyway",
         )
     return [check_channel(c) for c in resolved]
+
+
+def bridge(body: bytes, catalog: Catalog) -> list[tuple[str, bytes]]:
+    """Where an event from the platform exchange goes on real-time channels, and in what form.
+
+    A platform event is converted with the envelope mapping (``model.platform_to_realtime``)
+    and sent to its tenant's channel (and its lead's timeline when it names a lead); an OttoAI
+    event found on the exchange keeps its envelope and the channels its catalog entry lists.
+    Anything else is not bridged.
+    """
+    from ocelot_cli.envelope.model import PlatformEvent, platform_to_realtime
+
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return []
+    kind = detect_kind(event)
+    if kind is EnvelopeKind.PLATFORM:
+        converted = platform_to_realtime(PlatformEvent.from_dict(event)).to_dict()
+        tenant = converted.get("tenant_id")
+        if not isinstance(tenant, str) or not tenant:
+            return []
+        channels = [f"tenant:{tenant}:events"]
+        if isinstance(converted.get("lead_id"), str) and converted["lead_id"]:
+            channels.append(f"lead:{converted['lead_id']}:timeline")
+        payload = dump_compact(converted)
+    elif kind is EnvelopeKind.REALTIME and event_type_of(event) in catalog:
+        channels = catalog.get(event_type_of(event)).resolve_channels(event)
+        payload = body
+    else:
+        return []
+    return [(channel, payload) for channel in channels if CHANNEL_PATTERN.match(channel)]

@@ -16,6 +16,17 @@ def gateway(
         str, typer.Option("--listen", metavar="HOST:PORT", help="Where to listen (port 0: any free port).")
     ] = "127.0.0.1:8765",
     redis_url: options.RedisUrl = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            metavar="redis|amqp",
+            help="Where events come from (repeatable): Redis pub/sub "
+            "channels, and/or platform events on the exchange bridged into OttoAI channels. Default: redis.",
+        ),
+    ] = None,  # fmt: skip
+    amqp_url: options.AmqpUrl = None,
+    exchange: options.Exchange = None,
     ping_interval: Annotated[
         str, typer.Option("--ping-interval", metavar="DURATION", help="Application ping period.")
     ] = "20s",
@@ -52,6 +63,7 @@ def gateway(
       ocelot gateway
       ocelot gateway --listen 0.0.0.0:8765 --redis-url redis://redis.internal:6379/0
       ocelot gateway --ping-interval 2s --stale-after 5s      # fast heartbeats for testing
+      ocelot gateway --source redis --source amqp             # also bridge ocelot.events
     """
     import asyncio
     import signal
@@ -75,13 +87,24 @@ def gateway(
         subscribe_window=parse_duration(subscribe_window, option="--subscribe-window"),
         buffer=buffer,
     )
-    url = state.settings().get("redis_url", redis_url)
-    state.warn_secrets_in_flags({"redis_url": redis_url})
-    server = Gateway(GatewayOptions(host=host, port=int(port_text), redis_url=url, secret=load_secret(secret_file),
-                                    limits=limits), on_notice=out.warn)  # fmt: skip
+    chosen = set(sources or ["redis"])
+    if chosen - {"redis", "amqp"}:
+        raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
+    settings = state.settings()
+    state.warn_secrets_in_flags({"redis_url": redis_url, "amqp_url": amqp_url})
+    redis = settings.get("redis_url", redis_url) if "redis" in chosen else None
+    amqp = settings.get("amqp_url", amqp_url) if "amqp" in chosen else None
+    server = Gateway(
+        GatewayOptions(host=host, port=int(port_text), redis_url=redis, amqp_url=amqp,
+                       exchange=settings.get("exchange", exchange), secret=load_secret(secret_file), limits=limits),
+        on_notice=out.warn,
+    )  # fmt: skip
+    origins = [mask_url(u) for u in (redis, amqp) if u]
 
     def listening(port: int) -> None:
-        out.status(f"gateway listening on ws://{host}:{port}/ws (GET /ready, /metrics); events from {mask_url(url)}")
+        out.status(
+            f"gateway listening on ws://{host}:{port}/ws (GET /ready, /metrics); events from {', '.join(origins)}"
+        )
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

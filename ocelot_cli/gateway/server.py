@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,9 @@ CHANNEL_PATTERNS = ("tenant:*:events", "user:*:tasks", "lead:*:timeline")
 class GatewayOptions:
     host: str = "127.0.0.1"
     port: int = 8765
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str | None = "redis://127.0.0.1:6379/0"  # None: no Redis source
+    amqp_url: str | None = None  # set: bridge platform events from the exchange
+    exchange: str = "ocelot.events"
     secret: bytes = b""
     limits: Limits = field(default_factory=Limits)
 
@@ -39,17 +42,24 @@ class Gateway:
         self.options = options
         self.hub = Hub(options.limits)
         self.notice = on_notice or (lambda _m: None)
-        self.redis_ok = False
+        self.redis_ok = options.redis_url is None
+        self.amqp_ok = options.amqp_url is None
         self.port: int | None = None
         self._stop = asyncio.Event()
+        self._stopping = threading.Event()
 
     def stop(self) -> None:
+        self._stopping.set()
         self._stop.set()
 
     async def run(self, on_listening: Callable[[int], None] | None = None) -> None:
         from websockets.asyncio.server import serve
 
-        listener = asyncio.create_task(self._listen_redis())
+        sources = []
+        if self.options.redis_url:
+            sources.append(asyncio.create_task(self._listen_redis()))
+        if self.options.amqp_url:
+            sources.append(asyncio.create_task(asyncio.to_thread(self._bridge_amqp, asyncio.get_running_loop())))
         try:
             async with serve(self._handle, self.options.host, self.options.port, process_request=self._http,
                              ping_interval=None, max_size=64 * 1024, compression=None) as server:  # fmt: skip
@@ -58,9 +68,12 @@ class Gateway:
                     on_listening(self.port)
                 await self._stop.wait()
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            self._stopping.set()
+            for task in sources:
+                task.cancel()
+            for task in sources:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     # -- sources ---------------------------------------------------------------------
     async def _listen_redis(self) -> None:
@@ -91,12 +104,51 @@ class Gateway:
                 with contextlib.suppress(Exception):
                     await client.aclose()
 
+    def _bridge_amqp(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Platform events from the exchange onto real-time channels (runs in a thread: pika is blocking).
+
+        The tail's own source is reused: an exclusive, auto-delete, bounded queue bound with
+        '#', reconnecting by itself when the broker connection drops.
+        """
+        from ocelot_cli.envelope.catalog import load_catalog
+        from ocelot_cli.errors import OcelotError
+        from ocelot_cli.realtime import bridge
+        from ocelot_cli.tail import TailStats
+        from ocelot_cli.transports.amqp import AmqpOptions
+        from ocelot_cli.transports.amqp_tail import AmqpTailSource
+
+        catalog = load_catalog()
+        delay = 0.25
+        while not self._stopping.is_set():
+            source = AmqpTailSource(AmqpOptions(self.options.amqp_url), [(self.options.exchange, "#")], TailStats(),
+                                    on_notice=lambda m: loop.call_soon_threadsafe(self.notice, m))  # fmt: skip
+            try:
+                source.open()
+                self.amqp_ok = True
+                delay = 0.25
+                for message in source:
+                    if self._stopping.is_set():
+                        break
+                    if message is None:
+                        continue
+                    for channel, payload in bridge(message.body, catalog):
+                        loop.call_soon_threadsafe(self.hub.publish, channel, payload)
+            except OcelotError as exc:
+                self.amqp_ok = False
+                loop.call_soon_threadsafe(self.notice, f"{exc.message}; retrying in {delay:g}s")
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                source.close()
+
     # -- HTTP ------------------------------------------------------------------------
     def _http(self, connection: Any, request: Any) -> Any:
         path = request.path.split("?", 1)[0]
         if path == "/ready":
-            ok = self.redis_ok
-            return connection.respond(200 if ok else 503, "ready\n" if ok else "not ready: Redis unreachable\n")
+            missing = [name for name, ok in (("Redis", self.redis_ok), ("RabbitMQ", self.amqp_ok)) if not ok]
+            if missing:
+                return connection.respond(503, f"not ready: {' and '.join(missing)} unreachable\n")
+            return connection.respond(200, "ready\n")
         if path == "/metrics":
             response = connection.respond(200, self.hub.metrics.render(self.hub.clients))
             response.headers["Content-Type"] = "text/plain; version=0.0.4"

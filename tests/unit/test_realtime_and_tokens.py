@@ -93,3 +93,18 @@ def test_secret_comes_from_env_or_file_and_must_be_long_enough(tmp_path, monkeyp
     path = tmp_path / "secret"
     path.write_text("k" * 40 + "\n")
     assert load_secret(str(path)) == b"k" * 40
+
+
+def test_bridge_converts_platform_events_to_the_tenant_channel(catalog):
+    from ocelot_cli.realtime import bridge
+
+    platform = SampleFactory(catalog, SampleOptions(seed=2, org="org-x")).make("call.ended")
+    [(channel, body)] = bridge(json.dumps(platform).encode(), catalog)
+    event = json.loads(body)
+    assert channel == "tenant:org-x:events"
+    assert (event["event"], event["tenant_id"], event["key"], event["data"]) == (
+        "call.ended", "org-x", platform["id"], platform["data"]
+    )  # fmt: skip
+    realtime = SampleFactory(catalog, SampleOptions(seed=2, tenant="t1", lead="l1")).make("telephony.sms.received")
+    assert [c for c, _ in bridge(json.dumps(realtime).encode(), catalog)] == ["tenant:t1:events", "lead:l1:timeline"]
+    assert bridge(b"not json", catalog) == [] and bridge(b'{"hello": 1}', catalog) == []

@@ -131,11 +131,19 @@ def test_unknown_type_is_reported_with_suggestions_and_the_envelope_still_checke
     assert found["$"] == "missing required field: organizationId"
 
 
-def test_platform_type_in_a_realtime_envelope_is_a_wrong_envelope_error(validator):
-    event = {"version": "1", "event": "call.ended", "ts": "2025-09-20T10:30:00Z", "severity": "info",
-             "tenant_id": "t1", "data": {}}  # fmt: skip
+def test_realtime_type_in_the_platform_envelope_is_a_wrong_envelope_error(catalog, validator):
+    event = SampleFactory(catalog, SampleOptions(seed=1)).make("call.ended")
+    event["type"] = "task.updated"
     found = errors_by_path(validator.validate(event))
-    assert "wrong envelope: call.ended is an Ocelot platform event" in found["$.event"]
+    assert "wrong envelope: task.updated is an OttoAI real-time event" in found["$.type"]
+
+
+def test_platform_events_bridged_into_the_realtime_envelope_validate(catalog, validator):
+    from ocelot_cli.envelope.model import PlatformEvent, platform_to_realtime
+
+    platform = SampleFactory(catalog, SampleOptions(seed=1)).make("call.ended")
+    bridged = platform_to_realtime(PlatformEvent.from_dict(platform)).to_dict()
+    assert validator.validate(bridged).violations == []
 
 
 def test_required_envelope_kind_refuses_the_other_kind(catalog, call_ended):
