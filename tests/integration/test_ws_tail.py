@@ -115,3 +115,20 @@ def test_tail_reconnects_resubscribes_and_goes_on_after_the_gateway_restarts(gat
     assert code == 0
     assert [json.loads(line)["data"]["task_id"] for line in out.splitlines()] == ["before", "after"]
     assert "reconnects 1 (gaps possible)" in tail.stderr
+
+
+def test_a_dead_connection_is_detected_and_replaced(gateway, start_ocelot):
+    from tests.faultproxy import FaultProxy
+
+    server = gateway()  # announces a 300 ms heartbeat: silence for twice that means dead
+    with FaultProxy(server.port) as proxy:
+        tail = start_ws_tail(start_ocelot, proxy.port, "--channel", "tenant:t1:events", "--count", "1")
+        proxy.stall()  # the TCP connection stays open, but nothing moves: no pings arrive
+        tail.wait_for_stderr("lost (WebSocketTimeoutException); reconnecting", timeout=20)
+        proxy.resume()
+        proxy.reset()  # drop the stalled connection; the tail's next attempt goes through
+        tail.wait_for_stderr("reconnected and re-subscribed", timeout=30)
+        wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="after-stall")) > 0, 10, "delivery")
+        code, out = tail.finish(timeout=30)
+    assert code == 0
+    assert json.loads(out)["data"]["task_id"] == "after-stall"
