@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from ocelot_cli.tokens import mint
+from tests.faultproxy import FaultProxy
 from tests.integration.conftest import BIN, SECRET, event_for, ocelot_env, redis_publish, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
@@ -118,7 +119,6 @@ def test_tail_reconnects_resubscribes_and_goes_on_after_the_gateway_restarts(gat
 
 
 def test_a_dead_connection_is_detected_and_replaced(gateway, start_ocelot):
-    from tests.faultproxy import FaultProxy
 
     server = gateway()  # announces a 300 ms heartbeat: silence for twice that means dead
     with FaultProxy(server.port) as proxy:
@@ -132,3 +132,30 @@ def test_a_dead_connection_is_detected_and_replaced(gateway, start_ocelot):
         code, out = tail.finish(timeout=30)
     assert code == 0
     assert json.loads(out)["data"]["task_id"] == "after-stall"
+
+
+def test_a_rate_limited_subscribe_is_reported_and_retried(gateway, start_ocelot):
+    server = gateway("--subscribe-limit", "1", "--subscribe-window", "1s")
+    tail = start_ws_tail(start_ocelot, server.port, "--channel", "tenant:t1:events", "--channel", "user:u1:tasks",
+                         "--for", "300ms")  # fmt: skip
+    code, _ = tail.finish(timeout=30)
+    assert code == 0
+    assert "rate-limited subscribing; retrying user:u1:tasks in" in tail.stderr
+
+
+def test_wss_verifies_the_certificate_and_accepts_a_private_ca(gateway, tmp_path):
+    import ssl
+
+    from tests.integration.test_faults import _make_certificate
+
+    cert, key = _make_certificate(tmp_path, "localhost")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = gateway()
+    with FaultProxy(server.port, tls=context) as proxy:
+        url = f"wss://localhost:{proxy.port}/ws"
+        refused = run_ocelot("tail", url, "--channel", "tenant:t1:events", OCELOT_WS_TOKEN=token())
+        trusted = run_ocelot("tail", url, "--channel", "tenant:t1:events", "--ca-file", str(cert), "--for", "300ms",
+                             OCELOT_WS_TOKEN=token())  # fmt: skip
+    assert refused.returncode == 6 and b"could not be verified" in refused.stderr
+    assert trusted.returncode == 0, trusted.stderr
