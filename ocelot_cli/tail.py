@@ -291,3 +291,27 @@ class TailSession:
 def _is_pointer(event: Any) -> bool:
     # A pointer message (the real-time spec's form for events over 32 KB) is valid as such.
     return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True
+
+
+def reopen(open_source: Callable[[], None], stats: TailStats, notice: Callable[[str], None], *, what: str,
+           reconnect_for: float, error: BaseException, final: tuple[str, ...] = ("AUTH",)) -> None:  # fmt: skip
+    """Re-open a lost tail source with backoff; warn that a gap is possible; raise when it cannot.
+
+    ``final`` names exit statuses (of the OcelotError ``open_source`` raises) not worth retrying.
+    """
+    from ocelot_cli.errors import OcelotError
+
+    notice(f"connection to {what} lost ({type(error).__name__}); reconnecting")
+    give_up = time.monotonic() + reconnect_for
+    delay = 0.25
+    while True:
+        time.sleep(delay)
+        try:
+            open_source()
+        except OcelotError as exc:
+            if time.monotonic() + delay > give_up or exc.exit_status.name in final:
+                raise
+            delay = min(delay * 2, 5.0)
+            continue
+        stats.reconnects += 1
+        return

@@ -5,6 +5,24 @@ from __future__ import annotations
 import typer
 
 
+def resolve_target(state, to, amqp_url, channels, oversize) -> tuple[str, bool]:  # noqa: ANN001
+    """The URL to publish to and whether it is real-time channels; --to/--channel/--oversize checked."""
+    from ocelot_cli import publishing
+    from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.realtime import check_channel
+
+    state.warn_secrets_in_flags({"amqp_url": amqp_url, "redis_url": to})
+    if oversize not in ("pointer", "refuse"):
+        raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
+    url = to or state.settings().get("amqp_url", amqp_url)
+    channel_mode = publishing.is_channel_url(url)
+    if (channels or oversize != "pointer") and not channel_mode:
+        raise UsageProblem("--channel and --oversize apply to real-time channels: add --to redis://HOST:PORT")
+    for name in channels or []:
+        check_channel(name)  # before anything is sent
+    return url, channel_mode
+
+
 def run_publisher(state, target, messages, total, as_json, *, resumable: bool = False) -> None:  # noqa: ANN001
     """Publish with progress on stderr, Ctrl-C handling, the summary, and the exit status.
 

@@ -93,19 +93,12 @@ def replay(
     state = state_of(ctx)
     out = state.output
     settings = state.settings()
-    state.warn_secrets_in_flags({"amqp_url": amqp_url, "redis_url": to})
     if sum(bool(x) for x in (no_delay, rate, speed != 1.0)) > 1:
         raise UsageProblem("choose one of --speed, --no-delay and --rate")
-    from ocelot_cli.realtime import Oversize, check_channel, fan_out
+    from ocelot_cli.commands.delivery import resolve_target
+    from ocelot_cli.realtime import Oversize, fan_out
 
-    url = to or settings.get("amqp_url", amqp_url)
-    channel_mode = publishing.is_channel_url(url)
-    if (channels or oversize != "pointer") and not channel_mode:
-        raise UsageProblem("--channel and --oversize apply to real-time channels: add --to redis://HOST:PORT")
-    if oversize not in ("pointer", "refuse"):
-        raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
-    for name in channels or []:
-        check_channel(name)
+    url, channel_mode = resolve_target(state, to, amqp_url, channels, oversize)
     target = publishing.PublishSettings(
         url=url, exchange=settings.get("exchange", exchange), routing_key=routing_key, window=window, ca_file=ca_file,
     )  # fmt: skip

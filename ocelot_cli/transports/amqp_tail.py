@@ -21,8 +21,7 @@ from typing import Any
 import pika
 import pika.exceptions as pex
 
-from ocelot_cli.errors import OcelotError
-from ocelot_cli.tail import ReceivedMessage, TailStats
+from ocelot_cli.tail import ReceivedMessage, TailStats, reopen
 from ocelot_cli.transports.amqp import (
     CONNECTION_ERRORS,
     AmqpOptions,
@@ -190,18 +189,6 @@ class AmqpTailSource:
         """Reconnect with backoff, re-declare and re-bind; raise when it cannot be done in time."""
         self._pending.clear()  # unacknowledged deliveries die with their queue
         self._connection = self._channel = None
-        self.notice(f"connection to {self.options.shown} lost ({type(error).__name__}); reconnecting")
-        give_up = time.monotonic() + self.reconnect_for
-        delay = 0.25
-        while True:
-            time.sleep(delay)
-            try:
-                self.open()
-            except OcelotError as exc:
-                if time.monotonic() + delay > give_up or exc.exit_status.name in ("AUTH", "NOT_FOUND"):
-                    raise
-                delay = min(delay * 2, 5.0)
-                continue
-            self.stats.reconnects += 1
-            self.notice("reconnected and re-bound; messages published while disconnected were not seen (gap)")
-            return
+        reopen(self.open, self.stats, self.notice, what=self.options.shown, reconnect_for=self.reconnect_for,
+               error=error, final=("AUTH", "NOT_FOUND"))  # fmt: skip
+        self.notice("reconnected and re-bound; messages published while disconnected were not seen (gap)")

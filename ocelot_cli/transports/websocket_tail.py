@@ -21,7 +21,7 @@ import websocket
 
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, OcelotError
 from ocelot_cli.redact import mask_url
-from ocelot_cli.tail import ReceivedMessage, TailStats
+from ocelot_cli.tail import ReceivedMessage, TailStats, reopen
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     websocket.WebSocketConnectionClosedException,
@@ -209,21 +209,8 @@ class WsTailSource:
 
     def _reconnect(self, error: BaseException) -> None:
         self.close()
-        self.notice(f"connection to {self.shown} lost ({type(error).__name__}); reconnecting")
-        give_up = time.monotonic() + self.reconnect_for
-        delay = 0.25
-        while True:
-            time.sleep(delay)
-            try:
-                self.open()
-            except OcelotError as exc:
-                if time.monotonic() + delay > give_up or exc.exit_status.name == "AUTH":
-                    raise
-                delay = min(delay * 2, 5.0)
-                continue
-            self.stats.reconnects += 1
-            self.notice("reconnected and re-subscribed; events sent while disconnected were not seen (gap)")
-            return
+        reopen(self.open, self.stats, self.notice, what=self.shown, reconnect_for=self.reconnect_for, error=error)
+        self.notice("reconnected and re-subscribed; events sent while disconnected were not seen (gap)")
 
 
 def tail_source(url: str, channels: list[str], stats: TailStats, *, token: str, **kw: Any) -> WsTailSource:
