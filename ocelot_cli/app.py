@@ -34,14 +34,17 @@ Environment:
 {ENV_HELP}
 """
 
-HELP = """Publish, watch, replay, load-test and validate events of the Ocelot platform bus
-(RabbitMQ) and the OttoAI real-time stream (WebSocket).
+HELP = """Publish, watch, replay and validate events of the Ocelot platform bus (RabbitMQ) and the
+OttoAI real-time stream (WebSocket channels, Redis), and run a reference real-time gateway.
 
 \b
 Examples:
-  ocelot catalog list                         every known event type
-  ocelot catalog sample call.ended --set data.outcome=callback_requested
-  ocelot validate fixtures/ --format junit    check event files in CI
+  ocelot publish call.ended --set data.outcome=callback_requested
+  ocelot tail 'comms.call.*'                    watch the exchange live
+  ocelot replay fixtures/callback-flow.yaml     a scenario with its timing
+  ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events
+  ocelot validate fixtures/ --format junit      check event files in CI
+  ocelot catalog list                           every known event type
 """
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
