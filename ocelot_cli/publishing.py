@@ -35,7 +35,7 @@ class PublishSettings:
     exchange: str
     routing_key: str | None = None
     declare: bool = False
-    window: int = 2048
+    window: int = 2048  # = commands.options.DEFAULT_WINDOW (the core does not import the CLI)
     rate: float | None = None
     ca_file: str | None = None
     blocked_timeout: float = 30.0

@@ -6,11 +6,12 @@ A transport supplies ``ReceivedMessage`` items (or None when nothing arrived for
 
 from __future__ import annotations
 
+import collections
 import fnmatch
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -291,6 +292,58 @@ class TailSession:
 def _is_pointer(event: Any) -> bool:
     # A pointer message (the real-time spec's form for events over 32 KB) is valid as such.
     return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True
+
+
+class PolledSource:
+    """The iteration every tail source shares: yield what arrived, poll, reconnect when lost.
+
+    A subclass sets ``_pending`` (a deque) and ``lost_errors``, and provides ``_connected``,
+    ``open``, ``close``, ``_poll`` (wait up to one poll interval, appending to ``_pending``) and
+    ``_reconnect``; ``_drained`` runs each time the messages read so far have all been yielded.
+    Iteration yields None when a poll brought nothing, so the session can check its limits.
+    """
+
+    lost_errors: tuple[type[BaseException], ...] = ()
+    _pending: collections.deque[ReceivedMessage]
+
+    def __iter__(self) -> Iterator[ReceivedMessage | None]:
+        if not self._connected():
+            self.open()
+        pending = self._pending
+        try:
+            while True:
+                if pending:
+                    yield pending.popleft()
+                    if not pending:
+                        self._drained()
+                    continue
+                try:
+                    self._poll()
+                except self.lost_errors as exc:
+                    self._reconnect(exc)
+                    continue
+                if not pending:
+                    yield None
+        finally:
+            self.close()
+
+    def _drained(self) -> None:
+        """Hook: everything read so far was yielded."""
+
+    def _connected(self) -> bool:
+        raise NotImplementedError
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _poll(self) -> None:
+        raise NotImplementedError
+
+    def _reconnect(self, error: BaseException) -> None:
+        raise NotImplementedError
 
 
 def reopen(open_source: Callable[[], None], stats: TailStats, notice: Callable[[str], None], *, what: str,

@@ -124,9 +124,7 @@ def sample(
       ocelot catalog sample telephony.sms.sent --tenant t1 --lead l-42 --seed 7
       ocelot catalog sample --all --count 3 > every-type.jsonl
     """
-    from ocelot_cli.envelope.model import EnvelopeKind
-    from ocelot_cli.envelope.paths import parse_assignment
-    from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+    from ocelot_cli.envelope.samples import SampleFactory
     from ocelot_cli.errors import UsageProblem
 
     state = state_of(ctx)
@@ -136,18 +134,7 @@ def sample(
         raise UsageProblem("name at least one event type, or use --all", hint="see 'ocelot catalog list'")
     for name in names:
         catalog.get(name)  # unknown types fail before anything is printed
-    factory = SampleFactory(
-        catalog,
-        SampleOptions(
-            org=org,
-            user=user,
-            tenant=tenant,
-            lead=lead,
-            assignments=[parse_assignment(a) for a in assignments or []],
-            envelope=EnvelopeKind(envelope.value) if envelope else None,
-            seed=seed,
-        ),
-    )
+    factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments, envelope))
     total = len(names) * count
     pretty = as_json if as_json is not None else (state.output.stdout_is_tty and total == 1)
     for name in names:

@@ -123,3 +123,25 @@ OversizeOption = Annotated[
     typer.Option("--oversize", metavar="pointer|refuse", help="Real-time messages over 32 KB: send the spec's pointer "
                  "message (ids, _truncated, original size) or refuse before sending."),
 ]  # fmt: skip
+
+# Default confirm window: publish, replay and PublishSettings share it (see benchmarks/bench_publish.py).
+DEFAULT_WINDOW = 2048
+Window = Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")]
+JsonSummary = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
+
+
+def sample_options(org, user, tenant, lead, seed, assignments, envelope=None):  # noqa: ANN001, ANN201
+    """SampleOptions from the shared sample flags (--org, --user, --tenant, --lead, --seed, --set)."""
+    from ocelot_cli.envelope.model import EnvelopeKind
+    from ocelot_cli.envelope.paths import parse_assignment
+    from ocelot_cli.envelope.samples import SampleOptions
+
+    return SampleOptions(
+        org=org,
+        user=user,
+        tenant=tenant,
+        lead=lead,
+        seed=seed,
+        assignments=[parse_assignment(a) for a in assignments or []],
+        envelope=EnvelopeKind(envelope.value) if envelope else None,
+    )

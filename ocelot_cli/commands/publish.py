@@ -52,7 +52,7 @@ def publish(
     tenant: options.Tenant = None,
     lead: options.Lead = None,
     seed: options.Seed = None,
-    window: Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")] = 2048,
+    window: options.Window = options.DEFAULT_WINDOW,
     blocked_timeout: Annotated[
         float,
         typer.Option(
@@ -67,7 +67,7 @@ def publish(
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: options.JsonSummary = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Publish events to the platform exchange with publisher confirms, or to OttoAI channels.
@@ -87,8 +87,7 @@ def publish(
       ocelot publish --to redis://127.0.0.1:6379 telephony.call.received --tenant t1 --lead l1
     """
     from ocelot_cli import publishing
-    from ocelot_cli.envelope.paths import parse_assignment
-    from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+    from ocelot_cli.envelope.samples import SampleFactory
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
 
@@ -127,10 +126,7 @@ def publish(
                 catalog.get(name)
             else:
                 routing_key_for({"type": name}, catalog, routing_key)
-        sample_options = SampleOptions(
-            org=org, user=user, tenant=tenant, lead=lead, seed=seed,
-            assignments=[parse_assignment(a) for a in assignments or []],
-        )  # fmt: skip
+        sample_options = options.sample_options(org, user, tenant, lead, seed, assignments)
         if validator is not None:
             publishing.check_samples(SampleFactory(catalog, sample_options), names, validator)
         total = len(names) * count

@@ -55,13 +55,13 @@ def replay(
         bool, typer.Option("--no-validate", help="Replay events even if they break the catalog.")
     ] = False,
     strict: options.Strict = False,
-    window: Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")] = 2048,
+    window: options.Window = options.DEFAULT_WINDOW,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
+    as_json: options.JsonSummary = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Replay fixture files to the exchange (or OttoAI channels), keeping routing keys, properties and timing.

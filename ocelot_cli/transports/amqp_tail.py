@@ -15,13 +15,13 @@ import contextlib
 import datetime as dt
 import decimal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pika
 import pika.exceptions as pex
 
-from ocelot_cli.tail import ReceivedMessage, TailStats, reopen
+from ocelot_cli.tail import PolledSource, ReceivedMessage, TailStats, reopen
 from ocelot_cli.transports.amqp import (
     CONNECTION_ERRORS,
     AmqpOptions,
@@ -62,8 +62,10 @@ def properties_dict(properties: Any) -> dict[str, Any]:
     return out
 
 
-class AmqpTailSource:
+class AmqpTailSource(PolledSource):
     """Iterable of ReceivedMessage (None when idle) from one or more exchange/pattern bindings."""
+
+    lost_errors = CONNECTION_ERRORS
 
     def __init__(
         self,
@@ -162,28 +164,17 @@ class AmqpTailSource:
             self._channel.basic_ack(self._last_tag, multiple=True)
             self._unacked = 0
 
-    # -- iteration -----------------------------------------------------------------
-    def __iter__(self) -> Iterator[ReceivedMessage | None]:
-        if self._connection is None:
-            self.open()
-        pending = self._pending
-        try:
-            while True:
-                if pending:
-                    yield pending.popleft()
-                    if self._unacked >= 100 and not pending:
-                        self._ack()
-                    continue
-                try:
-                    self._ack()
-                    self._connection.process_data_events(time_limit=self.poll)
-                except CONNECTION_ERRORS as exc:
-                    self._reconnect(exc)
-                    continue
-                if not pending:
-                    yield None
-        finally:
-            self.close()
+    # -- iteration (PolledSource) ----------------------------------------------------
+    def _connected(self) -> bool:
+        return self._connection is not None
+
+    def _poll(self) -> None:
+        self._ack()
+        self._connection.process_data_events(time_limit=self.poll)
+
+    def _drained(self) -> None:
+        if self._unacked >= 100:
+            self._ack()
 
     def _reconnect(self, error: BaseException) -> None:
         """Reconnect with backoff, re-declare and re-bind; raise when it cannot be done in time."""

@@ -14,14 +14,14 @@ import contextlib
 import json
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import websocket
 
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, OcelotError
 from ocelot_cli.redact import mask_url
-from ocelot_cli.tail import ReceivedMessage, TailStats, reopen
+from ocelot_cli.tail import PolledSource, ReceivedMessage, TailStats, reopen
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     websocket.WebSocketConnectionClosedException,
@@ -33,8 +33,10 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW = 10, 60.0
 
 
-class WsTailSource:
+class WsTailSource(PolledSource):
     """Iterable of ReceivedMessage (None when idle) from the subscribed channels."""
+
+    lost_errors = CONNECTION_ERRORS
 
     def __init__(
         self,
@@ -185,27 +187,14 @@ class WsTailSource:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 ws.shutdown()
 
-    # -- iteration -----------------------------------------------------------------
-    def __iter__(self) -> Iterator[ReceivedMessage | None]:
-        if self._ws is None:
-            self.open()
-        pending = self._pending
-        try:
-            while True:
-                if pending:
-                    yield pending.popleft()
-                    continue
-                try:
-                    self._read()
-                    if time.monotonic() - self._last_heard > self.stale_after:
-                        raise websocket.WebSocketTimeoutException(f"nothing heard for {self.stale_after:g}s")
-                except CONNECTION_ERRORS as exc:
-                    self._reconnect(exc)
-                    continue
-                if not pending:
-                    yield None
-        finally:
-            self.close()
+    # -- iteration (PolledSource) ----------------------------------------------------
+    def _connected(self) -> bool:
+        return self._ws is not None
+
+    def _poll(self) -> None:
+        self._read()
+        if time.monotonic() - self._last_heard > self.stale_after:
+            raise websocket.WebSocketTimeoutException(f"nothing heard for {self.stale_after:g}s")
 
     def _reconnect(self, error: BaseException) -> None:
         self.close()

@@ -210,6 +210,22 @@ def start_tail(start_ocelot):
     return start
 
 
+def tail_on_terminal(args: str, log: Path, feed: Callable[[], object], **env: str) -> bytes:
+    """Run `ocelot --no-color tail ARGS` on a pseudo-terminal (script); once it is tailing, call
+    ``feed`` (which publishes); return everything the terminal showed when the tail has ended."""
+    command = f"{BIN}/ocelot --no-color tail {args}"
+    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=ocelot_env(**env))  # fmt: skip
+    try:
+        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+        feed()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return log.read_bytes()
+
+
 # -- the reference gateway, for WebSocket tests -----------------------------------------
 SECRET = "gateway-test-secret-0123456789abcdef"
 REDIS_URL = "redis://127.0.0.1:6379/0"

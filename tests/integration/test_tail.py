@@ -13,6 +13,7 @@ from tests.integration.conftest import (
     ocelot_env,
     rabbitmqctl,
     run_ocelot,
+    tail_on_terminal,
     wait_for,
 )
 
@@ -164,19 +165,12 @@ HOSTILE = [
 
 def test_hostile_payloads_are_shown_escaped_in_the_pretty_view(rabbit, tmp_path):
     exchange = rabbit.exchange()
-    log = tmp_path / "screen.txt"
-    command = f"{BIN}/ocelot --no-color tail --exchange {exchange} --pretty --count {len(HOSTILE)}"
-    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=ocelot_env())  # fmt: skip
-    try:
-        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+
+    def feed():
         for body in HOSTILE:
             rabbit.publish(exchange, "comms.x", body)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    screen = log.read_bytes()
+
+    screen = tail_on_terminal(f"--exchange {exchange} --pretty --count {len(HOSTILE)}", tmp_path / "screen.txt", feed)
     assert b"\x1b]0;" not in screen and b"\x1b[2J" not in screen and b"\x9b" not in screen and b"\x07" not in screen
     assert b"\\e]0;pwned\\x07\\e[2J" in screen
     assert b"[bold red]not markup[/bold red]" in screen  # literally, never interpreted as rich markup
@@ -263,18 +257,11 @@ def test_ctrl_c_prints_the_summary_and_exits_130(rabbit, start_tail):
 
 def test_expand_shows_the_whole_event_under_each_line(rabbit, tmp_path):
     exchange = rabbit.exchange()
-    log = tmp_path / "screen.txt"
-    command = f"{BIN}/ocelot --no-color tail --exchange {exchange} --expand --count 1"
-    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=ocelot_env())  # fmt: skip
-    try:
-        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
+
+    def feed():
         rabbit.queue(exchange)
         publish(exchange, "call.ended", "--org", "org-x", "--set", "data.outcome=voicemail")
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    screen = log.read_bytes().decode()
+
+    screen = tail_on_terminal(f"--exchange {exchange} --expand --count 1", tmp_path / "screen.txt", feed).decode()
     assert "comms.call.ended  call.ended  org-x" in screen
     assert '"outcome": "voicemail"' in screen and '"metadata": {' in screen  # the indented full event

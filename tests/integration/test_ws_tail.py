@@ -2,13 +2,12 @@
 
 import json
 import socket
-import subprocess
 
 import pytest
 
 from ocelot_cli.tokens import mint
 from tests.faultproxy import FaultProxy
-from tests.integration.conftest import BIN, SECRET, event_for, ocelot_env, redis_publish, run_ocelot, wait_for
+from tests.integration.conftest import SECRET, event_for, redis_publish, run_ocelot, tail_on_terminal, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -74,22 +73,15 @@ def test_the_token_comes_from_env_or_file_and_never_shows(gateway, tmp_path):
 
 def test_pointers_and_dropped_buffers_are_shown_for_what_they_are(gateway, tmp_path):
     server = gateway()
-    log = tmp_path / "screen.txt"
-    command = (f"{BIN}/ocelot --no-color tail ws://127.0.0.1:{server.port}/ws --channel tenant:t1:events "
-               "--pretty --count 2")  # fmt: skip
-    proc = subprocess.Popen(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=ocelot_env(OCELOT_WS_TOKEN=token()))  # fmt: skip
-    try:
-        wait_for(lambda: log.exists() and b"tailing" in log.read_bytes(), 20, "the tail to start")
-        big = event_for("t1", "telephony.sms.received", content="z" * 40_000)
+    big = event_for("t1", "telephony.sms.received", content="z" * 40_000)
+
+    def feed():
         wait_for(lambda: redis_publish("tenant:t1:events", big) > 0, 10, "the gateway's subscription")
         dropped = event_for("t1", "system.buffer_dropped", reason="Queue overflow", max_size=100, dropped_count=7)
         redis_publish("tenant:t1:events", dropped)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    screen = log.read_bytes().decode()
+
+    args = f"ws://127.0.0.1:{server.port}/ws --channel tenant:t1:events --pretty --count 2"
+    screen = tail_on_terminal(args, tmp_path / "screen.txt", feed, OCELOT_WS_TOKEN=token()).decode()
     assert "POINTER (" in screen and f"fetch by message_id={big['data']['message_id']}" in screen
     assert "GATEWAY DROPPED 7 message(s): Queue overflow, buffer 100" in screen
     assert "dropped by overflow 7" in screen
