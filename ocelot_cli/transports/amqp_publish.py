@@ -32,6 +32,7 @@ from ocelot_cli.transports.amqp import (
 from ocelot_cli.transports.amqp_frames import FrameWriter
 
 Notice = Callable[[str], None]
+SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
 
 
 class ConfirmedPublisher:
@@ -53,6 +54,8 @@ class ConfirmedPublisher:
         on_notice: Notice | None = None,
         on_progress: Callable[[PublishReport], None] | None = None,
         progress_interval: float = 0.25,
+        origin: float | None = None,
+        on_settled: Callable[[OutgoingMessage, int], None] | None = None,
     ) -> None:
         self.options = options
         self.params = connection_parameters(options, purpose="ocelot publish")
@@ -88,7 +91,11 @@ class ConfirmedPublisher:
         self._writer: FrameWriter | None = None
         self._ready: collections.deque[OutgoingMessage] = collections.deque()
         self._fill_scheduled = False
-        self._origin = 0.0
+        self._origin = origin or 0.0  # time.monotonic() of due 0 (ocelot load shares it between processes)
+        self.on_settled = on_settled  # called per message: SETTLED_ACK, SETTLED_NACK or SETTLED_RETURNED
+        # How early a due message may leave (a timer wake-up that came a hair early); ocelot load
+        # sets 0: a message sent before its intended time would make its latency look shorter.
+        self.early = 0.0005
         self._next_seq = 0  # input position after the last message taken (for --resume-from)
 
     # -- public ----------------------------------------------------------------------
@@ -330,7 +337,7 @@ class ConfirmedPublisher:
                 break
             if message.due is not None and not message.sends:
                 wait = self._origin + message.due - time.monotonic()
-                if wait > 0.0005:  # not due yet: hold it and come back on time
+                if wait > self.early:  # not due yet: hold it and come back on time
                     self._ready.appendleft(message)
                     self._wake(wait)
                     break
@@ -389,17 +396,23 @@ class ConfirmedPublisher:
         else:
             tags = [last] if last in self._outstanding else []
         report = self.report
+        settled = self.on_settled
         for tag in tags:
             message = self._outstanding.pop(tag)
             if not acked:
                 report.nacked += 1
+                outcome = SETTLED_NACK
             elif tag in self._returned:
                 self._returned.discard(tag)
                 report.unroutable += 1
+                outcome = SETTLED_RETURNED
                 if len(report.unroutable_examples) < 5:
                     report.unroutable_examples.append(f"{message.routing_key} ({message.event_id})")
             else:
                 report.confirmed += 1
+                outcome = SETTLED_ACK
+            if settled is not None:
+                settled(message, outcome)
         self._pump()
 
     def _requeue_outstanding(self) -> None:

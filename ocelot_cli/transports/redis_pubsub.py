@@ -52,6 +52,8 @@ class RedisPublisher:
         on_notice: Callable[[str], None] | None = None,
         on_progress: Callable[[PublishReport], None] | None = None,
         progress_interval: float = 0.25,
+        origin: float | None = None,
+        on_settled: Callable[[OutgoingMessage, int], None] | None = None,
         **_unused: Any,
     ) -> None:
         self.url = url
@@ -64,6 +66,9 @@ class RedisPublisher:
         self.report = PublishReport()
         self._stop = False
         self._started = 0.0
+        self._fixed_origin = origin  # time.monotonic() of due 0 (ocelot load shares it between processes)
+        self._origin = 0.0
+        self.on_settled = on_settled  # per message: 0 = some subscriber got it, 2 = nobody listened
 
     def request_stop(self) -> None:
         """Stop after the batch in flight (safe from a signal handler)."""
@@ -72,6 +77,7 @@ class RedisPublisher:
     def run(self) -> PublishReport:
         """Publish everything (or until stopped); raises OcelotError on a fatal failure."""
         self._started = time.monotonic()
+        self._origin = self._fixed_origin or self._started
         client = redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10)
         try:
             client.ping()
@@ -118,7 +124,7 @@ class RedisPublisher:
             due = message.due
         else:
             return 0.0
-        return self._started + due - time.monotonic()
+        return self._origin + due - time.monotonic()
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -128,6 +134,7 @@ class RedisPublisher:
     def _send(self, client: redis.Redis, batch: list[OutgoingMessage]) -> None:
         deadline = time.monotonic() + self.reconnect_for
         attempt = 0
+        sent = time.monotonic() - self._origin
         while True:
             try:
                 pipe = client.pipeline(transaction=False)
@@ -144,17 +151,19 @@ class RedisPublisher:
                 time.sleep(min(0.25 * 2**attempt, 5.0))
                 if attempt == 1:
                     self.report.republished += len(batch)
-        now = time.monotonic() - self._started
+        settled = self.on_settled
         for message, count in zip(batch, receivers, strict=True):
             self.report.published += 1
             if message.sent_at is None:
-                message.sent_at = now
+                message.sent_at = sent
             if count:
                 self.report.confirmed += 1
             else:
                 self.report.unroutable += 1
                 if len(self.report.unroutable_examples) < 5:
                     self.report.unroutable_examples.append(f"{message.routing_key} ({message.event_id})")
+            if settled is not None:
+                settled(message, 0 if count else 2)
 
 
 def publisher(url: str, messages: Iterator[OutgoingMessage], **kw: Any) -> RedisPublisher:
