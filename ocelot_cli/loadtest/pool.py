@@ -1,0 +1,105 @@
+"""The messages of a load run: valid catalog samples, built once, sent with a fresh id each.
+
+Generating a fresh sample per message would make the generator the bottleneck, so each
+type gets a small pool of valid samples (validated once, padded to ``--size``); every
+message takes one from the pool and gets its own event id and timing marker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.errors import InvalidEvent, UsageProblem
+from ocelot_cli.loadtest.plan import ID_PLACEHOLDER, POOL_PER_TYPE, LoadPlan, event_id, marker, mix_cycle, run_hex
+from ocelot_cli.outgoing import OutgoingMessage, amqp_properties, dump_compact
+
+_PLACEHOLDER = ID_PLACEHOLDER.encode()
+
+
+class _Template:
+    __slots__ = ("head", "tail", "properties", "routing_key", "type_name")
+
+    def __init__(self, body: bytes, properties: dict[str, Any], routing_key: str, type_name: str) -> None:
+        self.head, _, self.tail = body.partition(_PLACEHOLDER)
+        self.properties = properties
+        self.routing_key = routing_key
+        self.type_name = type_name
+
+
+class MessagePool:
+    """Builds message ``seq`` of publisher ``pub``: template, fresh id, marker, intended time."""
+
+    def __init__(self, plan: LoadPlan, catalog: Catalog) -> None:
+        self.plan = plan
+        self.channel = plan.ws.channel if plan.ws else None
+        self.prefix = plan.marker_prefix()
+        self.run_hex = run_hex(plan.run_id)
+        options = SampleOptions(seed=plan.seed)
+        if plan.ws:
+            options = SampleOptions(tenant=plan.ws.tenant, user=plan.ws.user, lead=plan.ws.lead, seed=plan.seed)
+        factory = SampleFactory(catalog, options)
+        validator = EventValidator(catalog)
+        self.templates: dict[str, list[_Template]] = {}
+        for name, _weight in plan.mix:
+            self.templates[name] = [self._template(factory, validator, catalog, name) for _ in range(POOL_PER_TYPE)]
+        self.cycle = [self.templates[name] for name in mix_cycle(plan.mix, plan.seed)]
+        self.body_bytes = {
+            name: len(t[0].head) + len(t[0].tail) + len(ID_PLACEHOLDER) for name, t in self.templates.items()
+        }
+
+    def _template(self, factory: SampleFactory, validator: EventValidator, catalog: Catalog, name: str) -> _Template:
+        event = factory.make(name)
+        if self.channel is not None:
+            event["key"] = ID_PLACEHOLDER  # the marker travels in the dedup key through the gateway
+        else:
+            event["id"] = ID_PLACEHOLDER
+            if self.plan.size:
+                self._pad(event, name)
+        result = validator.validate(event)
+        if not result.ok:
+            problems = "; ".join(f"{v.path}: {v.message}" for v in result.errors)
+            raise InvalidEvent(f"the {name} sample for the load run breaks the catalog: {problems}", result.errors)
+        properties = {} if self.channel is not None else amqp_properties(event)
+        if properties:
+            properties["delivery_mode"] = 2 if self.plan.persistent else 1
+        routing_key = self.channel or self.plan.routing_key_for(catalog, name)
+        return _Template(dump_compact(event), properties, routing_key, name)
+
+    def _pad(self, event: dict[str, Any], name: str) -> None:
+        size = self.plan.size or 0
+        metadata = event.setdefault("metadata", {})
+        metadata["padding"] = ""
+        base = len(dump_compact(event))
+        if base > size:
+            raise UsageProblem(
+                f"--size {size}: a {name} event is already {base} bytes", hint=f"give --size {base} or more"
+            )
+        metadata["padding"] = "x" * (size - base)
+
+    def message(self, pub: int, seq: int, intended: float | None, origin_ns: int) -> OutgoingMessage:
+        """The message; ``intended`` is seconds after the origin (None: now, for --rate max)."""
+        n = seq * self.plan.publishers + pub
+        choices = self.cycle[n % len(self.cycle)]
+        template = choices[(n // len(self.cycle)) % len(choices)]
+        intended_ns = round(intended * 1e9) if intended is not None else time.monotonic_ns() - origin_ns
+        mark = marker(self.prefix, pub, seq, intended_ns)
+        if self.channel is not None:
+            body = template.head + mark.encode() + template.tail
+            return OutgoingMessage(exchange="", routing_key=self.channel, body=body, properties={}, seq=seq,
+                                   event_type=template.type_name, due=intended, channel=self.channel)  # fmt: skip
+        new_id = event_id(self.run_hex, self.plan.worker, pub, seq)
+        properties = dict(template.properties, message_id=new_id, correlation_id=mark)
+        return OutgoingMessage(
+            exchange=self.plan.exchange,
+            routing_key=template.routing_key,
+            body=template.head + new_id.encode() + template.tail,
+            properties=properties,
+            event_id=new_id,
+            event_type=template.type_name,
+            seq=seq,
+            due=intended,
+        )
