@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ocelot_cli import __version__, settings
-from ocelot_cli.commands import catalog, completions, config, gateway, publish, replay, tail, token, validate
+from ocelot_cli.commands import catalog, completions, config, gateway, load, publish, replay, tail, token, validate
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
 
@@ -34,7 +34,7 @@ Environment:
 {ENV_HELP}
 """
 
-HELP = """Publish, watch, replay and validate events of the Ocelot platform bus (RabbitMQ) and the
+HELP = """Publish, watch, replay, load-test and validate events of the Ocelot platform bus (RabbitMQ) and the
 OttoAI real-time stream (WebSocket channels, Redis), and run a reference real-time gateway.
 
 \b
@@ -42,6 +42,7 @@ Examples:
   ocelot publish call.ended --set data.outcome=callback_requested
   ocelot tail 'comms.call.*'                    watch the exchange live
   ocelot replay fixtures/callback-flow.yaml     a scenario with its timing
+  ocelot load --rate 5000 --assert 'p99<20ms'   a load test, gated on p99
   ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events
   ocelot validate fixtures/ --format junit      check event files in CI
   ocelot catalog list                           every known event type
@@ -106,6 +107,7 @@ def main_options(
 app.command("publish", context_settings=CONTEXT)(publish.publish)
 app.command("tail", context_settings=CONTEXT)(tail.tail)
 app.command("replay", context_settings=CONTEXT)(replay.replay)
+app.add_typer(load.app, name="load")
 app.command("token", context_settings=CONTEXT)(token.token)
 app.command("gateway", context_settings=CONTEXT)(gateway.gateway)
 app.add_typer(catalog.app, name="catalog")

@@ -23,6 +23,7 @@ class ExitStatus(IntEnum):
     NOT_FOUND = 7  # exchange (or queue) does not exist
     DELIVERY = 8  # a message was not confirmed: unroutable, nacked, or lost
     TIMEOUT = 9  # broker blocked (resource alarm) or no answer in time
+    THRESHOLD = 10  # a --assert threshold of a load test was breached
     INTERNAL = 70  # a bug in ocelot: rerun with --debug and report it
     INTERRUPTED = 130  # Ctrl-C
 
@@ -38,6 +39,7 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.NOT_FOUND: "exchange does not exist",
     ExitStatus.DELIVERY: "some messages were not confirmed (unroutable, nacked or lost)",
     ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
+    ExitStatus.THRESHOLD: "a load test --assert threshold was breached",
     ExitStatus.INTERNAL: "internal error in ocelot (rerun with --debug and report it)",
     ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
 }
@@ -128,6 +130,12 @@ class ExchangeNotFound(OcelotError):
     exit_status = ExitStatus.NOT_FOUND
 
 
+class RunNotFound(OcelotError):
+    """No load run with this id is waiting for workers."""
+
+    exit_status = ExitStatus.NOT_FOUND
+
+
 class DeliveryFailed(OcelotError):
     """Some messages were not confirmed by the broker."""
 
@@ -138,6 +146,12 @@ class BrokerTimeout(OcelotError):
     """The broker blocked us for too long, or did not answer in time."""
 
     exit_status = ExitStatus.TIMEOUT
+
+
+class ThresholdBreached(OcelotError):
+    """A ``--assert`` threshold of a load test did not hold."""
+
+    exit_status = ExitStatus.THRESHOLD
 
 
 class ConnectionLost(OcelotError):

@@ -1,0 +1,216 @@
+"""Runs the worker processes of one machine and adds up what they measured.
+
+Order: prepare the queue, start consumers and publishers (each its own process), wait until
+all are ready, set one origin a moment ahead and let them go. When every publisher is done,
+wait until the consumers have received every confirmed message (or ``--drain`` is over),
+stop them, compute what was lost from their bitmaps, and clean up. Ctrl-C stops publishing
+and still ends with the partial report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import queue as queue_mod
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocelot_cli.errors import BrokerTimeout, ExitStatus, OcelotError
+from ocelot_cli.loadtest.plan import LoadPlan
+from ocelot_cli.loadtest.stats import Aggregate
+from ocelot_cli.loadtest.workers import CONSUMER, PUBLISHER, Flag, Link, child_main, unpack
+
+READY_TIMEOUT = 60.0
+START_MARGIN = 0.3  # seconds between "go" and the origin, so that every worker starts on time
+
+
+class WorkerFailed(OcelotError):
+    def __init__(self, message: str, status: int, trace: str | None = None) -> None:
+        super().__init__(message)
+        self.exit_status = ExitStatus(status)
+        self.trace = trace
+
+
+@dataclass
+class RunResult:
+    aggregate: Aggregate
+    meta: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def count_lost(states: dict[int, bytearray], groups: list[list[dict[int, bytearray]]]) -> int:
+    """Messages confirmed by the broker (state 1) missing from a group of receivers.
+
+    A group is what together should have received every message: all the competing
+    consumers of the run's queue, or one WebSocket connection (each gets every message).
+    """
+    ack_only = bytes([0, 1]) + bytes(254)  # 1 (acked) -> 1, everything else -> 0
+    lost = 0
+    for pub, array in states.items():
+        acked = int.from_bytes(bytes(array).translate(ack_only), "little")
+        for group in groups:
+            got = 0
+            for seen in group:
+                other = seen.get(pub)
+                if other is not None:
+                    got |= int.from_bytes(bytes(other[: len(array)]), "little")
+            lost += (acked & ~got).bit_count()
+    return lost
+
+
+class LocalRun:
+    """One machine's part of a load run."""
+
+    def __init__(
+        self,
+        plan: LoadPlan,
+        spec: dict[str, Any],
+        *,
+        prepare: Callable[[], None],
+        cleanup: Callable[[], int | None],
+        on_tick: Callable[[Aggregate, float, dict[str, Any]], None] | None = None,
+        start_at: Callable[[], float] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.spec = spec
+        self.prepare = prepare
+        self.cleanup = cleanup
+        self.on_tick = on_tick
+        self.start_at = start_at  # monotonic origin chosen elsewhere (multi-machine runs)
+        self.aggregate = Aggregate(plan.warmup)
+        self.interrupted = False
+        self.live: dict[str, Any] = {"received_total": {}, "phase": "starting", "acked": 0}
+        # every connection gets every message in WebSocket mode; the consumers share one queue otherwise
+        self.receiver_groups = plan.ws.clients if plan.ws else 1
+
+    def run(self) -> RunResult:
+        # fork: quick, and no re-import of the user's main module; the coordinator has no
+        # connection or thread of its own at this point (spawn where fork does not exist)
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        link = Link(ctx.Queue(), Flag(ctx), Flag(ctx), Flag(ctx), ctx.RawValue("d", 0.0))
+        started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.prepare()
+        processes: list[Any] = []
+        roles = [(CONSUMER, i) for i in range(self.plan.consumers)] + [
+            (PUBLISHER, i) for i in range(self.plan.publishers)
+        ]
+        results: dict[tuple[str, int], dict[str, Any]] = {}
+        notes: list[str] = []
+        try:
+            # Workers ignore SIGINT from birth (an ignored signal stays ignored across exec):
+            # Ctrl-C is the coordinator's, which then stops them in order.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                for role, index in roles:
+                    process = ctx.Process(target=child_main, args=(role, index, self.spec, link), daemon=True,
+                                          name=f"ocelot-load-{role}-{index}")  # fmt: skip
+                    process.start()
+                    processes.append(process)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            self._collect(link, results, until_ready=len(roles))
+            origin = self.start_at() if self.start_at else time.monotonic() + START_MARGIN
+            link.origin.value = origin
+            link.start.set()
+            self.live["phase"] = "warm-up" if self.plan.warmup else "measuring"
+            self.origin = origin
+            self._collect(link, results, until_ready=0)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            link.stop_publishing.set()
+            link.stop_consuming.set()
+            self._drain_quietly(link, results, len(roles))
+        finally:
+            link.stop_publishing.set()
+            link.stop_consuming.set()
+            for process in processes:
+                process.join(timeout=10)
+                if process.is_alive():
+                    process.kill()
+            left = self.cleanup()
+            if left:
+                notes.append(f"{left} message(s) were still in the run's queue when it was deleted")
+        states = {i: unpack(r["states"]) for (role, i), r in results.items() if role == PUBLISHER and "states" in r}
+        consumers = [r for (role, _i), r in results.items() if role == CONSUMER]
+        shared = [{int(p): unpack(a) for p, a in r["seen"].items()} for r in consumers if "seen" in r]
+        groups = [shared] if shared else []
+        groups += [[{int(p): unpack(a) for p, a in g.items()}] for r in consumers for g in r.get("groups", [])]
+        if not self.interrupted and len(consumers) == self.plan.consumers:
+            self.aggregate.counts["lost"] = count_lost(states, groups or [[]])
+        self.aggregate.counts["unsettled"] = sum(r.get("unsettled", 0) for (role, _i), r in results.items()
+                                                 if role == PUBLISHER)  # fmt: skip
+        cpu = {"publishers": [results[(PUBLISHER, i)].get("cpu_percent") for i in range(self.plan.publishers)
+                              if (PUBLISHER, i) in results],
+               "consumers": [results[(CONSUMER, i)].get("cpu_percent") for i in range(self.plan.consumers)
+                             if (CONSUMER, i) in results]}  # fmt: skip
+        meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted}
+        return RunResult(self.aggregate, meta, notes)
+
+    # -- the coordinator's loop ----------------------------------------------------------------
+    def _collect(self, link: Link, results: dict[tuple[str, int], dict[str, Any]], *, until_ready: int) -> None:
+        """Before the start: wait for ``until_ready`` ready messages. After: run to the end."""
+        ready = 0
+        deadline = time.monotonic() + READY_TIMEOUT
+        publishers_done_at: float | None = None
+        next_tick = time.monotonic() + 1.0
+        while True:
+            now = time.monotonic()
+            if until_ready and now > deadline:
+                raise BrokerTimeout(f"the load workers were not ready within {READY_TIMEOUT:g}s")
+            if not until_ready:
+                done_pubs = sum(1 for (role, _i) in results if role == PUBLISHER)
+                if done_pubs == self.plan.publishers and publishers_done_at is None:
+                    publishers_done_at = now
+                    self.live["phase"] = "draining"
+                if publishers_done_at is not None and not link.stop_consuming.is_set():
+                    received = sum(self.live["received_total"].values())
+                    expected = self.aggregate.counts["acked"] * self.receiver_groups
+                    if received >= expected or now - publishers_done_at > self.plan.drain:
+                        link.stop_consuming.set()
+                if len(results) == self.plan.publishers + self.plan.consumers:
+                    self._tick(force=True)
+                    return
+                if now >= next_tick:
+                    next_tick += 1.0
+                    self._tick()
+            try:
+                kind, role, index, payload = link.results.get(timeout=0.1)
+            except queue_mod.Empty:
+                continue
+            if kind == "ready":
+                ready += 1
+                if until_ready and ready == until_ready:
+                    return
+            elif kind == "delta":
+                for delta in payload.get("deltas", []):
+                    self.aggregate.add_delta(delta)
+                if "received_total" in payload:
+                    self.live["received_total"][index] = payload["received_total"]
+            elif kind == "done":
+                results[(role, index)] = payload
+            elif kind == "error":
+                raise WorkerFailed(payload["message"], payload.get("exit_status", 70), payload.get("traceback"))
+
+    def _drain_quietly(self, link: Link, results: dict[tuple[str, int], dict[str, Any]], expected: int) -> None:
+        """After Ctrl-C: take what the workers still send, for a few seconds."""
+        deadline = time.monotonic() + 8.0
+        while len(results) < expected and time.monotonic() < deadline:
+            try:
+                kind, role, index, payload = link.results.get(timeout=0.1)
+            except (queue_mod.Empty, KeyboardInterrupt):
+                continue
+            if kind == "delta":
+                for delta in payload.get("deltas", []):
+                    self.aggregate.add_delta(delta)
+            elif kind == "done":
+                results[(role, index)] = payload
+
+    def _tick(self, *, force: bool = False) -> None:
+        if self.on_tick is not None:
+            elapsed = time.monotonic() - getattr(self, "origin", time.monotonic())
+            if elapsed >= self.plan.warmup and self.live["phase"] == "warm-up":
+                self.live["phase"] = "measuring"
+            self.on_tick(self.aggregate, elapsed, self.live)

@@ -1,0 +1,209 @@
+"""``ocelot load`` on RabbitMQ: the run's queue, the publisher and the consumer worker processes.
+
+The run declares one queue per machine (``ocelot.load.<run>.<worker>``, classic or quorum,
+with ``x-expires`` so that a killed run cannot leave it behind for long), binds it to the
+routing keys of the mix, and deletes it at the end. Publishers pipeline confirms with
+``ConfirmedPublisher`` on a shared schedule; consumers ack in batches under a prefetch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import pika
+import pika.exceptions as pex
+
+from ocelot_cli.envelope.catalog import load_catalog
+from ocelot_cli.loadtest import stats
+from ocelot_cli.loadtest.plan import LoadPlan, parse_marker
+from ocelot_cli.loadtest.pool import MessagePool
+from ocelot_cli.loadtest.workers import Reporter, mark, pack
+from ocelot_cli.outgoing import OutgoingMessage
+from ocelot_cli.transports.amqp import (
+    CONNECTION_ERRORS,
+    AmqpOptions,
+    connection_parameters,
+    exchange_missing,
+    translate_close,
+    translate_connect_error,
+)
+from ocelot_cli.transports.amqp_publish import SETTLED_ACK, SETTLED_NACK, ConfirmedPublisher
+
+QUEUE_EXPIRES_MS = 120_000  # an abandoned run's queue disappears two minutes after its last consumer
+
+
+def _options(spec: dict[str, Any]) -> AmqpOptions:
+    return AmqpOptions(url=spec["url"], ca_file=spec.get("ca_file"))
+
+
+def _connect(options: AmqpOptions, purpose: str) -> Any:
+    try:
+        return pika.BlockingConnection(connection_parameters(options, purpose=purpose))
+    except CONNECTION_ERRORS as exc:
+        raise translate_connect_error(exc, options) from None
+
+
+def prepare(spec: dict[str, Any], routing_keys: list[str]) -> None:
+    """Check the exchange; declare and bind the run's queue."""
+    plan = LoadPlan.from_dict(spec["plan"])
+    options = _options(spec)
+    connection = _connect(options, "ocelot load")
+    try:
+        channel = connection.channel()
+        try:
+            if spec.get("declare"):
+                channel.exchange_declare(plan.exchange, "topic", durable=True)
+            else:
+                channel.exchange_declare(plan.exchange, passive=True)
+        except pex.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                raise exchange_missing(plan.exchange, options) from None
+            raise translate_close(exc, options, plan.exchange) from None
+        arguments: dict[str, Any] = {"x-queue-type": plan.queue_type, "x-expires": QUEUE_EXPIRES_MS}
+        quorum = plan.queue_type == "quorum"
+        channel.queue_declare(plan.queue_name, durable=quorum or plan.persistent, arguments=arguments)
+        for key in dict.fromkeys(routing_keys):
+            channel.queue_bind(plan.queue_name, plan.exchange, routing_key=key)
+    except pex.ChannelClosedByBroker as exc:
+        raise translate_close(exc, options, plan.exchange) from None
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def cleanup(spec: dict[str, Any]) -> int | None:
+    """Delete the run's queue; how many messages were still in it (None if it could not be deleted)."""
+    plan = LoadPlan.from_dict(spec["plan"])
+    try:
+        connection = _connect(_options(spec), "ocelot load cleanup")
+    except Exception:  # noqa: BLE001 - x-expires removes it anyway
+        return None
+    try:
+        frame = connection.channel().queue_delete(plan.queue_name)
+        return int(getattr(frame.method, "message_count", 0))
+    except Exception:  # noqa: BLE001
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+
+def _messages(plan: LoadPlan, pool: MessagePool, pub: int, origin: float) -> Any:
+    origin_ns = round(origin * 1e9)
+    count = plan.count_for(pub)
+    if count is not None:
+        for seq in range(count):
+            yield pool.message(pub, seq, plan.intended(pub, seq), origin_ns)
+        return
+    end = origin + plan.total_time
+    seq = 0
+    while time.monotonic() < end:
+        message = pool.message(pub, seq, None, origin_ns)
+        message.due = (time.monotonic_ns() - origin_ns) / 1e9  # timed from the moment it was built
+        yield message
+        seq += 1
+
+
+def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
+    plan = LoadPlan.from_dict(spec["plan"])
+    pool = MessagePool(plan, load_catalog(spec.get("catalog_dirs") or []))
+    states = bytearray(plan.count_for(pub) or 1024)
+    buckets = reporter.buckets
+    origin = reporter.wait_start()
+    origin_ns = round(origin * 1e9)
+    if reporter.link.stop_publishing.is_set():
+        reporter.done({"states": pack(bytearray()), "unsettled": 0})
+        return
+
+    def settled(message: OutgoingMessage, outcome: int) -> None:
+        now_ns = time.monotonic_ns() - origin_ns
+        due = message.due or 0.0
+        due_ns = round(due * 1e9)
+        sent = message.sent_at if message.sent_at is not None else due
+        bucket = buckets.at(int(due))
+        stats.record_ns(bucket.hist("send_delay"), round((sent - due) * 1e9))
+        buckets.at(int(sent)).counts["sent"] += 1
+        if outcome == SETTLED_ACK:
+            bucket.counts["acked"] += 1
+            stats.record_ns(bucket.hist("confirm"), now_ns - due_ns)
+        else:
+            bucket.counts["nacked" if outcome == SETTLED_NACK else "returned"] += 1
+        mark(states, message.seq, outcome + 1)
+
+    publisher = ConfirmedPublisher(
+        _options(spec),
+        _messages(plan, pool, pub, origin),
+        exchange=plan.exchange,
+        window=plan.window,
+        drain_timeout=5.0,
+        origin=origin,
+        on_settled=settled,
+        on_progress=lambda _report: reporter.maybe_flush(),
+        progress_interval=0.1,
+    )
+    publisher.early = 0.0
+    import threading
+
+    def watch_stop() -> None:
+        reporter.link.stop_publishing.wait()
+        publisher.request_stop()
+
+    threading.Thread(target=watch_stop, daemon=True).start()
+    publisher.run()
+    reporter.done({"states": pack(states), "unsettled": len(publisher._outstanding)})
+
+
+def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
+    plan = LoadPlan.from_dict(spec["plan"])
+    options = _options(spec)
+    connection = _connect(options, f"ocelot load consumer {index}")
+    channel = connection.channel()
+    channel.basic_qos(prefetch_count=plan.prefetch)
+    prefix = plan.marker_prefix()
+    seen: dict[int, bytearray] = {}
+    buckets = reporter.buckets
+    ack_every = max(1, plan.prefetch // 2)
+    state = {"unacked": 0, "received": 0, "origin_ns": 0}
+
+    def on_message(ch: Any, method: Any, properties: Any, _body: bytes) -> None:
+        now_ns = time.monotonic_ns() - state["origin_ns"]
+        parsed = parse_marker(properties.correlation_id or "", prefix)
+        if parsed is None:
+            buckets.at(max(0, now_ns // 1_000_000_000)).counts["foreign"] += 1
+        else:
+            pub, seq, intended_ns = parsed
+            array = seen.get(pub)
+            if array is None:
+                array = seen[pub] = bytearray(plan.count_for(pub) or 1024)
+            if mark(array, seq, 1):
+                buckets.at(intended_ns // 1_000_000_000).counts["duplicates"] += 1
+            else:
+                state["received"] += 1
+                bucket = buckets.at(intended_ns // 1_000_000_000)
+                stats.record_ns(bucket.hist("end_to_end"), now_ns - intended_ns)
+                buckets.at(now_ns // 1_000_000_000).counts["received"] += 1
+        state["unacked"] += 1
+        if state["unacked"] >= ack_every:
+            ch.basic_ack(method.delivery_tag, multiple=True)
+            state["unacked"] = 0
+
+    channel.basic_consume(plan.queue_name, on_message)
+    origin = reporter.wait_start()
+    state["origin_ns"] = round(origin * 1e9)
+    stop = reporter.link.stop_consuming
+    try:
+        while not stop.is_set():
+            connection.process_data_events(time_limit=0.05)
+            reporter.maybe_flush({"received_total": state["received"]})
+        connection.process_data_events(time_limit=0)
+        with contextlib.suppress(Exception):
+            channel.basic_ack(0, multiple=True)
+    except CONNECTION_ERRORS as exc:
+        raise translate_close(exc, options) from None
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    reporter.flush({"received_total": state["received"]})
+    reporter.done({"seen": {pub: pack(a) for pub, a in seen.items()}})
