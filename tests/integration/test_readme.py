@@ -58,7 +58,7 @@ def test_test_command_runs_pytest_and_ci_runs_the_readme_blocks():
 
 def test_readme_has_examples_of_every_command():
     commands = {re.sub(r"^(?:[A-Z_]+=\S+\s+)+", "", command).split()[1] for command, _ in console_examples()}
-    assert {"catalog", "validate", "config", "completions", "publish", "tail", "replay", "token"} <= commands
+    assert {"catalog", "validate", "config", "completions", "publish", "tail", "replay", "token", "load"} <= commands
 
 
 @pytest.fixture
