@@ -63,10 +63,12 @@ def load(
         typer.Option("--mix", metavar="TYPE=W,...", help="Event types and weights [default: every platform type]."),
     ] = None,
     size: Annotated[int | None, typer.Option("--size", min=1, metavar="BYTES", help="Pad events to this size.")] = None,
-    publishers: Annotated[int, typer.Option("--publishers", min=1, help="Publisher processes.")] = 1,
-    consumers: Annotated[int, typer.Option("--consumers", min=1, help="Consumer processes.")] = 1,
-    window: Annotated[int, typer.Option("--window", min=1, help="Confirm window per publisher.")] = 1024,
-    prefetch: Annotated[int, typer.Option("--prefetch", min=1, help="Consumer prefetch.")] = 1000,
+    publishers: Annotated[int, typer.Option("--publishers", min=1, metavar="N", help="Publisher processes.")] = 1,
+    consumers: Annotated[
+        int, typer.Option("--consumers", min=0, metavar="N", help="Consumer processes (0: publish only).")
+    ] = 1,
+    window: Annotated[int, typer.Option("--window", min=1, metavar="N", help="Confirm window per publisher.")] = 1024,
+    prefetch: Annotated[int, typer.Option("--prefetch", min=1, metavar="N", help="Consumer prefetch.")] = 1000,
     persistent: Annotated[
         bool, typer.Option("--persistent/--transient", help="Delivery mode of the messages.")
     ] = False,
@@ -82,6 +84,10 @@ def load(
             help="Routing key; {type} is the catalog's key, {run} and {worker} are known too.",
         ),
     ] = None,  # fmt: skip
+    blocked_timeout: Annotated[
+        str,
+        typer.Option("--blocked-timeout", metavar="TIME", help="Give up when the broker blocks publishing this long."),
+    ] = "30s",
     declare: Annotated[bool, typer.Option("--declare", help="Create the exchange (durable topic) if missing.")] = False,
     drain: Annotated[
         str, typer.Option("--drain", metavar="TIME", help="Wait this long for the last messages.")
@@ -98,7 +104,7 @@ def load(
     channel: Annotated[
         str | None, typer.Option("--channel", metavar="CHANNEL", help="WebSocket mode: the channel.")
     ] = None,
-    clients: Annotated[int, typer.Option("--clients", min=1, help="WebSocket mode: connections.")] = 1,
+    clients: Annotated[int, typer.Option("--clients", min=1, metavar="N", help="WebSocket mode: connections.")] = 1,
     redis_url: options.RedisUrl = None,
     token_file: Annotated[
         str | None,
@@ -109,7 +115,8 @@ def load(
         ),
     ] = None,  # fmt: skip
     workers: Annotated[
-        int, typer.Option("--workers", min=0, help="Machines that will --join this run (they share the rate).")
+        int,
+        typer.Option("--workers", min=0, metavar="N", help="Machines that will --join this run (they share the rate)."),
     ] = 0,
     workers_from: Annotated[
         str | None,

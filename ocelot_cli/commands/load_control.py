@@ -95,6 +95,7 @@ def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: f
 
 def join(state: Any, o: dict[str, Any], wait: float) -> dict[str, Any]:
     from ocelot_cli.commands.load_run import run_local
+    from ocelot_cli.durations import parse_duration
     from ocelot_cli.loadtest.plan import LoadPlan
 
     out = state.output
@@ -116,6 +117,7 @@ def join(state: Any, o: dict[str, Any], wait: float) -> dict[str, Any]:
     plan = LoadPlan.from_dict(message["plan"])
     settings = state.settings()
     spec = {"url": settings.get("amqp_url", o["amqp_url"]), "ca_file": o["ca_file"], "declare": False,
+            "blocked_timeout": parse_duration(o["blocked_timeout"], option="--blocked-timeout"),
             "catalog_dirs": [str(d) for d in settings.catalog_dirs(o["catalog_dirs"])]}  # fmt: skip
     start_at = float(message["start_at"])
     report = run_local(state, plan, spec, start_at=lambda: _origin_of(start_at))

@@ -73,9 +73,12 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         if not re.fullmatch(r"[A-Za-z0-9-]{1,32}", o["run_id"]):
             raise UsageProblem(f"--run-id {o['run_id']!r}: use 1 to 32 letters, digits or '-'")
         plan.run_id = o["run_id"]
+    if plan.ws and not plan.consumers:
+        raise UsageProblem("--consumers 0 publishes only; a --ws run needs its WebSocket clients")
     if plan.duration < 1:
         raise UsageProblem(f"--duration {o['duration']}: a load test measures at least 1s")
     spec["declare"] = o["declare"]
+    spec["blocked_timeout"] = parse_duration(o["blocked_timeout"], option="--blocked-timeout")
     return plan, spec
 
 
@@ -151,7 +154,8 @@ def run_local(state: Any, plan: Any, spec: dict[str, Any], *, start_at: Any = No
                + (f" after {plan.warmup:g}s warm-up" if plan.warmup else "") + f" to {_where(plan, spec)}")  # fmt: skip
     dashboard = Dashboard(out, target=target, total_time=plan.total_time, warmup=plan.warmup)
     runner = LocalRun(plan, spec, prepare=lambda: transport.prepare(spec, keys),
-                      cleanup=lambda: transport.cleanup(spec), on_tick=dashboard.update, start_at=start_at)  # fmt: skip
+                      cleanup=lambda: transport.cleanup(spec), on_tick=dashboard.update, start_at=start_at,
+                      on_notice=dashboard.notice)  # fmt: skip
     try:
         result = runner.run()
     finally:
@@ -233,6 +237,11 @@ def finish(state: Any, report: dict[str, Any], where: str, thresholds: list[Any]
     if failed:
         out.error("threshold breached: " + ", ".join(f"{r['assert']} (actual {r['actual']})" for r in failed))
         raise typer.Exit(int(ExitStatus.THRESHOLD))
+    pub = report["published"]
+    undelivered = {"unroutable": pub["returned"], "nacked": pub["nacked"], "lost": report["lost"] or 0}
+    if any(undelivered.values()):  # a load test that loses messages has failed, whatever its speed
+        out.error("not delivered: " + ", ".join(f"{n} {what}" for what, n in undelivered.items() if n))
+        raise typer.Exit(int(ExitStatus.DELIVERY))
 
 
 def merge(state: Any, files: list[str], asserts: list[str] | None, report_file: str | None, hgrm: str | None,

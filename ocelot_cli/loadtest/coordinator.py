@@ -73,6 +73,7 @@ class LocalRun:
         cleanup: Callable[[], int | None],
         on_tick: Callable[[Aggregate, float, dict[str, Any]], None] | None = None,
         start_at: Callable[[], float] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.plan = plan
         self.spec = spec
@@ -80,11 +81,12 @@ class LocalRun:
         self.cleanup = cleanup
         self.on_tick = on_tick
         self.start_at = start_at  # monotonic origin chosen elsewhere (multi-machine runs)
+        self.notice = on_notice or (lambda _m: None)
         self.aggregate = Aggregate(plan.warmup)
         self.interrupted = False
         self.live: dict[str, Any] = {"received_total": {}, "phase": "starting", "acked": 0}
         # every connection gets every message in WebSocket mode; the consumers share one queue otherwise
-        self.receiver_groups = plan.ws.clients if plan.ws else 1
+        self.receiver_groups = plan.ws.clients if plan.ws else 1 if plan.consumers else 0
 
     def run(self) -> RunResult:
         # fork: quick, and no re-import of the user's main module; the coordinator has no
@@ -131,14 +133,14 @@ class LocalRun:
                 if process.is_alive():
                     process.kill()
             left = self.cleanup()
-            if left:
+            if left and self.plan.consumers:
                 notes.append(f"{left} message(s) were still in the run's queue when it was deleted")
         states = {i: unpack(r["states"]) for (role, i), r in results.items() if role == PUBLISHER and "states" in r}
         consumers = [r for (role, _i), r in results.items() if role == CONSUMER]
         shared = [{int(p): unpack(a) for p, a in r["seen"].items()} for r in consumers if "seen" in r]
         groups = [shared] if shared else []
         groups += [[{int(p): unpack(a) for p, a in g.items()}] for r in consumers for g in r.get("groups", [])]
-        if not self.interrupted and len(consumers) == self.plan.consumers:
+        if self.plan.consumers and not self.interrupted and len(consumers) == self.plan.consumers:
             self.aggregate.counts["lost"] = count_lost(states, groups or [[]])
         self.aggregate.counts["unsettled"] = sum(r.get("unsettled", 0) for (role, _i), r in results.items()
                                                  if role == PUBLISHER)  # fmt: skip
@@ -146,7 +148,8 @@ class LocalRun:
                               if (PUBLISHER, i) in results],
                "consumers": [results[(CONSUMER, i)].get("cpu_percent") for i in range(self.plan.consumers)
                              if (CONSUMER, i) in results]}  # fmt: skip
-        meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted}
+        meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted,
+                "consumed": self.plan.consumers > 0}  # fmt: skip
         return RunResult(self.aggregate, meta, notes)
 
     # -- the coordinator's loop ----------------------------------------------------------------
@@ -191,6 +194,8 @@ class LocalRun:
                     self.live["received_total"][index] = payload["received_total"]
             elif kind == "done":
                 results[(role, index)] = payload
+            elif kind == "notice":
+                self.notice(str(payload))
             elif kind == "error":
                 raise WorkerFailed(payload["message"], payload.get("exit_status", 70), payload.get("traceback"))
 

@@ -69,7 +69,7 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
             "foreign": c["foreign"],
             "rate": round(in_window["received"] / duration, 2),
         },
-        "lost": c["lost"],
+        "lost": c["lost"] if meta.get("consumed", True) else None,  # None: nothing consumed (--consumers 0)
         "latency": latency,
         "histograms": {name: stats.encode(h) for name, h in agg.totals.items() if h.get_total_count()},
         "series": series,
@@ -91,7 +91,7 @@ def aggregate_of(report: dict[str, Any], source: str = "report") -> Aggregate:
         agg.counts[key] = int(pub.get(key, 0))
     for key in ("received", "duplicates", "foreign"):
         agg.counts[key] = int(con.get(key, 0))
-    agg.counts["lost"] = int(report.get("lost", 0))
+    agg.counts["lost"] = int(report.get("lost") or 0)
     try:
         for name, text in report.get("histograms", {}).items():
             stats.decode_into(agg.totals.setdefault(name, stats.new_histogram()), text)

@@ -71,6 +71,14 @@ class Dashboard:
                 f"e2e p99 {p(e2e, 99)} ms, total {agg.counts['sent']} sent"
             )
 
+    def notice(self, message: str) -> None:
+        if self.live is not None:
+            from rich.text import Text
+
+            self.live.console.print(Text(f"warning: {message}", style="yellow"))
+        else:
+            self.out.warn(message)
+
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
@@ -91,9 +99,13 @@ def summary_text(report: dict[str, Any], where: str) -> list[str]:
         + (f", {report['workers']} workers" if report.get("workers", 1) > 1 else ""),
         f"  published  {pub['sent']} sent, {pub['acked']} acked, {pub['nacked']} nacked, {pub['returned']} unroutable"
         f"   rate {pub['rate']:.1f}/s",
-        f"  consumed   {con['received']} received, {con['duplicates']} duplicates, {report['lost']} lost"
-        + (f", {con['foreign']} foreign" if con.get("foreign") else "")
-        + f"   rate {con['rate']:.1f}/s",
+        (
+            f"  consumed   {con['received']} received, {con['duplicates']} duplicates, {report['lost']} lost"
+            + (f", {con['foreign']} foreign" if con.get("foreign") else "")
+            + f"   rate {con['rate']:.1f}/s"
+        )
+        if report["lost"] is not None
+        else "  consumed   nothing: publish only (--consumers 0)",
         "  latency in ms, from the intended send time:" + "".join(f"{label:>9}" for _k, label in _STATS),
     ]
     for key, label in _ROWS:

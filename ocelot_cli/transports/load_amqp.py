@@ -17,7 +17,7 @@ import pika.exceptions as pex
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.loadtest import stats
-from ocelot_cli.loadtest.plan import LoadPlan, parse_marker
+from ocelot_cli.loadtest.plan import LoadPlan, marker, parse_marker
 from ocelot_cli.loadtest.pool import MessagePool
 from ocelot_cli.loadtest.workers import Reporter, mark, pack
 from ocelot_cli.outgoing import OutgoingMessage
@@ -31,11 +31,13 @@ from ocelot_cli.transports.amqp import (
 )
 from ocelot_cli.transports.amqp_publish import SETTLED_ACK, SETTLED_NACK, ConfirmedPublisher
 
+PUBLISH_ONLY_MAX_LENGTH = 100_000
 QUEUE_EXPIRES_MS = 120_000  # an abandoned run's queue disappears two minutes after its last consumer
+RECONNECT_FOR = 60.0  # a consumer whose connection is lost tries again this long
 
 
 def _options(spec: dict[str, Any]) -> AmqpOptions:
-    return AmqpOptions(url=spec["url"], ca_file=spec.get("ca_file"))
+    return AmqpOptions(url=spec["url"], ca_file=spec.get("ca_file"), blocked_timeout=spec.get("blocked_timeout", 30.0))
 
 
 def _connect(options: AmqpOptions, purpose: str) -> Any:
@@ -62,6 +64,8 @@ def prepare(spec: dict[str, Any], routing_keys: list[str]) -> None:
                 raise exchange_missing(plan.exchange, options) from None
             raise translate_close(exc, options, plan.exchange) from None
         arguments: dict[str, Any] = {"x-queue-type": plan.queue_type, "x-expires": QUEUE_EXPIRES_MS}
+        if not plan.consumers:  # publish only: keep the queue (and the broker's memory) bounded
+            arguments.update({"x-max-length": PUBLISH_ONLY_MAX_LENGTH, "x-overflow": "drop-head"})
         quorum = plan.queue_type == "quorum"
         channel.queue_declare(plan.queue_name, durable=quorum or plan.persistent, arguments=arguments)
         for key in dict.fromkeys(routing_keys):
@@ -141,9 +145,20 @@ def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
         origin=origin,
         on_settled=settled,
         on_progress=lambda _report: reporter.maybe_flush(),
+        on_notice=lambda text: reporter.send("notice", f"publisher {pub}: {text}"),
         progress_interval=0.1,
     )
     publisher.early = 0.0
+    publisher.precise_wait = 0.0015
+    if plan.rate is None:  # no schedule: time each message from the moment it really leaves
+        prefix = plan.marker_prefix()
+
+        def stamp(message: OutgoingMessage) -> None:
+            now_ns = time.monotonic_ns() - origin_ns
+            message.due = now_ns / 1e9
+            message.properties["correlation_id"] = marker(prefix, pub, message.seq, now_ns)
+
+        publisher.before_send = stamp
     import threading
 
     def watch_stop() -> None:
@@ -158,9 +173,6 @@ def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
 def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
     plan = LoadPlan.from_dict(spec["plan"])
     options = _options(spec)
-    connection = _connect(options, f"ocelot load consumer {index}")
-    channel = connection.channel()
-    channel.basic_qos(prefetch_count=plan.prefetch)
     prefix = plan.marker_prefix()
     seen: dict[int, bytearray] = {}
     buckets = reporter.buckets
@@ -189,20 +201,40 @@ def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
             ch.basic_ack(method.delivery_tag, multiple=True)
             state["unacked"] = 0
 
-    channel.basic_consume(plan.queue_name, on_message)
+    def open_consumer() -> Any:
+        connection = _connect(options, f"ocelot load consumer {index}")
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=plan.prefetch)
+        channel.basic_consume(plan.queue_name, on_message)
+        state["unacked"] = 0
+        return connection, channel
+
+    connection, channel = open_consumer()
     origin = reporter.wait_start()
     state["origin_ns"] = round(origin * 1e9)
     stop = reporter.link.stop_consuming
-    try:
-        while not stop.is_set():
+    lost_at: float | None = None
+    while not stop.is_set():
+        try:
+            if connection is None:
+                connection, channel = open_consumer()
+                reporter.send("notice", f"consumer {index} reconnected; unacknowledged messages come again")
+                lost_at = None
             connection.process_data_events(time_limit=0.05)
-            reporter.maybe_flush({"received_total": state["received"]})
-        connection.process_data_events(time_limit=0)
+        except CONNECTION_ERRORS as exc:
+            # The run's queue outlives the connection: reconnect and go on (what was not acked
+            # is delivered again and counted as duplicates), for up to a minute.
+            with contextlib.suppress(Exception):
+                connection.close()
+            connection, lost_at = None, lost_at or time.monotonic()
+            if time.monotonic() - lost_at > RECONNECT_FOR:
+                raise translate_close(exc, options) from None
+            time.sleep(0.25)
+        reporter.maybe_flush({"received_total": state["received"]})
+    if connection is not None:
         with contextlib.suppress(Exception):
+            connection.process_data_events(time_limit=0)
             channel.basic_ack(0, multiple=True)
-    except CONNECTION_ERRORS as exc:
-        raise translate_close(exc, options) from None
-    finally:
         with contextlib.suppress(Exception):
             connection.close()
     reporter.flush({"received_total": state["received"]})

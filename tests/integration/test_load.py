@@ -7,7 +7,7 @@ import time
 
 from ocelot_cli.tokens import mint
 from tests.faultproxy import FaultProxy
-from tests.integration.conftest import REDIS_URL, SECRET, rabbitmqctl, run_ocelot, wait_for
+from tests.integration.conftest import REDIS_URL, SECRET, close_connections, rabbitmqctl, run_ocelot, wait_for
 
 
 def load_queues() -> list[str]:
@@ -180,3 +180,38 @@ def test_join_without_a_leader_says_so(broker):
     result = run_ocelot("load", "--join", "no-such-run")
     assert result.returncode == 7
     assert "no load run 'no-such-run' is waiting for workers" in result.stderr.decode()
+
+
+def test_connections_closed_mid_run_reconnect_and_nothing_is_lost(rabbit, tmp_path, start_ocelot):
+    exchange = rabbit.exchange()
+    report_file = tmp_path / "cut.json"
+    running = start_ocelot("-v", "load", "--exchange", exchange, "--rate", "500", "--duration", "4s",
+                           "--report", str(report_file))  # fmt: skip
+    running.wait_for_stderr("load measuring   1.")
+    assert close_connections("ocelot load consumer 0") == 1
+    assert close_connections("ocelot publish") == 1  # the load publisher's connection
+    code, _out = running.finish(timeout=90)
+    assert code == 0, running.stderr
+    assert "consumer 0 reconnected" in running.stderr and "publisher 0: reconnected" in running.stderr
+    report = read(report_file)
+    assert report["published"]["acked"] == report["consumed"]["received"] == 2000
+    assert report["lost"] == 0  # redeliveries count as duplicates, never as received twice
+
+
+def test_a_broker_memory_alarm_ends_the_run_within_the_blocked_timeout(rabbit):
+    exchange = rabbit.exchange()
+    original = rabbitmqctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().").strip()
+    rabbitmqctl("set_vm_memory_high_watermark", "0.00001")
+    try:
+        wait_for(lambda: "memory" in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "the memory alarm")
+        started = time.monotonic()
+        result = run_ocelot("load", "--exchange", exchange, "--rate", "200", "--duration", "60s",
+                            "--blocked-timeout", "2s", timeout=90)  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        rabbitmqctl("set_vm_memory_high_watermark", original)
+        wait_for(lambda: "memory" not in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "alarm cleared")
+    assert result.returncode == 9, result.stderr
+    assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
+    assert elapsed < 40
+    assert load_queues() == []
