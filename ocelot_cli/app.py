@@ -12,7 +12,20 @@ from typing import Annotated
 import typer
 
 from ocelot_cli import __version__, settings
-from ocelot_cli.commands import catalog, completions, config, gateway, load, publish, replay, tail, token, validate
+from ocelot_cli.commands import (
+    catalog,
+    completions,
+    config,
+    doctor,
+    gateway,
+    load,
+    publish,
+    replay,
+    smoke,
+    tail,
+    token,
+    validate,
+)
 from ocelot_cli.commands.state import RunState, set_current
 from ocelot_cli.errors import exit_status_table
 
@@ -112,5 +125,7 @@ app.command("token", context_settings=CONTEXT)(token.token)
 app.command("gateway", context_settings=CONTEXT)(gateway.gateway)
 app.add_typer(catalog.app, name="catalog")
 app.command("validate", context_settings=CONTEXT)(validate.validate)
+app.command("smoke", context_settings=CONTEXT)(smoke.smoke)
+app.command("doctor", context_settings=CONTEXT)(doctor.doctor)
 app.add_typer(config.app, name="config")
 app.command("completions", context_settings=CONTEXT)(completions.completions)

@@ -36,7 +36,7 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.CONFIG: "bad configuration file or profile",
     ExitStatus.UNREACHABLE: "cannot connect to the broker or server",
     ExitStatus.AUTH: "credentials, access or TLS certificate refused",
-    ExitStatus.NOT_FOUND: "exchange does not exist",
+    ExitStatus.NOT_FOUND: "exchange missing or not a topic exchange (or no such load run)",
     ExitStatus.DELIVERY: "some messages were not confirmed (unroutable, nacked or lost)",
     ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
     ExitStatus.THRESHOLD: "a load test --assert threshold was breached",

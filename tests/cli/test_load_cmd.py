@@ -60,7 +60,8 @@ def test_merge_combines_reports_and_writes_every_output(cli, tmp_path):
     out = tmp_path / "all.json"
     result = cli("load", "merge", str(a), str(b), "--report", str(out), "--hgrm", str(tmp_path / "all"),
                  "--plot", str(tmp_path / "all.html"), "--plot", str(tmp_path / "all.svg"))  # fmt: skip
-    assert result.code == 0, result.err
+    assert result.code == 8, result.err  # a lost message fails the run, merged or not
+    assert "not delivered: 1 lost" in result.err
     merged = json.loads(out.read_text())
     assert merged["published"]["sent"] == 100 and merged["lost"] == 1 and merged["target_rate"] == 100
     assert merged["latency"]["end_to_end"]["p90_ms"] == pytest.approx(1.0, rel=0.01)

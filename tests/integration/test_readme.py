@@ -58,7 +58,19 @@ def test_test_command_runs_pytest_and_ci_runs_the_readme_blocks():
 
 def test_readme_has_examples_of_every_command():
     commands = {re.sub(r"^(?:[A-Z_]+=\S+\s+)+", "", command).split()[1] for command, _ in console_examples()}
-    assert {"catalog", "validate", "config", "completions", "publish", "tail", "replay", "token", "load"} <= commands
+    assert {
+        "catalog",
+        "validate",
+        "config",
+        "completions",
+        "publish",
+        "tail",
+        "replay",
+        "token",
+        "load",
+        "smoke",
+        "doctor",
+    } <= commands
 
 
 @pytest.fixture
@@ -110,3 +122,50 @@ def test_catalog_example_in_readme_is_a_valid_catalog_file(tmp_path):
     block = re.search(r"```yaml\n(type: planning\.task\.created.*?)```", README, re.S).group(1)
     (tmp_path / "planning.task.created.yaml").write_text(block)
     assert "planning.task.created" in load_catalog([tmp_path])
+
+
+def workflow() -> dict:
+    import yaml
+
+    match = re.search(r"<!-- ci:workflow -->\n```yaml\n(.*?)```", README, re.S)
+    assert match, "README lacks the <!-- ci:workflow --> block"
+    return yaml.safe_load(match.group(1))
+
+
+def test_ci_workflow_has_a_broker_an_install_and_the_three_gates():
+    job = workflow()["jobs"]["bus"]
+    assert job["services"]["rabbitmq"]["image"].startswith("rabbitmq:")
+    assert "5672:5672" in job["services"]["rabbitmq"]["ports"]
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert any(run.startswith("pip install") for run in runs)
+    assert any(run.startswith("ocelot validate fixtures/") and "--format junit" in run for run in runs)
+    assert any(run.startswith("ocelot smoke") and "--format junit" in run for run in runs)
+    assert any(run.startswith("ocelot load") and "--assert" in run for run in runs)
+
+
+@pytest.mark.integration
+def test_ci_workflow_ocelot_steps_pass_against_the_local_broker(tmp_path, platform_bus):
+    """Each `ocelot` step of the README's workflow, run as the job would (shell, its env, its cwd)."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    job = workflow()["jobs"]["bus"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
+    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG=str(tmp_path / "none.yaml"), **job["env"])
+    (tmp_path / "fixtures").symlink_to(REPO / "fixtures")
+    ran = 0
+    for step in job["steps"]:
+        run = step.get("run", "")
+        if run.startswith("ocelot"):
+            result = subprocess.run(run, shell=True, cwd=tmp_path, capture_output=True, text=True, env=env,
+                                    timeout=120)  # fmt: skip
+            assert result.returncode == 0, (run, result.stdout[-3000:], result.stderr[-3000:])
+            ran += 1
+    assert ran == 3
+    validate = ET.parse(tmp_path / "validate.xml").getroot()
+    assert int(validate.get("tests")) > 10 and validate.get("failures") == "0"
+    smoke = ET.parse(tmp_path / "smoke.xml").getroot()
+    assert smoke.get("tests") == "4" and smoke.get("failures") == "0"
+    load = json.loads((tmp_path / "load.json").read_text())
+    assert load["assertions"] and all(a["ok"] for a in load["assertions"])
+    assert (tmp_path / "load.html").read_text().startswith("<!DOCTYPE html>")

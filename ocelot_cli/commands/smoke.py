@@ -1,0 +1,138 @@
+"""``ocelot smoke``: prove after a deploy that the bus works end to end, as named checks for CI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from ocelot_cli.commands import options
+from ocelot_cli.commands.state import state_of
+
+CHECKS = ("connect", "exchange", "publish", "roundtrip", "gateway", "expect")
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+
+
+def smoke(
+    ctx: typer.Context,
+    event_type: Annotated[
+        str,
+        typer.Option(
+            "--type", "-t", metavar="TYPE", help="Type of the probe event.", autocompletion=options.complete_event_type
+        ),
+    ] = "call.ended",  # fmt: skip
+    routing_key: Annotated[
+        str | None,
+        typer.Option(
+            "--routing-key",
+            metavar="KEY",
+            help="Routing key of the probe [default: ocelot.smoke.<probe id>, which no platform consumer "
+            "binds]; give the type's real key to go through it.",
+        ),
+    ] = None,  # fmt: skip
+    timeout: Annotated[str, typer.Option("--timeout", metavar="TIME", help="Wait this long for each answer.")] = "10s",
+    ws: Annotated[
+        str | None, typer.Option("--ws", metavar="URL", help="Also prove delivery through this real-time gateway.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option("--channel", metavar="CHANNEL", help="The gateway channel.")] = None,
+    token_file: Annotated[
+        str | None,
+        typer.Option(
+            "--token-file",
+            metavar="FILE",
+            help="The gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]",
+        ),
+    ] = None,  # fmt: skip
+    redis_url: options.RedisUrl = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            metavar="TYPE",
+            help="Prove that real traffic of this type flows (publishes nothing).",
+            autocompletion=options.complete_event_type,
+        ),
+    ] = None,  # fmt: skip
+    within: Annotated[str, typer.Option("--within", metavar="TIME", help="How long --expect waits.")] = "30s",
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            metavar="COND",
+            show_default=False,
+            help="With --expect: a condition the event must meet, e.g. data.outcome=completed; repeatable.",
+        ),
+    ] = None,  # fmt: skip
+    checks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            metavar="NAME",
+            show_default=False,
+            help=f"Run only this check (and those it needs); repeatable. Checks: {', '.join(CHECKS)}.",
+        ),
+    ] = None,  # fmt: skip
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.text,
+    exchange: options.Exchange = None,
+    declare: Annotated[
+        bool, typer.Option("--declare", help="Create the exchange (durable topic) if missing: for throwaway brokers.")
+    ] = False,
+    amqp_url: options.AmqpUrl = None,
+    ca_file: options.CaFile = None,
+    catalog_dirs: options.CatalogDirs = None,
+) -> None:
+    """Prove that the bus works end to end: connect, exchange, probe round trip, gateway, traffic.
+
+    Checks, each a named test case: connect (reachable, credentials), exchange (exists, is a topic
+    exchange), publish (a probe event with a unique id, confirmed, through the probe's own temporary
+    binding), roundtrip (the probe comes back unchanged and valid), gateway (with --ws: the probe
+    published to Redis arrives on the WebSocket channel), expect (with --expect: real traffic of a
+    type arrives within --within; nothing is published). A check whose prerequisite failed is
+    skipped. Nothing is left on the broker: the probe's queue is exclusive and deleted at the end.
+    The exit status says which kind of failure came first (5 unreachable, 6 auth, 7 exchange,
+    8 unroutable, 9 timeout, 1 invalid).
+
+    \b
+    Examples:
+      ocelot smoke
+      ocelot smoke --format junit > smoke.xml
+      ocelot smoke --ws ws://gateway:8765/ws --channel tenant:t1:events
+      ocelot smoke --expect call.ended --within 60s --where data.outcome=completed
+      ocelot smoke --check connect --check exchange --format github
+    """
+    from ocelot_cli.commands import smoke_run
+
+    smoke_run.run(state_of(ctx), dict(locals()))
+
+
+def selected_checks(o: dict[str, Any]) -> list[str]:
+    """The checks to run: --check, else the default set for the options given."""
+    from ocelot_cli.errors import UsageProblem
+
+    for name in o["checks"] or []:
+        if name not in CHECKS:
+            raise UsageProblem(f"--check {name!r}: unknown check", hint=f"checks: {', '.join(CHECKS)}")
+    wanted = list(dict.fromkeys(o["checks"] or []))
+    if not wanted:
+        wanted = ["connect", "exchange"] + (["expect"] if o["expect"] else ["publish", "roundtrip"])
+        if o["ws"]:
+            wanted.append("gateway")
+    # a check brings the ones it needs: roundtrip -> publish -> exchange -> connect; expect -> exchange
+    for name, needs in (("roundtrip", "publish"), ("publish", "exchange"), ("expect", "exchange"),
+                        ("exchange", "connect")):  # fmt: skip
+        if name in wanted and needs not in wanted:
+            wanted.append(needs)
+    if "gateway" in wanted and not (o["ws"] and o["channel"]):
+        raise UsageProblem("the gateway check needs --ws URL and --channel CHANNEL")
+    if "expect" in wanted and not o["expect"]:
+        raise UsageProblem("the expect check needs --expect TYPE")
+    if o["channel"] and not o["ws"]:
+        raise UsageProblem("--channel goes with --ws URL (the gateway to check)")
+    return [name for name in CHECKS if name in wanted]
