@@ -113,27 +113,18 @@ def _broker_checks(report: Report, rows: dict[str, Any], ca_file: str | None) ->
 
 
 def _redis(resolved: Any, result: CheckResult) -> None:
-    import redis
-
+    from ocelot_cli.errors import OcelotError
     from ocelot_cli.redact import mask_url
+    from ocelot_cli.transports.redis_pubsub import ping
 
-    client = redis.Redis.from_url(resolved.value, socket_connect_timeout=3, socket_timeout=3)
     try:
-        client.ping()
+        ping(resolved.value)
         result.message = f"{mask_url(resolved.value)} answers"
-    except redis.AuthenticationError:
-        raise CheckFailed(f"Redis at {mask_url(resolved.value)} refused the credentials", ExitStatus.AUTH,
-                          hint="check the password in OCELOT_REDIS_URL") from None  # fmt: skip
-    except (redis.RedisError, OSError) as exc:
-        _down(
-            resolved,
-            result,
-            f"Redis at {mask_url(resolved.value)} does not answer ({type(exc).__name__})",
-            ExitStatus.UNREACHABLE,
-            "start Redis or set OCELOT_REDIS_URL (needed for --to redis:// and the gateway)",
-        )
-    finally:
-        client.close()
+    except OcelotError as exc:
+        if exc.exit_status != ExitStatus.UNREACHABLE:
+            raise
+        _down(resolved, result, exc.message, exc.exit_status,
+              "start Redis or set OCELOT_REDIS_URL (needed for --to redis:// and the gateway)")  # fmt: skip
 
 
 def _gateway_checks(report: Report, rows: dict[str, Any], ca_file: str | None) -> None:

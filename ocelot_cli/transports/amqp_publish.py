@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
-import select
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,11 +29,10 @@ from ocelot_cli.transports.amqp import (
     translate_close,
     translate_connect_error,
 )
-from ocelot_cli.transports.amqp_frames import FrameWriter
+from ocelot_cli.transports.amqp_frames import FrameWriter, SendTiming, sleep_unless_readable
 
 Notice = Callable[[str], None]
 SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
-SPIN = 0.00015  # the last part of a precise wait is spent spinning, not sleeping
 
 
 class ConfirmedPublisher:
@@ -95,13 +93,7 @@ class ConfirmedPublisher:
         self._fill_scheduled = False
         self._origin = origin or 0.0  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self.on_settled = on_settled  # called per message: SETTLED_ACK, SETTLED_NACK or SETTLED_RETURNED
-        # How early a due message may leave (a timer wake-up that came a hair early); ocelot load
-        # sets 0: a message sent before its intended time would make its latency look shorter.
-        self.early = 0.0005
-        # Waits shorter than this are slept instead of left to the I/O loop's timer, whose poll
-        # timeout has millisecond granularity (always rounded up); ocelot load sets 1.5 ms.
-        self.precise_wait = 0.0
-        self.before_send: Callable[[OutgoingMessage], None] | None = None  # first send only (load --rate max)
+        self.timing = SendTiming()  # ocelot load tightens it
         self._next_seq = 0  # input position after the last message taken (for --resume-from)
 
     # -- public ----------------------------------------------------------------------
@@ -316,11 +308,8 @@ class ConfirmedPublisher:
         self._pump(may_sleep=True)
 
     def _pump(self, may_sleep: bool = False) -> None:
-        """Send what is due, up to the window.
-
-        ``may_sleep``: called from a timer, right after the loop polled (so whatever was
-        published before has been written): a short precise sleep will not hold anything back.
-        """
+        """Send what is due, up to the window. ``may_sleep``: called from a timer, right after the loop
+        polled (what was published before is written), so a short precise sleep holds nothing back."""
         channel = self._channel
         if self._fatal is not None:
             self._close()
@@ -331,6 +320,7 @@ class ConfirmedPublisher:
             self._drain_deadline = time.monotonic() + self.drain_timeout
             self._connection.ioloop.call_later(self.drain_timeout, self._drain_expired)
         writer = self._writer
+        timing = self.timing
         batch = 0
         while len(self._outstanding) < self.window:
             if batch == self.BATCH:
@@ -349,18 +339,18 @@ class ConfirmedPublisher:
             slept = False
             if message.due is not None and not message.sends:
                 wait = self._origin + message.due - time.monotonic()
-                if wait > self.early and wait <= self.precise_wait and may_sleep:
-                    if not self._sleep_unless_readable(wait):  # a confirm came in: read it first
+                if timing.early < wait <= timing.precise_wait and may_sleep:
+                    if not sleep_unless_readable(self._connection, wait):  # a confirm came in: read it first
                         self._ready.appendleft(message)
                         self._wake(0)
                         break
                     slept = True
-                elif wait > self.early:  # not due yet: hold it and come back on time
+                elif wait > timing.early:  # not due yet: hold it and come back on time
                     self._ready.appendleft(message)
-                    self._wake(max(0.0, wait - self.precise_wait))
+                    self._wake(max(0.0, wait - timing.precise_wait))
                     break
-            if self.before_send is not None and not message.sends:
-                self.before_send(message)
+            if timing.before_send is not None and not message.sends:
+                timing.before_send(message)
             tag = self._next_tag
             self._next_tag += 1
             self._outstanding[tag] = message
@@ -390,20 +380,6 @@ class ConfirmedPublisher:
         ):
             self._finished = True
             self._close()
-
-    def _sleep_unless_readable(self, seconds: float) -> bool:
-        """Sleep ``seconds``, unless the broker sends something first (then False, at once)."""
-        end = time.monotonic() + seconds
-        sock = getattr(getattr(self._connection, "_transport", None), "_sock", None)
-        coarse = seconds - SPIN  # the kernel's timer slack (~50 us) and our own wake-up: spin the rest
-        if sock is None:  # pika's internals differ: a plain sleep (confirms wait a little)
-            if coarse > 0:
-                time.sleep(coarse)
-        elif coarse > 0 and select.select([sock], [], [], coarse)[0]:
-            return False
-        while time.monotonic() < end:
-            pass
-        return True
 
     def _drain_expired(self) -> None:
         if not self._finished:

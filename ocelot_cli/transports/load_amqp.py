@@ -29,6 +29,7 @@ from ocelot_cli.transports.amqp import (
     translate_close,
     translate_connect_error,
 )
+from ocelot_cli.transports.amqp_frames import SendTiming
 from ocelot_cli.transports.amqp_publish import SETTLED_ACK, SETTLED_NACK, ConfirmedPublisher
 
 PUBLISH_ONLY_MAX_LENGTH = 100_000
@@ -148,8 +149,7 @@ def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
         on_notice=lambda text: reporter.send("notice", f"publisher {pub}: {text}"),
         progress_interval=0.1,
     )
-    publisher.early = 0.0
-    publisher.precise_wait = 0.0015
+    publisher.timing = SendTiming(early=0.0, precise_wait=0.0015)
     if plan.rate is None:  # no schedule: time each message from the moment it really leaves
         prefix = plan.marker_prefix()
 
@@ -158,7 +158,7 @@ def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
             message.due = now_ns / 1e9
             message.properties["correlation_id"] = marker(prefix, pub, message.seq, now_ns)
 
-        publisher.before_send = stamp
+        publisher.timing.before_send = stamp
     import threading
 
     def watch_stop() -> None:

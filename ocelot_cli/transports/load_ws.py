@@ -30,19 +30,11 @@ from ocelot_cli.transports.redis_pubsub import RedisPublisher
 
 def prepare(spec: dict[str, Any], _routing_keys: list[str]) -> None:
     """Check that Redis answers before any worker starts."""
-    import redis
-
-    from ocelot_cli.transports.redis_pubsub import translate_error
+    from ocelot_cli.transports.redis_pubsub import ping
 
     plan = LoadPlan.from_dict(spec["plan"])
     assert plan.ws is not None
-    client = redis.Redis.from_url(plan.ws.redis_url, socket_connect_timeout=5, socket_timeout=5)
-    try:
-        client.ping()
-    except (redis.RedisError, OSError) as exc:
-        raise translate_error(exc, plan.ws.redis_url) from None
-    finally:
-        client.close()
+    ping(plan.ws.redis_url)
 
 
 def cleanup(_spec: dict[str, Any]) -> int | None:

@@ -39,6 +39,17 @@ def translate_error(error: BaseException, url: str) -> OcelotError:
     return ConnectionLost(f"Redis at {shown} failed: {type(error).__name__}")
 
 
+def ping(url: str) -> None:
+    """Nothing if Redis at ``url`` answers; the translated error otherwise."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except (rex.RedisError, OSError) as exc:
+        raise translate_error(exc, url) from None
+    finally:
+        client.close()
+
+
 class RedisPublisher:
     """PUBLISH a stream of channel messages (exchange unused, routing_key = channel)."""
 
