@@ -215,3 +215,20 @@ def test_a_broker_memory_alarm_ends_the_run_within_the_blocked_timeout(rabbit):
     assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
     assert elapsed < 40
     assert load_queues() == []
+
+
+def test_the_live_dashboard_on_a_terminal(rabbit, tmp_path):
+    """On a terminal the dashboard redraws each second (rich Live); the summary stays at the end."""
+    import subprocess
+
+    from tests.integration.conftest import BIN, ocelot_env
+
+    exchange = rabbit.exchange()
+    log = tmp_path / "terminal.log"
+    command = f"{BIN}/ocelot --no-color load --exchange {exchange} --rate 200 --duration 3s"
+    subprocess.run(["script", "-qefc", command, str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=ocelot_env(COLUMNS="160"), timeout=60, check=True)  # fmt: skip
+    screen = log.read_text(errors="replace")
+    assert "sent/s" in screen and "e2e p99" in screen and "measuring" in screen  # the live table
+    assert "600 sent, 600 acked" in screen  # the summary
+    assert "Traceback" not in screen
