@@ -36,7 +36,7 @@ def _origin_of(start_at: float) -> float:
 
 def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: float) -> dict[str, Any]:
     from ocelot_cli.commands.load_run import run_local
-    from ocelot_cli.loadtest import report as reporting
+    from ocelot_cli.load import report as reporting
 
     if plan.ws:
         raise UsageProblem("multi-machine runs (--workers) drive the exchange; --ws runs are one machine only")
@@ -96,7 +96,7 @@ def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: f
 def join(state: Any, o: dict[str, Any], wait: float) -> dict[str, Any]:
     from ocelot_cli.commands.load_run import run_local
     from ocelot_cli.durations import parse_duration
-    from ocelot_cli.loadtest.plan import LoadPlan
+    from ocelot_cli.load.plan import LoadPlan
 
     out = state.output
     run_id = o["join"].strip()

@@ -15,7 +15,7 @@ from ocelot_cli.redact import mask_url
 
 def _check_outputs(report_file: str | None, hgrm: str | None, plots: list[str] | None) -> None:
     """Refuse unusable output paths before the run, not after it."""
-    from ocelot_cli.loadtest import plots as plotting
+    from ocelot_cli.load import plots as plotting
 
     for path in plots or []:
         plotting.check_target(path)
@@ -28,7 +28,7 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The LoadPlan and the worker spec (URLs, token) from the command's options."""
     from ocelot_cli.durations import parse_duration
     from ocelot_cli.envelope.model import EnvelopeKind
-    from ocelot_cli.loadtest.plan import QUEUE_TYPES, LoadPlan, parse_mix, parse_rate
+    from ocelot_cli.load.plan import QUEUE_TYPES, LoadPlan, parse_mix, parse_rate
 
     settings = state.settings()
     state.warn_secrets_in_flags({"amqp_url": o["amqp_url"], "redis_url": o["redis_url"]})
@@ -84,7 +84,7 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 def _ws_plan(state: Any, o: dict[str, Any]) -> tuple[Any, str]:
     from ocelot_cli.commands.tail import _ws_source
-    from ocelot_cli.loadtest.plan import WsPlan
+    from ocelot_cli.load.plan import WsPlan
     from ocelot_cli.tokens import unverified_claims
 
     if not (o["ws"] and o["channel"]):
@@ -104,7 +104,7 @@ def _ws_plan(state: Any, o: dict[str, Any]) -> tuple[Any, str]:
 
 def run(state: Any, o: dict[str, Any]) -> None:
     from ocelot_cli.durations import parse_duration
-    from ocelot_cli.loadtest import assertions
+    from ocelot_cli.load import assertions
 
     thresholds = [assertions.parse(text) for text in o["asserts"] or []]
     _check_outputs(o["report_file"], o["hgrm"], o["plots"])
@@ -135,9 +135,9 @@ def _where(plan: Any, spec: dict[str, Any]) -> str:
 def run_local(state: Any, plan: Any, spec: dict[str, Any], *, start_at: Any = None, workers: int = 1) -> dict[str, Any]:
     """Run this machine's part; the report (partial after Ctrl-C)."""
     from ocelot_cli.envelope.catalog import load_catalog
-    from ocelot_cli.loadtest import report as reporting
-    from ocelot_cli.loadtest.coordinator import LocalRun
-    from ocelot_cli.loadtest.pool import MessagePool
+    from ocelot_cli.load import report as reporting
+    from ocelot_cli.load.coordinator import LocalRun
+    from ocelot_cli.load.pool import MessagePool
     from ocelot_cli.render.load import Dashboard
 
     catalog = load_catalog(spec["catalog_dirs"])
@@ -195,7 +195,7 @@ def _add_notes(report: dict[str, Any], plan: Any) -> None:
 def finish(state: Any, report: dict[str, Any], where: str, thresholds: list[Any], report_file: str | None,
            hgrm: str | None, plots: list[str] | None, as_json: bool) -> None:  # fmt: skip
     """Judge, write the outputs, print the summary, exit with the right status."""
-    from ocelot_cli.loadtest import assertions, stats
+    from ocelot_cli.load import assertions, stats
     from ocelot_cli.render.load import summary_text
 
     out = state.output
@@ -216,7 +216,7 @@ def finish(state: Any, report: dict[str, Any], where: str, thresholds: list[Any]
             path.write_text(stats.percentile_distribution(hist), encoding="ascii")
             out.status(f"percentile distribution written to {path}")
     for target in plots or []:
-        from ocelot_cli.loadtest import plots as plotting
+        from ocelot_cli.load import plots as plotting
 
         plotting.write(report, target, lines)
         out.status(f"pictures written to {target}")
@@ -247,8 +247,8 @@ def finish(state: Any, report: dict[str, Any], where: str, thresholds: list[Any]
 def merge(state: Any, files: list[str], asserts: list[str] | None, report_file: str | None, hgrm: str | None,
           plots: list[str] | None, as_json: bool) -> None:  # fmt: skip
     from ocelot_cli.errors import InputError
-    from ocelot_cli.loadtest import assertions
-    from ocelot_cli.loadtest import report as reporting
+    from ocelot_cli.load import assertions
+    from ocelot_cli.load import report as reporting
 
     thresholds = [assertions.parse(text) for text in asserts or []]
     _check_outputs(report_file, hgrm, plots)

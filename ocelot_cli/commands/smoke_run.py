@@ -46,10 +46,10 @@ def run(state: Any, o: dict[str, Any]) -> None:
         result.details = info
 
     def check_exchange(result: CheckResult) -> None:
-        if o["declare"]:
-            probe.declare_exchange(exchange)
+        created = probe.declare_exchange(exchange) if o["declare"] else False
         kind = probe.exchange_type(exchange)
-        result.message = f"{exchange!r} exists and is a {kind} exchange"
+        result.message = f"{exchange!r} " + ("created, a durable topic exchange" if created else
+                                             f"exists and is a {kind} exchange")  # fmt: skip
         if kind != "topic":
             result.outcome, result.hint = WARNED, "the type could not be confirmed from the broker's answer"
 

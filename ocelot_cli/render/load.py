@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ocelot_cli.loadtest.stats import Aggregate
+from ocelot_cli.load.stats import Aggregate
 from ocelot_cli.render.output import Output
 
 _ROWS = (("end_to_end", "end to end"), ("confirm", "confirm"), ("send_delay", "send delay"))
@@ -85,6 +85,11 @@ class Dashboard:
             self.live = None
 
 
+def _over(plan: dict[str, Any]) -> str:
+    ws = plan.get("ws") or {}
+    return f" over {ws['clients']} WebSocket connection(s)" if ws.get("clients") else ""
+
+
 def summary_text(report: dict[str, Any], where: str) -> list[str]:
     """The human summary of a report."""
     plan = report.get("plan", {})
@@ -100,7 +105,8 @@ def summary_text(report: dict[str, Any], where: str) -> list[str]:
         f"  published  {pub['sent']} sent, {pub['acked']} acked, {pub['nacked']} nacked, {pub['returned']} unroutable"
         f"   rate {pub['rate']:.1f}/s",
         (
-            f"  consumed   {con['received']} received, {con['duplicates']} duplicates, {report['lost']} lost"
+            f"  consumed   {con['received']} received{_over(plan)}, {con['duplicates']} duplicates, "
+            f"{report['lost']} lost"
             + (f", {con['foreign']} foreign" if con.get("foreign") else "")
             + f"   rate {con['rate']:.1f}/s"
         )

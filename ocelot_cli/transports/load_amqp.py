@@ -16,10 +16,10 @@ import pika
 import pika.exceptions as pex
 
 from ocelot_cli.envelope.catalog import load_catalog
-from ocelot_cli.loadtest import stats
-from ocelot_cli.loadtest.plan import LoadPlan, marker, parse_marker
-from ocelot_cli.loadtest.pool import MessagePool
-from ocelot_cli.loadtest.workers import Reporter, mark, pack
+from ocelot_cli.load import stats
+from ocelot_cli.load.plan import LoadPlan, marker, parse_marker
+from ocelot_cli.load.pool import MessagePool
+from ocelot_cli.load.workers import Reporter, mark, pack
 from ocelot_cli.outgoing import OutgoingMessage
 from ocelot_cli.transports.amqp import (
     CONNECTION_ERRORS,

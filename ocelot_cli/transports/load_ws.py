@@ -19,10 +19,10 @@ import orjson
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable
-from ocelot_cli.loadtest import stats
-from ocelot_cli.loadtest.plan import LoadPlan, parse_marker
-from ocelot_cli.loadtest.pool import MessagePool
-from ocelot_cli.loadtest.workers import Reporter, mark, pack
+from ocelot_cli.load import stats
+from ocelot_cli.load.plan import LoadPlan, parse_marker
+from ocelot_cli.load.pool import MessagePool
+from ocelot_cli.load.workers import Reporter, mark, pack
 from ocelot_cli.outgoing import OutgoingMessage
 from ocelot_cli.redact import mask_url
 from ocelot_cli.transports.redis_pubsub import RedisPublisher

@@ -44,13 +44,19 @@ class AmqpProbe:
         version = server.get("version", b"")
         return {"url": self.options.shown, "server": f"{_text(server.get('product'))} {_text(version)}".strip()}
 
-    def declare_exchange(self, name: str) -> None:
-        """Create the exchange as the platform does (durable topic); a no-op if it exists like that."""
+    def declare_exchange(self, name: str) -> bool:
+        """Create the exchange as the platform does (durable topic) if it is missing; True if created."""
         channel = self.connection.channel()
-        with contextlib.suppress(pex.ChannelClosedByBroker):  # exists with other flags: the type check tells
-            channel.exchange_declare(name, "topic", durable=True)
+        try:
+            channel.exchange_declare(name, passive=True)
+            return False
+        except pex.ChannelClosedByBroker:
+            pass  # missing: create it
+        channel = self.connection.channel()
+        channel.exchange_declare(name, "topic", durable=True)
         with contextlib.suppress(Exception):
             channel.close()
+        return True
 
     def exchange_type(self, name: str) -> str:
         """The exchange's type if it is a topic exchange; CheckFailed otherwise (or if it is missing)."""

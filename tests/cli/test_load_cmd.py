@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from ocelot_cli.loadtest import report as reporting
-from ocelot_cli.loadtest import stats
+from ocelot_cli.load import report as reporting
+from ocelot_cli.load import stats
 
 
 @pytest.mark.parametrize(

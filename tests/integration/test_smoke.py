@@ -159,3 +159,13 @@ def test_doctor_all_good_then_each_kind_of_problem(gateway, rabbit, tmp_path):
     config.write_text("profiles:\n  dev: {exchange: x}\n")
     missing = run_ocelot("--profile", "prod", "doctor", OCELOT_CONFIG=str(config))
     assert missing.returncode == 4 and "profile 'prod' is not defined" in missing.stdout.decode()
+
+
+def test_declare_creates_a_missing_exchange_for_throwaway_brokers(rabbit):
+    name = rabbit.exchange(declare=False)  # removed again by the fixture
+    result = run_ocelot("smoke", "--exchange", name, "--declare")
+    assert result.returncode == 0, result.stdout.decode()
+    assert f"'{name}' created, a durable topic exchange" in result.stdout.decode()
+    assert rabbit.exchange_exists(name)
+    again = run_ocelot("smoke", "--exchange", name, "--declare", "--check", "exchange")
+    assert f"'{name}' exists and is a topic exchange" in again.stdout.decode()

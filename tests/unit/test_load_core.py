@@ -11,11 +11,11 @@ from ocelot_cli.envelope.formats import is_uuid
 from ocelot_cli.envelope.model import EnvelopeKind
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import InputError, UsageProblem
-from ocelot_cli.loadtest import assertions, stats
-from ocelot_cli.loadtest import report as reporting
-from ocelot_cli.loadtest.coordinator import count_lost
-from ocelot_cli.loadtest.plan import LoadPlan, event_id, marker, mix_cycle, parse_marker, parse_mix, parse_rate, run_hex
-from ocelot_cli.loadtest.pool import MessagePool
+from ocelot_cli.load import assertions, stats
+from ocelot_cli.load import report as reporting
+from ocelot_cli.load.coordinator import count_lost
+from ocelot_cli.load.plan import LoadPlan, event_id, marker, mix_cycle, parse_marker, parse_mix, parse_rate, run_hex
+from ocelot_cli.load.pool import MessagePool
 
 
 def test_schedule_is_an_open_model_shared_evenly_by_publishers():

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocelot_cli.errors import BrokerTimeout, ExitStatus, OcelotError
-from ocelot_cli.loadtest.plan import LoadPlan
-from ocelot_cli.loadtest.stats import Aggregate
-from ocelot_cli.loadtest.workers import CONSUMER, PUBLISHER, Flag, Link, child_main, unpack
+from ocelot_cli.load.plan import LoadPlan
+from ocelot_cli.load.stats import Aggregate
+from ocelot_cli.load.workers import CONSUMER, PUBLISHER, Flag, Link, child_main, unpack
 
 READY_TIMEOUT = 60.0
 START_MARGIN = 0.3  # seconds between "go" and the origin, so that every worker starts on time

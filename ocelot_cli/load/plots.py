@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ocelot_cli.errors import UsageProblem
-from ocelot_cli.loadtest import stats
+from ocelot_cli.load import stats
 
 FORMATS = (".png", ".svg", ".pdf", ".html")
 _SERIES = (("e2e_p50_ms", "end to end p50"), ("e2e_p99_ms", "end to end p99"), ("e2e_max_ms", "end to end max"),

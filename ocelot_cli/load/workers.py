@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocelot_cli.errors import ExitStatus, OcelotError
-from ocelot_cli.loadtest.stats import Buckets
+from ocelot_cli.load.stats import Buckets
 from ocelot_cli.redact import scrub
 
 PUBLISHER, CONSUMER = "publisher", "consumer"

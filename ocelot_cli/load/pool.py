@@ -14,7 +14,7 @@ from ocelot_cli.envelope.catalog import Catalog
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import InvalidEvent, UsageProblem
-from ocelot_cli.loadtest.plan import ID_PLACEHOLDER, POOL_PER_TYPE, LoadPlan, event_id, marker, mix_cycle, run_hex
+from ocelot_cli.load.plan import ID_PLACEHOLDER, POOL_PER_TYPE, LoadPlan, event_id, marker, mix_cycle, run_hex
 from ocelot_cli.outgoing import OutgoingMessage, amqp_properties, dump_compact
 
 _PLACEHOLDER = ID_PLACEHOLDER.encode()

@@ -10,8 +10,8 @@ import math
 from typing import Any
 
 from ocelot_cli.errors import InputError
-from ocelot_cli.loadtest import stats
-from ocelot_cli.loadtest.stats import Aggregate, Bucket
+from ocelot_cli.load import stats
+from ocelot_cli.load.stats import Aggregate, Bucket
 
 FORMAT = "ocelot-load/1"
 
