@@ -8,6 +8,9 @@
    The raw messages carry the same AMQP properties as ocelot's (a platform publisher's: headers,
    app_id, timestamp...); a raw run with bare properties is shown too, since the broker's work
    per message depends on them.
+   Every classic queue is one process inside the broker, and one queue caps the rate whatever
+   feeds it, so ocelot's two publishers feed a queue each (--queues 2), as do the two raw
+   processes; the one-queue figures are shown too.
    Targets: at least 1.0x the one process and 0.9x the sum of the two. Like for like, nobody
    consumes (`--consumers 0`; the raw publishers have no consumer either): each publishes to
    the same exchange into a bounded queue. The default run, with its consumer, is shown too.
@@ -44,8 +47,10 @@ def setup(url: str) -> None:
     channel = connection.channel()
     channel.exchange_declare(EXCHANGE, "topic", durable=True)
     # The raw publishers' queue: bound like ocelot's, bounded so a run of minutes cannot fill memory.
-    channel.queue_declare(RAW_QUEUE, arguments={"x-max-length": 200_000, "x-overflow": "drop-head"})
-    channel.queue_bind(RAW_QUEUE, EXCHANGE, "comms.#.raw")
+    for n, key in enumerate(("comms.call.ended.raw", "comms.call.ended.raw1")):  # a second queue for a second process
+        queue = RAW_QUEUE + (f".{n}" if n else "")
+        channel.queue_declare(queue, arguments={"x-max-length": 200_000, "x-overflow": "drop-head"})
+        channel.queue_bind(queue, EXCHANGE, key)
     connection.close()
 
 
@@ -53,12 +58,13 @@ def teardown(url: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(url))
     channel = connection.channel()
     channel.queue_delete(RAW_QUEUE)
+    channel.queue_delete(RAW_QUEUE + ".1")
     channel.exchange_delete(EXCHANGE)
     connection.close()
 
 
 # -- raw baselines (each runs as its own process) -------------------------------------------------
-def raw_publisher(url: str, seconds: float, window: int, full: bool) -> None:
+def raw_publisher(url: str, seconds: float, window: int, full: bool, routing_key: str) -> None:
     """Publish prebuilt bodies as fast as confirms allow for ``seconds``; print acked and elapsed.
 
     ``full``: the properties a platform publisher sets and ocelot sends (headers organizationId
@@ -91,7 +97,7 @@ def raw_publisher(url: str, seconds: float, window: int, full: bool) -> None:
             state["sent"] += 1
             state["tag"] += 1
             state["outstanding"][state["tag"]] = True
-            channel.basic_publish(EXCHANGE, "comms.call.ended.raw", body, props, mandatory=True)
+            channel.basic_publish(EXCHANGE, routing_key, body, props, mandatory=True)
 
     def on_confirm(frame) -> None:  # noqa: ANN001
         tag = frame.method.delivery_tag
@@ -166,9 +172,10 @@ def ocelot_load(url: str, *args: str) -> dict:
         return json.loads(report.read_text())
 
 
-def raw_rates(url: str, processes: int, seconds: float, window: int, full: bool = True) -> float:
+def raw_rates(url: str, processes: int, seconds: float, window: int, full: bool = True, queues: int = 1) -> float:
     args = [sys.executable, __file__, "--raw-publisher", url, str(seconds), str(window), "full" if full else "min"]
-    procs = [subprocess.Popen(args, stdout=subprocess.PIPE) for _ in range(processes)]
+    procs = [subprocess.Popen([*args, f"comms.call.ended.raw{n % queues or ''}"], stdout=subprocess.PIPE)
+             for n in range(processes)]  # fmt: skip
     total = 0.0
     for proc in procs:
         acked, elapsed = proc.communicate()[0].split()
@@ -187,7 +194,7 @@ def raw_probe(url: str, rate: float, seconds: float) -> float:
 
 def main() -> None:
     if sys.argv[1:2] == ["--raw-publisher"]:
-        return raw_publisher(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "full")
+        return raw_publisher(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "full", sys.argv[6])
     if sys.argv[1:2] == ["--raw-consumer"]:
         return raw_probe_consumer(sys.argv[2], int(sys.argv[3]))
     if sys.argv[1:2] == ["--raw-probe"]:
@@ -212,22 +219,27 @@ def main() -> None:
         rates: dict[str, list[float]] = collections.defaultdict(list)
         cpu: list = []
         for _ in range(args.rounds):
-            two_pubs = ocelot_load(args.url, "--rate", "max", "--publishers", "2", "--consumers", "0",
-                                   "--duration", f"{ceiling_s}s")  # fmt: skip
+            two_pubs = ocelot_load(args.url, "--rate", "max", "--publishers", "2", "--queues", "2",
+                                   "--consumers", "0", "--duration", f"{ceiling_s}s")  # fmt: skip
             rates["ocelot2"].append(two_pubs["published"]["rate"])
             cpu.append(two_pubs["cpu"]["publishers"])
             rates["raw1"].append(raw_rates(args.url, 1, ceiling_s, 1024))
             rates["raw1min"].append(raw_rates(args.url, 1, ceiling_s, 1024, full=False))
             rates["raw2"].append(raw_rates(args.url, 2, ceiling_s, 1024))
+            rates["raw2q"].append(raw_rates(args.url, 2, ceiling_s, 1024, queues=2))
             one_pub = ocelot_load(args.url, "--rate", "max", "--consumers", "0", "--duration", f"{ceiling_s}s")
             rates["ocelot1"].append(one_pub["published"]["rate"])
         med = {k: statistics.median(v) for k, v in rates.items()}
-        print(f"   ocelot load --rate max --publishers 2 --consumers 0: {med['ocelot2']:,.0f}/s "
+        print(f"   ocelot load --rate max --publishers 2 --queues 2 --consumers 0: {med['ocelot2']:,.0f}/s "
               f"(rounds {', '.join(f'{r:,.0f}' for r in rates['ocelot2'])}; publisher CPU % {cpu})")  # fmt: skip
         print(f"   raw pika, one process:    {med['raw1']:,.0f}/s  -> ocelot {med['ocelot2'] / med['raw1']:.2f}x "
               f"(target >= 1.0x; rounds {', '.join(f'{r:,.0f}' for r in rates['raw1'])})")  # fmt: skip
-        print(f"   raw pika, two processes:  {med['raw2']:,.0f}/s  -> ocelot {med['ocelot2'] / med['raw2']:.2f}x "
-              f"(target >= 0.9x; rounds {', '.join(f'{r:,.0f}' for r in rates['raw2'])})")  # fmt: skip
+        print(f"   raw pika, two processes, a queue each: {med['raw2q']:,.0f}/s  -> ocelot "
+              f"{med['ocelot2'] / med['raw2q']:.2f}x (target >= 0.9x; rounds "
+              f"{', '.join(f'{r:,.0f}' for r in rates['raw2q'])})")  # fmt: skip
+        rounds = ", ".join(f"{r:,.0f}" for r in rates["raw2"])
+        print(f"   raw pika, two processes, one queue:    {med['raw2']:,.0f}/s  -> ocelot "
+              f"{med['ocelot2'] / med['raw2']:.2f}x (rounds {rounds})")  # fmt: skip
         print(f"   raw pika, one process, bare properties (content type, id, type only): {med['raw1min']:,.0f}/s "
               f"-> ocelot {med['ocelot2'] / med['raw1min']:.2f}x")  # fmt: skip
         print(f"   one ocelot publisher (--publishers 1 --consumers 0): {med['ocelot1']:,.0f}/s "

@@ -23,7 +23,7 @@ with the catalog's routing keys (consumers of the platform bound to them get the
 Examples:
   ocelot load --rate 5000 --duration 60s --warmup 10s
   ocelot load --mix call.ended=70,call.started=30 --size 2048 --persistent --queue-type quorum
-  ocelot load --rate max --publishers 2 --consumers 2
+  ocelot load --rate max --publishers 2 --queues 2 --consumers 2
   ocelot load --rate 1000 --assert 'p99<20ms' --assert 'rate>=990' --assert 'lost==0'
   ocelot load --report run.json --hgrm run --plot run.html --plot run.png
   ocelot load --ws ws://127.0.0.1:8765/ws --channel tenant:t1:events --clients 50
@@ -72,6 +72,9 @@ def load(
     persistent: Annotated[
         bool, typer.Option("--persistent/--transient", help="Delivery mode of the messages.")
     ] = False,
+    queues: Annotated[
+        int, typer.Option("--queues", min=1, metavar="N", help="Queues of the run; publisher p feeds queue p mod N.")
+    ] = 1,
     queue_type: Annotated[
         str, typer.Option("--queue-type", metavar="classic|quorum", help="The run's queue.")
     ] = "classic",

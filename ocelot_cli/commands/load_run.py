@@ -63,6 +63,7 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         prefetch=o["prefetch"],
         persistent=o["persistent"],
         queue_type=o["queue_type"],
+        queues=o["queues"],
         exchange=settings.get("exchange", o["exchange"]),
         routing_key=o["routing_key"] or "{type}",
         drain=parse_duration(o["drain"], option="--drain"),
@@ -147,7 +148,10 @@ def run_local(state: Any, plan: Any, spec: dict[str, Any], *, start_at: Any = No
         from ocelot_cli.transports import load_ws as transport
     else:
         from ocelot_cli.transports import load_amqp as transport  # type: ignore[no-redef]
-    keys = sorted({t.routing_key for templates in pool.templates.values() for t in templates})
+    keys = [
+        sorted({t.routing_keys[q] for templates in pool.templates.values() for t in templates})
+        for q in range(len(next(iter(pool.templates.values()))[0].routing_keys))
+    ]  # per queue
     out = state.output
     target = "max" if plan.rate is None else f"{plan.local_rate:g}/s"
     out.status(f"load run {plan.run_id}: {target} for {plan.duration:g}s"

@@ -59,6 +59,7 @@ class LoadPlan:
     prefetch: int = 1000
     persistent: bool = False
     queue_type: str = "classic"
+    queues: int = 1  # publisher p routes to queue p mod queues (one queue is one broker process)
     exchange: str = "ocelot.events"
     routing_key: str = "{type}"  # "{type}" = the catalog's routing key; also {run} and {worker}
     drain: float = 10.0
@@ -95,14 +96,22 @@ class LoadPlan:
             return None
         return sum(self.count_for(p) or 0 for p in range(self.publishers))
 
-    @property
-    def queue_name(self) -> str:
-        return f"ocelot.load.{self.run_id}.{self.worker}"
+    def queue_name(self, queue: int = 0) -> str:
+        base = f"ocelot.load.{self.run_id}.{self.worker}"
+        return base if self.queues == 1 else f"{base}.{queue}"
 
-    def routing_key_for(self, catalog: Catalog, type_name: str) -> str:
+    def routing_key_for(self, catalog: Catalog, type_name: str, queue: int = 0) -> str:
+        """The routing key of a type's messages bound for one of the run's queues."""
         entry = catalog.get(type_name)
         key = entry.routing_key or type_name
-        return self.routing_key.format(type=key, run=self.run_id, worker=self.worker)
+        template = self.routing_key
+        if self.queues > 1 and "{queue}" not in template:
+            template += ".q{queue}"
+        return template.format(type=key, run=self.run_id, worker=self.worker, queue=queue)
+
+    def queues_of_consumer(self, index: int) -> list[int]:
+        """The queues consumer ``index`` reads: every queue has a consumer when there are any."""
+        return [q for q in range(self.queues) if q % max(1, self.consumers) == index]
 
     def marker_prefix(self) -> str:
         return f"{self.run_id}.{self.worker}."

@@ -21,12 +21,12 @@ _PLACEHOLDER = ID_PLACEHOLDER.encode()
 
 
 class _Template:
-    __slots__ = ("head", "tail", "properties", "routing_key", "type_name")
+    __slots__ = ("head", "tail", "properties", "routing_keys", "type_name")
 
-    def __init__(self, body: bytes, properties: dict[str, Any], routing_key: str, type_name: str) -> None:
+    def __init__(self, body: bytes, properties: dict[str, Any], routing_keys: list[str], type_name: str) -> None:
         self.head, _, self.tail = body.partition(_PLACEHOLDER)
         self.properties = properties
-        self.routing_key = routing_key
+        self.routing_keys = routing_keys  # one per queue of the run
         self.type_name = type_name
 
 
@@ -66,8 +66,11 @@ class MessagePool:
         properties = {} if self.channel is not None else amqp_properties(event)
         if properties:
             properties["delivery_mode"] = 2 if self.plan.persistent else 1
-        routing_key = self.channel or self.plan.routing_key_for(catalog, name)
-        return _Template(dump_compact(event), properties, routing_key, name)
+        if self.channel is not None:
+            keys = [self.channel]
+        else:
+            keys = [self.plan.routing_key_for(catalog, name, q) for q in range(self.plan.queues)]
+        return _Template(dump_compact(event), properties, keys, name)
 
     def _pad(self, event: dict[str, Any], name: str) -> None:
         size = self.plan.size or 0
@@ -95,7 +98,7 @@ class MessagePool:
         properties = dict(template.properties, message_id=new_id, correlation_id=mark)
         return OutgoingMessage(
             exchange=self.plan.exchange,
-            routing_key=template.routing_key,
+            routing_key=template.routing_keys[pub % len(template.routing_keys)],
             body=template.head + new_id.encode() + template.tail,
             properties=properties,
             event_id=new_id,

@@ -48,8 +48,8 @@ def _connect(options: AmqpOptions, purpose: str) -> Any:
         raise translate_connect_error(exc, options) from None
 
 
-def prepare(spec: dict[str, Any], routing_keys: list[str]) -> None:
-    """Check the exchange; declare and bind the run's queue."""
+def prepare(spec: dict[str, Any], routing_keys: list[list[str]]) -> None:
+    """Check the exchange; declare the run's queues and bind each to its routing keys."""
     plan = LoadPlan.from_dict(spec["plan"])
     options = _options(spec)
     connection = _connect(options, "ocelot load")
@@ -68,9 +68,10 @@ def prepare(spec: dict[str, Any], routing_keys: list[str]) -> None:
         if not plan.consumers:  # publish only: keep the queue (and the broker's memory) bounded
             arguments.update({"x-max-length": PUBLISH_ONLY_MAX_LENGTH, "x-overflow": "drop-head"})
         quorum = plan.queue_type == "quorum"
-        channel.queue_declare(plan.queue_name, durable=quorum or plan.persistent, arguments=arguments)
-        for key in dict.fromkeys(routing_keys):
-            channel.queue_bind(plan.queue_name, plan.exchange, routing_key=key)
+        for queue, keys in enumerate(routing_keys):
+            channel.queue_declare(plan.queue_name(queue), durable=quorum or plan.persistent, arguments=arguments)
+            for key in dict.fromkeys(keys):
+                channel.queue_bind(plan.queue_name(queue), plan.exchange, routing_key=key)
     except pex.ChannelClosedByBroker as exc:
         raise translate_close(exc, options, plan.exchange) from None
     finally:
@@ -79,15 +80,16 @@ def prepare(spec: dict[str, Any], routing_keys: list[str]) -> None:
 
 
 def cleanup(spec: dict[str, Any]) -> int | None:
-    """Delete the run's queue; how many messages were still in it (None if it could not be deleted)."""
+    """Delete the run's queues; how many messages were still in them (None if they could not be deleted)."""
     plan = LoadPlan.from_dict(spec["plan"])
     try:
         connection = _connect(_options(spec), "ocelot load cleanup")
     except Exception:  # noqa: BLE001 - x-expires removes it anyway
         return None
     try:
-        frame = connection.channel().queue_delete(plan.queue_name)
-        return int(getattr(frame.method, "message_count", 0))
+        channel = connection.channel()
+        return sum(int(getattr(channel.queue_delete(plan.queue_name(q)).method, "message_count", 0))
+                   for q in range(plan.queues))  # fmt: skip
     except Exception:  # noqa: BLE001
         return None
     finally:
@@ -205,7 +207,8 @@ def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
         connection = _connect(options, f"ocelot load consumer {index}")
         channel = connection.channel()
         channel.basic_qos(prefetch_count=plan.prefetch)
-        channel.basic_consume(plan.queue_name, on_message)
+        for queue in plan.queues_of_consumer(index):
+            channel.basic_consume(plan.queue_name(queue), on_message)
         state["unacked"] = 0
         return connection, channel
 

@@ -232,3 +232,30 @@ def test_the_live_dashboard_on_a_terminal(rabbit, tmp_path):
     assert "sent/s" in screen and "e2e p99" in screen and "measuring" in screen  # the live table
     assert "600 sent, 600 acked" in screen  # the summary
     assert "Traceback" not in screen
+
+
+def test_several_queues_each_fed_by_its_publishers_and_all_consumed(rabbit, tmp_path, start_ocelot):
+    exchange = rabbit.exchange()
+    running = start_ocelot("-v", "load", "--exchange", exchange, "--rate", "600", "--duration", "2s",
+                           "--publishers", "3", "--queues", "3", "--consumers", "2", "--mix", "call.ended",
+                           "--json")  # fmt: skip
+    running.wait_for_stderr("load ")
+
+    def bound():
+        found = re.findall(
+            r"ocelot\.load\.\S+\.(\d)\s+queue\s+(comms\.call\.ended\.q\d)",
+            rabbitmqctl("list_bindings", "-q", "destination_name", "destination_kind", "routing_key"),
+        )
+        return found if len(found) == 3 else None
+
+    bindings = wait_for(bound, 20, "three bindings")
+    code, out = running.finish(timeout=60)
+    assert code == 0, running.stderr
+    assert sorted(bindings) == [
+        ("0", "comms.call.ended.q0"),
+        ("1", "comms.call.ended.q1"),
+        ("2", "comms.call.ended.q2"),
+    ]
+    report = json.loads(out)
+    assert report["published"]["acked"] == report["consumed"]["received"] == 1200 and report["lost"] == 0
+    assert load_queues() == []
