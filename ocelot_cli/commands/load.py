@@ -109,14 +109,7 @@ def load(
     ] = None,
     clients: Annotated[int, typer.Option("--clients", min=1, metavar="N", help="WebSocket mode: connections.")] = 1,
     redis_url: options.RedisUrl = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option(
-            "--token-file",
-            metavar="FILE",
-            help="WebSocket mode: file with the Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]",
-        ),
-    ] = None,  # fmt: skip
+    token_file: options.TokenFile = None,
     workers: Annotated[
         int,
         typer.Option("--workers", min=0, metavar="N", help="Machines that will --join this run (they share the rate)."),

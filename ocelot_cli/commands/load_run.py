@@ -160,8 +160,14 @@ def run_local(state: Any, plan: Any, spec: dict[str, Any], *, start_at: Any = No
     runner = LocalRun(plan, spec, prepare=lambda: transport.prepare(spec, keys),
                       cleanup=lambda: transport.cleanup(spec), on_tick=dashboard.update, start_at=start_at,
                       on_notice=dashboard.notice)  # fmt: skip
+    from ocelot_cli.load.coordinator import WorkerFailed
+
     try:
         result = runner.run()
+    except WorkerFailed as exc:
+        if state.debug and exc.trace:  # the worker's own traceback (secrets already scrubbed)
+            out.error(exc.trace.rstrip())
+        raise
     finally:
         dashboard.close()
     meta = {**result.meta, "duration": plan.duration, "warmup": plan.warmup, "workers": workers,

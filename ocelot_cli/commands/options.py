@@ -97,6 +97,11 @@ WsUrl = Annotated[
     str | None,
     typer.Option("--ws-url", metavar="URL", help=f"WebSocket gateway URL. [env: {settings.ENV_WS_URL}]"),
 ]
+TokenFile = Annotated[
+    str | None,
+    typer.Option("--token-file", metavar="FILE",
+                 help="File holding the gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]"),
+]  # fmt: skip
 CaFile = Annotated[
     str | None,
     typer.Option(

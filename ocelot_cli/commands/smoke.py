@@ -42,14 +42,7 @@ def smoke(
         str | None, typer.Option("--ws", metavar="URL", help="Also prove delivery through this real-time gateway.")
     ] = None,
     channel: Annotated[str | None, typer.Option("--channel", metavar="CHANNEL", help="The gateway channel.")] = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option(
-            "--token-file",
-            metavar="FILE",
-            help="The gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]",
-        ),
-    ] = None,  # fmt: skip
+    token_file: options.TokenFile = None,
     redis_url: options.RedisUrl = None,
     expect: Annotated[
         str | None,

@@ -100,14 +100,7 @@ def tail(
             help="With a ws:// or wss:// URL: a channel to subscribe to (exact name); repeatable.",
         ),
     ] = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option(
-            "--token-file",
-            metavar="FILE",
-            help="File holding the gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]",
-        ),
-    ] = None,
+    token_file: options.TokenFile = None,
     token: Annotated[
         str | None,
         typer.Option(
