@@ -20,13 +20,13 @@ from ocelot_cli.redact import mask_url
 START_DELAY = 3.0  # seconds between the start message and the start, for every worker to be ready
 
 
-def _control(state: Any, o: dict[str, Any], run_id: str) -> Any:
+def _control(state: Any, o: dict[str, Any], run_id: str, *, lead: bool = False) -> Any:
     from ocelot_cli.transports.amqp import AmqpOptions
     from ocelot_cli.transports.load_control import Control
 
     state.warn_secrets_in_flags({"amqp_url": o["workers_from"]})
     url = o["workers_from"] or state.settings().get("amqp_url", o["amqp_url"])
-    return Control(AmqpOptions(url=url, ca_file=o["ca_file"]), run_id)
+    return Control(AmqpOptions(url=url, ca_file=o["ca_file"]), run_id, lead=lead)
 
 
 def _origin_of(start_at: float) -> float:
@@ -45,7 +45,7 @@ def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: f
     plan.workers = expected + 1
     if not o["routing_key"]:
         plan.routing_key = "{type}.{run}.{worker}"  # each machine's queue gets only its own messages
-    control = _control(state, o, plan.run_id)
+    control = _control(state, o, plan.run_id, lead=True)
     lifetime = wait + plan.total_time + plan.drain + 600
     try:
         control.listen_as_leader(lifetime)
@@ -68,6 +68,9 @@ def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: f
         for index, worker in enumerate(joined, start=1):
             control.send_to(worker["reply_to"], {"type": "start", "plan": {**plan.to_dict(), "worker": index},
                                                  "start_at": start_at})  # fmt: skip
+    except BaseException:
+        control.delete_leader_queue()  # and with it the control exchange (auto-delete)
+        raise
     finally:
         control.close()  # not kept open during the run: it would miss its heartbeats
     local = run_local(state, plan, spec, start_at=lambda: _origin_of(start_at))

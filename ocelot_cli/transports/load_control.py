@@ -36,7 +36,7 @@ def leader_key(run_id: str) -> str:
 class Control:
     """One connection to the control exchange (opened for each exchange of messages)."""
 
-    def __init__(self, options: AmqpOptions, run_id: str) -> None:
+    def __init__(self, options: AmqpOptions, run_id: str, *, lead: bool = False) -> None:
         self.options = options
         self.run_id = run_id
         self.queue: str | None = None
@@ -45,8 +45,21 @@ class Control:
         except CONNECTION_ERRORS as exc:
             raise translate_connect_error(exc, options) from None
         self.channel = self.connection.channel()
-        self.channel.exchange_declare(EXCHANGE, "topic", auto_delete=True)
+        if lead:  # auto-delete: it goes when the leader's queue (its only binding) is deleted
+            self.channel.exchange_declare(EXCHANGE, "topic", auto_delete=True)
+        else:  # a worker never creates it: an exchange that never had a binding would stay forever
+            try:
+                self.channel.exchange_declare(EXCHANGE, passive=True)
+            except pex.ChannelClosedByBroker:
+                self.close()
+                raise self._no_run() from None
         self.channel.confirm_delivery()
+
+    def _no_run(self) -> RunNotFound:
+        return RunNotFound(
+            f"no load run {self.run_id!r} is waiting for workers on {self.options.shown}",
+            hint="start it first with 'ocelot load --workers N ...' and use the run id it prints",
+        )
 
     # -- queues -----------------------------------------------------------------------
     def listen_as_leader(self, expires_s: float) -> None:
@@ -69,10 +82,7 @@ class Control:
         try:
             self.channel.basic_publish(EXCHANGE, leader_key(self.run_id), json.dumps(message).encode(), mandatory=True)
         except pex.UnroutableError:
-            raise RunNotFound(
-                f"no load run {self.run_id!r} is waiting for workers on {self.options.shown}",
-                hint="start it first with 'ocelot load --workers N ...' and use the run id it prints",
-            ) from None
+            raise self._no_run() from None
         except CONNECTION_ERRORS as exc:
             raise translate_close(exc, self.options) from None
 

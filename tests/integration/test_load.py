@@ -173,13 +173,25 @@ def test_workers_on_several_processes_share_the_rate_and_merge(rabbit, tmp_path,
     again = run_ocelot("load", "merge", str(tmp_path / "w1.json"), str(tmp_path / "w2.json"), "--json")
     assert again.returncode == 0, again.stderr.decode()
     assert json.loads(again.stdout)["latency"]["end_to_end"]["count"] == 1200
-    assert load_queues() == []
+    assert load_queues() == [] and not control_exchange_exists()
 
 
-def test_join_without_a_leader_says_so(broker):
+def control_exchange_exists() -> bool:
+    return "ocelot.load.control" in rabbitmqctl("list_exchanges", "-q", "name").split()
+
+
+def test_join_without_a_leader_says_so_and_creates_nothing(broker):
     result = run_ocelot("load", "--join", "no-such-run")
     assert result.returncode == 7
     assert "no load run 'no-such-run' is waiting for workers" in result.stderr.decode()
+    assert not control_exchange_exists()
+
+
+def test_a_leader_whose_workers_never_come_times_out_and_cleans_up(broker):
+    result = run_ocelot("load", "--workers", "1", "--join-timeout", "1s", "--duration", "1s")
+    assert result.returncode == 9
+    assert "0 of 1 worker(s) joined run" in result.stderr.decode()
+    assert not control_exchange_exists() and load_queues() == []
 
 
 def test_connections_closed_mid_run_reconnect_and_nothing_is_lost(rabbit, tmp_path, start_ocelot):
