@@ -205,8 +205,10 @@ class LocalRun:
         while len(results) < expected and time.monotonic() < deadline:
             try:
                 kind, role, index, payload = link.results.get(timeout=0.1)
-            except (queue_mod.Empty, KeyboardInterrupt):
+            except queue_mod.Empty:
                 continue
+            except KeyboardInterrupt:  # a second Ctrl-C: report what arrived so far, now
+                break
             if kind == "delta":
                 for delta in payload.get("deltas", []):
                     self.aggregate.add_delta(delta)
