@@ -122,6 +122,7 @@ class LocalRun:
             self._collect(link, results, until_ready=0)
         except KeyboardInterrupt:
             self.interrupted = True
+            self.stopped_after = time.monotonic() - getattr(self, "origin", time.monotonic())
             link.stop_publishing.set()
             link.stop_consuming.set()
             self._drain_quietly(link, results, len(roles))
@@ -148,7 +149,10 @@ class LocalRun:
                               if (PUBLISHER, i) in results],
                "consumers": [results[(CONSUMER, i)].get("cpu_percent") for i in range(self.plan.consumers)
                              if (CONSUMER, i) in results]}  # fmt: skip
+        if self.interrupted:  # rates over the measured time that really passed
+            measured = min(self.plan.duration, max(0.001, getattr(self, "stopped_after", 0.0) - self.plan.warmup))
         meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted,
+                **({"measured_s": measured} if self.interrupted else {}),
                 "consumed": self.plan.consumers > 0}  # fmt: skip
         return RunResult(self.aggregate, meta, notes)
 

@@ -25,6 +25,7 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
     """The report of ``agg``; ``meta`` holds run_id, plan, duration, warmup, workers, cpu, notes ..."""
     duration = float(meta["duration"])
     window = measured_seconds(float(meta.get("warmup", 0.0)), duration)
+    measured = float(meta.get("measured_s") or duration)  # shorter when the run was interrupted
     in_window: Any = stats.Counter()
     for second in window:
         bucket = agg.series.get(second)
@@ -53,6 +54,7 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
         "mode": meta.get("mode", "amqp"),
         "target_rate": meta.get("target_rate"),
         "duration_s": duration,
+        "measured_s": round(measured, 3),
         "warmup_s": float(meta.get("warmup", 0.0)),
         "plan": meta.get("plan", {}),
         "published": {
@@ -61,13 +63,13 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
             "nacked": c["nacked"],
             "returned": c["returned"],
             "unsettled": c["unsettled"],
-            "rate": round(in_window["sent"] / duration, 2),
+            "rate": round(in_window["sent"] / measured, 2),
         },
         "consumed": {
             "received": c["received"],
             "duplicates": c["duplicates"],
             "foreign": c["foreign"],
-            "rate": round(in_window["received"] / duration, 2),
+            "rate": round(in_window["received"] / measured, 2),
         },
         "lost": c["lost"] if meta.get("consumed", True) else None,  # None: nothing consumed (--consumers 0)
         "latency": latency,

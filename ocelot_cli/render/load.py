@@ -53,17 +53,22 @@ class Dashboard:
             phase, elapsed = f"starting in {-elapsed:.0f}s", 0.0
         clock = f"{min(elapsed, self.total_time):5.1f}/{self.total_time:g}s"
         if self.live is not None:
+            from rich.console import Group
             from rich.table import Table
+            from rich.text import Text
 
-            table = Table(title=f"ocelot load  {phase}  {clock}  target {self.target}", title_justify="left",
-                          show_edge=False, box=None, pad_edge=False)  # fmt: skip
-            for name in ("sent/s", "acked/s", "received/s", "e2e p50", "e2e p99", "e2e max", "confirm p99",
-                         "send delay max", "total sent", "total received"):  # fmt: skip
-                table.add_column(name, justify="right")
-            table.add_row(str(counts.get("sent", 0)), str(counts.get("acked", 0)), str(counts.get("received", 0)),
-                          p(e2e, 50), p(e2e, 99), mx(e2e), p(confirm, 99), mx(delay),
-                          str(agg.counts["sent"]), str(agg.counts["received"]))  # fmt: skip
-            self.live.update(table)
+            rates = Table(box=None, pad_edge=False, show_edge=False)
+            for name in ("", "last second", "total"):
+                rates.add_column(name, justify="right" if name else "left")
+            for label, key in (("sent", "sent"), ("acked", "acked"), ("received", "received")):
+                rates.add_row(label, f"{counts.get(key, 0)}/s", str(agg.counts[key]))
+            latency = Table(box=None, pad_edge=False, show_edge=False)
+            for name in ("latency (ms)", "p50", "p99", "max"):
+                latency.add_column(name, justify="right" if name != "latency (ms)" else "left")
+            for label, hist in (("end to end", e2e), ("confirm", confirm), ("send delay", delay)):
+                latency.add_row(label, p(hist, 50), p(hist, 99), mx(hist))
+            title = Text(f"ocelot load  {phase}  {clock}  target {self.target}", style="bold")
+            self.live.update(Group(title, rates, latency))
         elif not self.out.quiet and (time.monotonic() - self._last_line >= 5.0 or self.out.verbose):
             self._last_line = time.monotonic()
             self.out.status(
