@@ -16,6 +16,8 @@ from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
 from ocelot_cli.errors import UsageProblem
 
 APP_ID = f"ocelot/{__version__}"
+# What a publisher's on_settled callback is told about each message.
+SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
 # RabbitMQ's default max_message_size (3.8+): larger messages are refused by the broker.
 BROKER_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 

@@ -42,6 +42,23 @@ def check_channel(name: str) -> str:
     return name
 
 
+def channel_owner(channel: str, claims: dict[str, Any]) -> dict[str, str | None]:
+    """The tenant, user and lead that events on ``channel`` carry: the channel's own id, else the token's."""
+    kind, ident, _suffix = channel.split(":")
+    return {
+        "tenant": ident if kind == "tenant" else claims.get("tenant_id"),
+        "user": ident if kind == "user" else claims.get("sub"),
+        "lead": ident if kind == "lead" else None,
+    }
+
+
+def types_for_channel(catalog: Catalog, channel: str) -> list[str]:
+    """Real-time types the catalog delivers on channels of this kind (tenant, user or lead)."""
+    kind = channel.split(":", 1)[0] + ":"
+    return [t.name for t in catalog if t.envelope is EnvelopeKind.REALTIME and not t.name.startswith("system.")
+            and any(c.startswith(kind) for c in t.channels)]  # fmt: skip
+
+
 def pointer_for(event: dict[str, Any], size: int) -> dict[str, Any]:
     """The pointer form of an oversized event: ids only in ``data``, ``_truncated`` and the size."""
     data = event.get("data") if isinstance(event.get("data"), dict) else {}

@@ -77,7 +77,7 @@ def lead(state: Any, o: dict[str, Any], plan: Any, spec: dict[str, Any], wait: f
     reports: dict[int, dict[str, Any]] = {0: local}
     control = _control(state, o, plan.run_id)
     try:
-        control.queue = f"ocelot.load.control.{plan.run_id}"
+        control.queue = control.leader_queue  # declared before the run; still there
         deadline = time.monotonic() + max(60.0, plan.drain + 30.0)
         while len(reports) < expected + 1:
             message = control.receive(max(0.0, deadline - time.monotonic()))

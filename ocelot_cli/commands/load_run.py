@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,16 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         kind = EnvelopeKind.PLATFORM
     mix = parse_mix(o["mix"], catalog, kind)
     if ws_plan and not o["mix"]:
-        template = ws_plan.channel.split(":")[0]
-        mix = [(n, w) for n, w in mix if any(c.startswith(template + ":") for c in catalog.get(n).channels)] or mix
+        from ocelot_cli.realtime import types_for_channel
+
+        fitting = set(types_for_channel(catalog, ws_plan.channel))
+        mix = [(name, weight) for name, weight in mix if name in fitting] or mix
     plan = LoadPlan(
         rate=parse_rate(o["rate"]),
         duration=parse_duration(o["duration"], option="--duration"),
-        warmup=float(int(parse_duration(o["warmup"], option="--warmup") + 0.999)),  # whole seconds
+        warmup=float(
+            math.ceil(parse_duration(o["warmup"], option="--warmup"))
+        ),  # whole seconds, like the report's buckets
         mix=mix,
         size=o["size"],
         publishers=o["publishers"],
@@ -79,27 +84,22 @@ def build_plan(state: Any, o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     if plan.duration < 1:
         raise UsageProblem(f"--duration {o['duration']}: a load test measures at least 1s")
     spec["declare"] = o["declare"]
+    spec["catalog"] = catalog
     spec["blocked_timeout"] = parse_duration(o["blocked_timeout"], option="--blocked-timeout")
     return plan, spec
 
 
 def _ws_plan(state: Any, o: dict[str, Any]) -> tuple[Any, str]:
-    from ocelot_cli.commands.tail import _ws_source
+    from ocelot_cli.commands.tail import gateway_access
     from ocelot_cli.load.plan import WsPlan
-    from ocelot_cli.tokens import unverified_claims
 
     if not (o["ws"] and o["channel"]):
         raise UsageProblem("WebSocket mode needs both --ws URL and --channel CHANNEL")
     if not o["ws"].lower().startswith(("ws://", "wss://")):
         raise UsageProblem(f"--ws {mask_url(o['ws'])}: give a ws:// or wss:// URL of the gateway")
-    _kind, url, _channels, token = _ws_source(state, o["ws"], [o["channel"]], None, o["token_file"], o["ca_file"])
-    claims = unverified_claims(token)
-    kind, ident, _suffix = o["channel"].split(":")
-    tenant = ident if kind == "tenant" else claims.get("tenant_id")
-    plan = WsPlan(url=url, channel=o["channel"], clients=o["clients"],
-                  redis_url=state.settings().get("redis_url", o["redis_url"]), tenant=tenant,
-                  user=ident if kind == "user" else claims.get("user_id") or claims.get("sub"),
-                  lead=ident if kind == "lead" else None, ca_file=o["ca_file"])  # fmt: skip
+    url, token, owner = gateway_access(state, o["ws"], o["channel"], o["token_file"], o["ca_file"])
+    plan = WsPlan(url=url, channel=o["channel"], clients=o["clients"], ca_file=o["ca_file"],
+                  redis_url=state.settings().get("redis_url", o["redis_url"]), **owner)  # fmt: skip
     return plan, token
 
 
@@ -141,23 +141,21 @@ def run_local(state: Any, plan: Any, spec: dict[str, Any], *, start_at: Any = No
     from ocelot_cli.load.pool import MessagePool
     from ocelot_cli.render.load import Dashboard
 
-    catalog = load_catalog(spec["catalog_dirs"])
-    pool = MessagePool(plan, catalog)  # refuses a bad --mix/--size before any process starts
+    catalog = spec.get("catalog") or load_catalog(spec["catalog_dirs"])
+    # Built (and validated) once, before any process starts: a bad --mix or --size fails here,
+    # and the forked workers take this pool as it is.
+    spec["pool"] = MessagePool(plan, catalog)
     spec["plan"] = plan.to_dict()
     if plan.ws:
         from ocelot_cli.transports import load_ws as transport
     else:
         from ocelot_cli.transports import load_amqp as transport  # type: ignore[no-redef]
-    keys = [
-        sorted({t.routing_keys[q] for templates in pool.templates.values() for t in templates})
-        for q in range(len(next(iter(pool.templates.values()))[0].routing_keys))
-    ]  # per queue
     out = state.output
     target = "max" if plan.rate is None else f"{plan.local_rate:g}/s"
     out.status(f"load run {plan.run_id}: {target} for {plan.duration:g}s"
                + (f" after {plan.warmup:g}s warm-up" if plan.warmup else "") + f" to {_where(plan, spec)}")  # fmt: skip
-    dashboard = Dashboard(out, target=target, total_time=plan.total_time, warmup=plan.warmup)
-    runner = LocalRun(plan, spec, prepare=lambda: transport.prepare(spec, keys),
+    dashboard = Dashboard(out, target=target, total_time=plan.total_time)
+    runner = LocalRun(plan, spec, prepare=lambda: transport.prepare(spec, plan.bindings(catalog)),
                       cleanup=lambda: transport.cleanup(spec), on_tick=dashboard.update, start_at=start_at,
                       on_notice=dashboard.notice)  # fmt: skip
     from ocelot_cli.load.coordinator import WorkerFailed

@@ -158,31 +158,21 @@ def _probe_event(catalog: Any, type_name: str) -> tuple[dict[str, Any], str, dic
 
 
 def _gateway_event(catalog: Any, ws: dict[str, Any]) -> dict[str, Any]:
-    from ocelot_cli.envelope.model import EnvelopeKind
     from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+    from ocelot_cli.realtime import types_for_channel
 
-    kind, ident, _suffix = ws["channel"].split(":")
-    candidates = [t.name for t in catalog if t.envelope is EnvelopeKind.REALTIME and not t.name.startswith("system.")
-                  and any(c.startswith(kind + ":") for c in t.channels)]  # fmt: skip
-    name = candidates[0] if candidates else "task.updated"
-    options = SampleOptions(
-        tenant=ident if kind == "tenant" else ws["tenant"],
-        user=ident if kind == "user" else ws["user"],
-        lead=ident if kind == "lead" else None,
-    )
-    event = SampleFactory(catalog, options).make(name)
+    name = next(iter(types_for_channel(catalog, ws["channel"])), "task.updated")
+    event = SampleFactory(catalog, SampleOptions(**ws["owner"])).make(name)
     event["key"] = f"ocelot-smoke-{uuid.uuid4()}"
     return event
 
 
 def _ws_settings(state: Any, o: dict[str, Any]) -> dict[str, Any]:
-    from ocelot_cli.commands.tail import _ws_source
-    from ocelot_cli.tokens import unverified_claims
+    from ocelot_cli.commands.tail import gateway_access
 
-    _kind, url, channels, token = _ws_source(state, o["ws"], [o["channel"]], None, o["token_file"], o["ca_file"])
-    claims = unverified_claims(token)
-    return {"url": url, "channel": channels[0], "token": token, "tenant": claims.get("tenant_id"),
-            "user": claims.get("sub"), "redis_url": state.settings().get("redis_url", o["redis_url"])}  # fmt: skip
+    url, token, owner = gateway_access(state, o["ws"], o["channel"], o["token_file"], o["ca_file"])
+    return {"url": url, "channel": o["channel"], "token": token, "owner": owner,
+            "redis_url": state.settings().get("redis_url", o["redis_url"])}  # fmt: skip
 
 
 def _validate(validator: Any, body: bytes, what: str) -> dict[str, Any]:

@@ -186,6 +186,15 @@ def _ws_source(state, url, channels, token, token_file, ca_file):  # noqa: ANN00
     return ("ws", url, list(channels), token)
 
 
+def gateway_access(state, url, channel, token_file, ca_file):  # noqa: ANN001, ANN201
+    """For a client of one gateway channel (load, smoke): URL, token, and who the channel's events belong to."""
+    from ocelot_cli.realtime import channel_owner
+    from ocelot_cli.tokens import unverified_claims
+
+    _kind, url, _channels, token = _ws_source(state, url, [channel], None, token_file, ca_file)
+    return url, token, channel_owner(channel, unverified_claims(token))
+
+
 def _run(state, source, ca_file, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
          catalog_dirs) -> None:  # fmt: skip
     from ocelot_cli.envelope.validate import EventValidator

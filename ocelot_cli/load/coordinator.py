@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocelot_cli.errors import BrokerTimeout, ExitStatus, OcelotError
+from ocelot_cli.load.ledger import unpack
 from ocelot_cli.load.plan import LoadPlan
 from ocelot_cli.load.stats import Aggregate
-from ocelot_cli.load.workers import CONSUMER, PUBLISHER, Flag, Link, child_main, unpack
+from ocelot_cli.load.workers import CONSUMER, PUBLISHER, Flag, Link, child_main
 
 READY_TIMEOUT = 60.0
 START_MARGIN = 0.3  # seconds between "go" and the origin, so that every worker starts on time
@@ -84,7 +85,9 @@ class LocalRun:
         self.notice = on_notice or (lambda _m: None)
         self.aggregate = Aggregate(plan.warmup)
         self.interrupted = False
-        self.live: dict[str, Any] = {"received_total": {}, "phase": "starting", "acked": 0}
+        self.live: dict[str, Any] = {"received_total": {}, "phase": "starting"}
+        self.origin: float | None = None  # time.monotonic() of intended time 0, once started
+        self.stopped_after = 0.0  # seconds after the origin when Ctrl-C came
         # every connection gets every message in WebSocket mode; the consumers share one queue otherwise
         self.receiver_groups = plan.ws.clients if plan.ws else 1 if plan.consumers else 0
 
@@ -122,7 +125,7 @@ class LocalRun:
             self._collect(link, results, until_ready=0)
         except KeyboardInterrupt:
             self.interrupted = True
-            self.stopped_after = time.monotonic() - getattr(self, "origin", time.monotonic())
+            self.stopped_after = time.monotonic() - self.origin if self.origin is not None else 0.0
             link.stop_publishing.set()
             link.stop_consuming.set()
             self._drain_quietly(link, results, len(roles))
@@ -150,7 +153,7 @@ class LocalRun:
                "consumers": [results[(CONSUMER, i)].get("cpu_percent") for i in range(self.plan.consumers)
                              if (CONSUMER, i) in results]}  # fmt: skip
         if self.interrupted:  # rates over the measured time that really passed
-            measured = min(self.plan.duration, max(0.001, getattr(self, "stopped_after", 0.0) - self.plan.warmup))
+            measured = min(self.plan.duration, max(0.001, self.stopped_after - self.plan.warmup))
         meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted,
                 **({"measured_s": measured} if self.interrupted else {}),
                 "consumed": self.plan.consumers > 0}  # fmt: skip
@@ -221,7 +224,7 @@ class LocalRun:
 
     def _tick(self, *, force: bool = False) -> None:
         if self.on_tick is not None:
-            elapsed = time.monotonic() - getattr(self, "origin", time.monotonic())
+            elapsed = time.monotonic() - self.origin if self.origin is not None else 0.0
             if elapsed >= self.plan.warmup and self.live["phase"] == "warm-up":
                 self.live["phase"] = "measuring"
             self.on_tick(self.aggregate, elapsed, self.live)

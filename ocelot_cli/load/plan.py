@@ -109,6 +109,11 @@ class LoadPlan:
             template += ".q{queue}"
         return template.format(type=key, run=self.run_id, worker=self.worker, queue=queue)
 
+    def bindings(self, catalog: Catalog) -> list[list[str]]:
+        """For each of the run's queues, the routing keys to bind it to."""
+        return [sorted({self.routing_key_for(catalog, name, q) for name, _weight in self.mix})
+                for q in range(self.queues)]  # fmt: skip
+
     def queues_of_consumer(self, index: int) -> list[int]:
         """The queues consumer ``index`` reads: every queue has a consumer when there are any."""
         return [q for q in range(self.queues) if q % max(1, self.consumers) == index]

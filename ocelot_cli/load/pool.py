@@ -47,9 +47,6 @@ class MessagePool:
         for name, _weight in plan.mix:
             self.templates[name] = [self._template(factory, validator, catalog, name) for _ in range(POOL_PER_TYPE)]
         self.cycle = [self.templates[name] for name in mix_cycle(plan.mix, plan.seed)]
-        self.body_bytes = {
-            name: len(t[0].head) + len(t[0].tail) + len(ID_PLACEHOLDER) for name, t in self.templates.items()
-        }
 
     def _template(self, factory: SampleFactory, validator: EventValidator, catalog: Catalog, name: str) -> _Template:
         event = factory.make(name)

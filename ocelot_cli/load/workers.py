@@ -13,7 +13,6 @@ import resource
 import signal
 import time
 import traceback
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,29 +97,22 @@ class Reporter:
         if deltas or extra:
             self.send("delta", {"deltas": deltas, **(extra or {})})
 
+    def stop_on_request(self, publisher: Any) -> None:
+        """Ask ``publisher`` to stop when the coordinator says so (Ctrl-C), from a watching thread."""
+        import threading
+
+        def watch() -> None:
+            self.link.stop_publishing.wait()
+            publisher.request_stop()
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def done(self, payload: dict[str, Any]) -> None:
         self.flush()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         wall = max(1e-9, time.monotonic() - self._wall0)
         payload["cpu_percent"] = round(100.0 * (usage.ru_utime + usage.ru_stime - self._cpu0) / wall, 1)
         self.send("done", payload)
-
-
-def pack(array: bytearray) -> bytes:
-    return zlib.compress(bytes(array), 1)
-
-
-def unpack(data: bytes) -> bytearray:
-    return bytearray(zlib.decompress(data))
-
-
-def mark(array: bytearray, seq: int, value: int) -> int:
-    """Set ``array[seq]`` (growing it); the previous value."""
-    if seq >= len(array):
-        array.extend(bytes(max(seq + 1 - len(array), len(array))))
-    old = array[seq]
-    array[seq] = value
-    return old
 
 
 def child_main(role: str, index: int, spec: dict[str, Any], link: Link) -> None:

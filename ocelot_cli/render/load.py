@@ -21,11 +21,10 @@ def _ms(value: Any) -> str:
 class Dashboard:
     """Per-second view of a running load test: a rich Live panel on a terminal, else a line every 5 s."""
 
-    def __init__(self, output: Output, *, target: str, total_time: float, warmup: float) -> None:
+    def __init__(self, output: Output, *, target: str, total_time: float) -> None:
         self.out = output
         self.target = target
         self.total_time = total_time
-        self.warmup = warmup
         self.live: Any = None
         self._last_line = 0.0
         if not output.quiet and output.stderr.isatty():

@@ -20,7 +20,7 @@ import pika
 import pika.exceptions as pex
 
 from ocelot_cli.errors import OcelotError
-from ocelot_cli.outgoing import OutgoingMessage, PublishReport
+from ocelot_cli.outgoing import SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED, OutgoingMessage, PublishReport
 from ocelot_cli.transports.amqp import (
     AmqpOptions,
     connection_parameters,
@@ -32,7 +32,6 @@ from ocelot_cli.transports.amqp import (
 from ocelot_cli.transports.amqp_frames import FrameWriter, SendTiming, sleep_unless_readable
 
 Notice = Callable[[str], None]
-SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
 
 
 class ConfirmedPublisher:

@@ -15,11 +15,10 @@ from typing import Any
 import pika
 import pika.exceptions as pex
 
-from ocelot_cli.envelope.catalog import load_catalog
-from ocelot_cli.load import stats
-from ocelot_cli.load.plan import LoadPlan, marker, parse_marker
+from ocelot_cli.load.ledger import Receipts, SendLedger, scheduled_messages
+from ocelot_cli.load.plan import LoadPlan, marker
 from ocelot_cli.load.pool import MessagePool
-from ocelot_cli.load.workers import Reporter, mark, pack
+from ocelot_cli.load.workers import Reporter
 from ocelot_cli.outgoing import OutgoingMessage
 from ocelot_cli.transports.amqp import (
     CONNECTION_ERRORS,
@@ -30,7 +29,7 @@ from ocelot_cli.transports.amqp import (
     translate_connect_error,
 )
 from ocelot_cli.transports.amqp_frames import SendTiming
-from ocelot_cli.transports.amqp_publish import SETTLED_ACK, SETTLED_NACK, ConfirmedPublisher
+from ocelot_cli.transports.amqp_publish import ConfirmedPublisher
 
 PUBLISH_ONLY_MAX_LENGTH = 100_000
 QUEUE_EXPIRES_MS = 120_000  # an abandoned run's queue disappears two minutes after its last consumer
@@ -97,56 +96,20 @@ def cleanup(spec: dict[str, Any]) -> int | None:
             connection.close()
 
 
-def _messages(plan: LoadPlan, pool: MessagePool, pub: int, origin: float) -> Any:
-    origin_ns = round(origin * 1e9)
-    count = plan.count_for(pub)
-    if count is not None:
-        for seq in range(count):
-            yield pool.message(pub, seq, plan.intended(pub, seq), origin_ns)
-        return
-    end = origin + plan.total_time
-    seq = 0
-    while time.monotonic() < end:
-        message = pool.message(pub, seq, None, origin_ns)
-        message.due = (time.monotonic_ns() - origin_ns) / 1e9  # timed from the moment it was built
-        yield message
-        seq += 1
-
-
 def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
     plan = LoadPlan.from_dict(spec["plan"])
-    pool = MessagePool(plan, load_catalog(spec.get("catalog_dirs") or []))
-    states = bytearray(plan.count_for(pub) or 1024)
-    buckets = reporter.buckets
+    pool: MessagePool = spec["pool"]  # built by the coordinator before the fork
+    ledger = SendLedger(plan, pub, reporter.buckets)
     origin = reporter.wait_start()
-    origin_ns = round(origin * 1e9)
-    if reporter.link.stop_publishing.is_set():
-        reporter.done({"states": pack(bytearray()), "unsettled": 0})
-        return
-
-    def settled(message: OutgoingMessage, outcome: int) -> None:
-        now_ns = time.monotonic_ns() - origin_ns
-        due = message.due or 0.0
-        due_ns = round(due * 1e9)
-        sent = message.sent_at if message.sent_at is not None else due
-        bucket = buckets.at(int(due))
-        stats.record_ns(bucket.hist("send_delay"), round((sent - due) * 1e9))
-        buckets.at(int(sent)).counts["sent"] += 1
-        if outcome == SETTLED_ACK:
-            bucket.counts["acked"] += 1
-            stats.record_ns(bucket.hist("confirm"), now_ns - due_ns)
-        else:
-            bucket.counts["nacked" if outcome == SETTLED_NACK else "returned"] += 1
-        mark(states, message.seq, outcome + 1)
-
+    ledger.origin_ns = origin_ns = round(origin * 1e9)
     publisher = ConfirmedPublisher(
         _options(spec),
-        _messages(plan, pool, pub, origin),
+        scheduled_messages(plan, pool, pub, origin),
         exchange=plan.exchange,
         window=plan.window,
         drain_timeout=5.0,
         origin=origin,
-        on_settled=settled,
+        on_settled=ledger.settled,
         on_progress=lambda _report: reporter.maybe_flush(),
         on_notice=lambda text: reporter.send("notice", f"publisher {pub}: {text}"),
         progress_interval=0.1,
@@ -161,60 +124,39 @@ def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
             message.properties["correlation_id"] = marker(prefix, pub, message.seq, now_ns)
 
         publisher.timing.before_send = stamp
-    import threading
-
-    def watch_stop() -> None:
-        reporter.link.stop_publishing.wait()
-        publisher.request_stop()
-
-    threading.Thread(target=watch_stop, daemon=True).start()
-    publisher.run()
-    reporter.done({"states": pack(states), "unsettled": len(publisher._outstanding)})
+    reporter.stop_on_request(publisher)
+    if not reporter.link.stop_publishing.is_set():
+        publisher.run()
+    reporter.done(ledger.payload(publisher.report))
 
 
 def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
     plan = LoadPlan.from_dict(spec["plan"])
     options = _options(spec)
-    prefix = plan.marker_prefix()
-    seen: dict[int, bytearray] = {}
-    buckets = reporter.buckets
+    receipts = Receipts(plan, reporter.buckets)
     ack_every = max(1, plan.prefetch // 2)
-    state = {"unacked": 0, "received": 0, "origin_ns": 0}
+    unacked = 0
 
     def on_message(ch: Any, method: Any, properties: Any, _body: bytes) -> None:
-        now_ns = time.monotonic_ns() - state["origin_ns"]
-        parsed = parse_marker(properties.correlation_id or "", prefix)
-        if parsed is None:
-            buckets.at(max(0, now_ns // 1_000_000_000)).counts["foreign"] += 1
-        else:
-            pub, seq, intended_ns = parsed
-            array = seen.get(pub)
-            if array is None:
-                array = seen[pub] = bytearray(plan.count_for(pub) or 1024)
-            if mark(array, seq, 1):
-                buckets.at(intended_ns // 1_000_000_000).counts["duplicates"] += 1
-            else:
-                state["received"] += 1
-                bucket = buckets.at(intended_ns // 1_000_000_000)
-                stats.record_ns(bucket.hist("end_to_end"), now_ns - intended_ns)
-                buckets.at(now_ns // 1_000_000_000).counts["received"] += 1
-        state["unacked"] += 1
-        if state["unacked"] >= ack_every:
+        nonlocal unacked
+        receipts.take(properties.correlation_id)
+        unacked += 1
+        if unacked >= ack_every:
             ch.basic_ack(method.delivery_tag, multiple=True)
-            state["unacked"] = 0
+            unacked = 0
 
     def open_consumer() -> Any:
+        nonlocal unacked
         connection = _connect(options, f"ocelot load consumer {index}")
         channel = connection.channel()
         channel.basic_qos(prefetch_count=plan.prefetch)
         for queue in plan.queues_of_consumer(index):
             channel.basic_consume(plan.queue_name(queue), on_message)
-        state["unacked"] = 0
+        unacked = 0
         return connection, channel
 
     connection, channel = open_consumer()
-    origin = reporter.wait_start()
-    state["origin_ns"] = round(origin * 1e9)
+    receipts.origin_ns = round(reporter.wait_start() * 1e9)
     stop = reporter.link.stop_consuming
     lost_at: float | None = None
     while not stop.is_set():
@@ -233,12 +175,12 @@ def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
             if time.monotonic() - lost_at > RECONNECT_FOR:
                 raise translate_close(exc, options) from None
             time.sleep(0.25)
-        reporter.maybe_flush({"received_total": state["received"]})
+        reporter.maybe_flush({"received_total": receipts.received})
     if connection is not None:
         with contextlib.suppress(Exception):
             connection.process_data_events(time_limit=0)
             channel.basic_ack(0, multiple=True)
         with contextlib.suppress(Exception):
             connection.close()
-    reporter.flush({"received_total": state["received"]})
-    reporter.done({"seen": {pub: pack(a) for pub, a in seen.items()}})
+    reporter.flush({"received_total": receipts.received})
+    reporter.done({"seen": receipts.packed()})

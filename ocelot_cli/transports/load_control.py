@@ -62,9 +62,13 @@ class Control:
         )
 
     # -- queues -----------------------------------------------------------------------
+    @property
+    def leader_queue(self) -> str:
+        return f"ocelot.load.control.{self.run_id}"
+
     def listen_as_leader(self, expires_s: float) -> None:
         """The run's leader queue (survives reconnects of the leader; expires if abandoned)."""
-        self.queue = f"ocelot.load.control.{self.run_id}"
+        self.queue = self.leader_queue
         self.channel.queue_declare(self.queue, arguments={"x-expires": int(expires_s * 1000)})
         self.channel.queue_bind(self.queue, EXCHANGE, routing_key=leader_key(self.run_id))
 
@@ -75,7 +79,7 @@ class Control:
 
     def delete_leader_queue(self) -> None:
         with contextlib.suppress(Exception):
-            self.channel.queue_delete(f"ocelot.load.control.{self.run_id}")
+            self.channel.queue_delete(self.leader_queue)
 
     # -- messages ---------------------------------------------------------------------
     def send_to_leader(self, message: dict[str, Any]) -> None:

@@ -11,19 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import threading
-import time
 from typing import Any
 
 import orjson
 
-from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable
-from ocelot_cli.load import stats
-from ocelot_cli.load.plan import LoadPlan, parse_marker
+from ocelot_cli.load.ledger import Receipts, SendLedger, scheduled_messages
+from ocelot_cli.load.plan import LoadPlan
 from ocelot_cli.load.pool import MessagePool
-from ocelot_cli.load.workers import Reporter, mark, pack
-from ocelot_cli.outgoing import OutgoingMessage
+from ocelot_cli.load.workers import Reporter
 from ocelot_cli.redact import mask_url
 from ocelot_cli.transports.redis_pubsub import RedisPublisher
 
@@ -45,60 +41,21 @@ def cleanup(_spec: dict[str, Any]) -> int | None:
 def run_publisher(spec: dict[str, Any], pub: int, reporter: Reporter) -> None:
     plan = LoadPlan.from_dict(spec["plan"])
     assert plan.ws is not None
-    pool = MessagePool(plan, load_catalog(spec.get("catalog_dirs") or []))
-    states = bytearray(plan.count_for(pub) or 1024)
-    buckets = reporter.buckets
+    pool: MessagePool = spec["pool"]  # built by the coordinator before the fork
+    ledger = SendLedger(plan, pub, reporter.buckets)
     origin = reporter.wait_start()
-    origin_ns = round(origin * 1e9)
-
-    def messages() -> Any:
-        count = plan.count_for(pub)
-        seq = 0
-        end = origin + plan.total_time
-        while (seq < count) if count is not None else time.monotonic() < end:
-            intended = plan.intended(pub, seq) if count is not None else None
-            message = pool.message(pub, seq, intended, origin_ns)
-            if intended is None:
-                message.due = (time.monotonic_ns() - origin_ns) / 1e9
-            yield message
-            seq += 1
-            reporter.maybe_flush()
-
-    def settled(message: OutgoingMessage, outcome: int) -> None:
-        now_ns = time.monotonic_ns() - origin_ns
-        due = message.due or 0.0
-        sent = message.sent_at if message.sent_at is not None else due
-        bucket = buckets.at(int(due))
-        stats.record_ns(bucket.hist("send_delay"), round((sent - due) * 1e9))
-        buckets.at(int(sent)).counts["sent"] += 1
-        if outcome == 0:
-            bucket.counts["acked"] += 1
-            stats.record_ns(bucket.hist("confirm"), now_ns - round(due * 1e9))
-        else:
-            bucket.counts["returned"] += 1
-        mark(states, message.seq, outcome + 1)
-
-    publisher = RedisPublisher(plan.ws.redis_url, messages(), origin=origin, on_settled=settled)
-
-    def watch_stop() -> None:
-        reporter.link.stop_publishing.wait()
-        publisher.request_stop()
-
-    threading.Thread(target=watch_stop, daemon=True).start()
+    ledger.origin_ns = round(origin * 1e9)
+    messages = scheduled_messages(plan, pool, pub, origin, each=reporter.maybe_flush)
+    publisher = RedisPublisher(plan.ws.redis_url, messages, origin=origin, on_settled=ledger.settled)
+    reporter.stop_on_request(publisher)
     publisher.run()
-    reporter.done({"states": pack(states), "unsettled": 0})
+    reporter.done(ledger.payload(publisher.report))
 
 
 def clients_of(plan: LoadPlan, index: int) -> int:
     assert plan.ws is not None
     share, extra = divmod(plan.ws.clients, plan.consumers)
     return share + (1 if index < extra else 0)
-
-
-class _Client:
-    def __init__(self) -> None:
-        self.seen: dict[int, bytearray] = {}
-        self.received = 0
 
 
 async def _open(plan: LoadPlan, token: str, ssl_context: Any) -> Any:
@@ -136,12 +93,9 @@ async def _open(plan: LoadPlan, token: str, ssl_context: Any) -> Any:
     return ws
 
 
-async def _receive(ws: Any, client: _Client, plan: LoadPlan, reporter: Reporter, origin_ns: int) -> None:
-    prefix = plan.marker_prefix()
-    buckets = reporter.buckets
+async def _receive(ws: Any, receipts: Receipts) -> None:
     with contextlib.suppress(Exception):
         async for text in ws:
-            now_ns = time.monotonic_ns() - origin_ns
             try:
                 message = orjson.loads(text)
             except orjson.JSONDecodeError:
@@ -149,21 +103,7 @@ async def _receive(ws: Any, client: _Client, plan: LoadPlan, reporter: Reporter,
             if message.get("type") == "ping":
                 await ws.send('{"type":"pong"}')
                 continue
-            key = message.get("key")
-            parsed = parse_marker(key, prefix) if isinstance(key, str) else None
-            if parsed is None:
-                buckets.at(max(0, now_ns // 1_000_000_000)).counts["foreign"] += 1
-                continue
-            pub, seq, intended_ns = parsed
-            array = client.seen.get(pub)
-            if array is None:
-                array = client.seen[pub] = bytearray(plan.count_for(pub) or 1024)
-            if mark(array, seq, 1):
-                buckets.at(intended_ns // 1_000_000_000).counts["duplicates"] += 1
-                continue
-            client.received += 1
-            stats.record_ns(buckets.at(intended_ns // 1_000_000_000).hist("end_to_end"), now_ns - intended_ns)
-            buckets.at(now_ns // 1_000_000_000).counts["received"] += 1
+            receipts.take(message.get("key"))
 
 
 async def _consume(spec: dict[str, Any], index: int, reporter: Reporter) -> None:
@@ -174,13 +114,11 @@ async def _consume(spec: dict[str, Any], index: int, reporter: Reporter) -> None
         ssl_context = ssl.create_default_context(cafile=plan.ws.ca_file)
     count = clients_of(plan, index)
     sockets = [await _open(plan, spec["ws_token"], ssl_context) for _ in range(count)]
-    clients = [_Client() for _ in sockets]
-    loop = asyncio.get_running_loop()
-    origin = await loop.run_in_executor(None, reporter.wait_start)
-    origin_ns = round(origin * 1e9)
-    tasks = [
-        asyncio.create_task(_receive(ws, c, plan, reporter, origin_ns)) for ws, c in zip(sockets, clients, strict=True)
-    ]
+    clients = [Receipts(plan, reporter.buckets) for _ in sockets]  # one per connection: each gets every message
+    origin = await asyncio.get_running_loop().run_in_executor(None, reporter.wait_start)
+    for receipts in clients:
+        receipts.origin_ns = round(origin * 1e9)
+    tasks = [asyncio.create_task(_receive(ws, c)) for ws, c in zip(sockets, clients, strict=True)]
     stop = reporter.link.stop_consuming
     while not stop.is_set():
         await asyncio.sleep(0.05)
@@ -191,7 +129,7 @@ async def _consume(spec: dict[str, Any], index: int, reporter: Reporter) -> None
     for task in tasks:
         task.cancel()
     reporter.flush({"received_total": sum(c.received for c in clients)})
-    reporter.done({"groups": [{pub: pack(a) for pub, a in c.seen.items()} for c in clients]})
+    reporter.done({"groups": [c.packed() for c in clients]})
 
 
 def run_consumer(spec: dict[str, Any], index: int, reporter: Reporter) -> None:

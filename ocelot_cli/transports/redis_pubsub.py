@@ -16,7 +16,7 @@ import redis
 import redis.exceptions as rex
 
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError
-from ocelot_cli.outgoing import OutgoingMessage, PublishReport
+from ocelot_cli.outgoing import SETTLED_ACK, SETTLED_RETURNED, OutgoingMessage, PublishReport
 from ocelot_cli.redact import mask_url
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (rex.ConnectionError, rex.TimeoutError, ConnectionError)
@@ -79,7 +79,7 @@ class RedisPublisher:
         self._started = 0.0
         self._fixed_origin = origin  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self._origin = 0.0
-        self.on_settled = on_settled  # per message: 0 = some subscriber got it, 2 = nobody listened
+        self.on_settled = on_settled  # per message: SETTLED_ACK (a subscriber got it) or SETTLED_RETURNED
 
     def request_stop(self) -> None:
         """Stop after the batch in flight (safe from a signal handler)."""
@@ -174,7 +174,7 @@ class RedisPublisher:
                 if len(self.report.unroutable_examples) < 5:
                     self.report.unroutable_examples.append(f"{message.routing_key} ({message.event_id})")
             if settled is not None:
-                settled(message, 0 if count else 2)
+                settled(message, SETTLED_ACK if count else SETTLED_RETURNED)
 
 
 def publisher(url: str, messages: Iterator[OutgoingMessage], **kw: Any) -> RedisPublisher:
