@@ -72,7 +72,11 @@ def _config(state: Any, result: CheckResult) -> Any:
     try:
         settings = Settings(state.profile)
     except ConfigError as exc:
-        raise CheckFailed(exc.message, ExitStatus.CONFIG, hint=exc.hint or f"fix {config_path()}") from None
+        raise CheckFailed(
+            exc.message,
+            ExitStatus.CONFIG,
+            hint=exc.hint or f"correct {config_path()}, or point OCELOT_CONFIG at another file",
+        ) from None
     where = f"{settings.path}" if settings.path.exists() else f"no profiles file at {settings.path}: env and defaults"
     result.message = f"profile {settings.profile_name} from {where}" if settings.profile_name else where
     return settings
