@@ -111,8 +111,8 @@ def peak_memory(url: str, lines: int) -> None:
 def timing(url: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ocelot_cli.envelope.catalog import load_catalog
-    from ocelot_cli.publishing import PublishSettings, make_publisher
-    from ocelot_cli.replay import ReplayOptions, ReplayPlan
+    from ocelot_cli.publishing.publish import PublishSettings, make_publisher
+    from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
 
     steps = "\n".join(
         f"  - {{after: {gap}ms, type: {kind}}}"

@@ -31,7 +31,7 @@ import websocket
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ocelot_cli.envelope.catalog import load_catalog  # noqa: E402
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions  # noqa: E402
-from ocelot_cli.tokens import mint  # noqa: E402
+from ocelot_cli.gateway.auth import mint  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
 REDIS_URL = "redis://127.0.0.1:6379/0"

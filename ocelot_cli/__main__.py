@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 
 def _debug_requested(argv: Sequence[str]) -> bool:
-    from ocelot_cli.settings import ENV_DEBUG
+    from ocelot_cli.config.settings import ENV_DEBUG
 
     return "--debug" in argv or os.environ.get(ENV_DEBUG, "") not in ("", "0")
 
@@ -26,7 +26,7 @@ def _quiet_broken_pipe() -> None:
 def _print_traceback() -> None:
     import traceback
 
-    from ocelot_cli.redact import scrub
+    from ocelot_cli.config.redact import scrub
 
     print(scrub(traceback.format_exc()), file=sys.stderr, end="")
 
@@ -38,8 +38,8 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     from ocelot_cli.app import app
     from ocelot_cli.commands.state import current
+    from ocelot_cli.config.redact import scrub
     from ocelot_cli.errors import ExitStatus, OcelotError
-    from ocelot_cli.redact import scrub
 
     args = list(sys.argv[1:] if argv is None else argv)
     if "_OCELOT_COMPLETE" in os.environ:  # a shell asking for completions (see completions/)
@@ -51,10 +51,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         result = command.main(args=args, prog_name="ocelot", standalone_mode=False)
         return int(result) if isinstance(result, int) else ExitStatus.OK
     except OcelotError as exc:
-        output = current().output
         if _debug_requested(args):
             _print_traceback()
-        output.error(scrub(str(exc)))
+        if not exc.reported:
+            current().output.error(scrub(str(exc)))
         return exc.exit_status
     except BrokenPipeError:
         _quiet_broken_pipe()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ocelot_cli import __version__, settings
+from ocelot_cli import __version__
 from ocelot_cli.commands import (
     catalog,
     completions,
@@ -27,6 +27,7 @@ from ocelot_cli.commands import (
     validate,
 )
 from ocelot_cli.commands.state import RunState, set_current
+from ocelot_cli.config import settings
 from ocelot_cli.errors import exit_status_table
 
 _ENV_VARS = [(s.env, s.help) for s in settings.SETTINGS.values()] + [

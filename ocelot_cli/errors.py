@@ -51,14 +51,23 @@ def exit_status_table() -> str:
 
 
 class OcelotError(Exception):
-    """An expected failure with a message a user can act on (what, where, what to do)."""
+    """An expected failure with a message a user can act on (what, where, what to do).
+
+    ``status`` overrides the class's exit status (a smoke failure exits with that of its
+    first failed check). ``reported``: the command has already shown the failure in full (a
+    validation report, a smoke report, a load summary), so the entry point only exits with it.
+    """
 
     exit_status: ExitStatus = ExitStatus.INTERNAL
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, status: ExitStatus | None = None,
+                 reported: bool = False) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.reported = reported
+        if status is not None:
+            self.exit_status = ExitStatus(status)
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
@@ -142,6 +151,10 @@ class DeliveryFailed(OcelotError):
     exit_status = ExitStatus.DELIVERY
 
 
+class Unroutable(DeliveryFailed):
+    """A message published mandatory that no queue was bound for."""
+
+
 class BrokerTimeout(OcelotError):
     """The broker blocked us for too long, or did not answer in time."""
 
@@ -158,3 +171,24 @@ class ConnectionLost(OcelotError):
     """The connection dropped and could not be restored in time."""
 
     exit_status = ExitStatus.UNREACHABLE
+
+
+class CheckFailed(OcelotError):
+    """A smoke or doctor check failed; its exit status is that of the kind of failure."""
+
+    def __init__(self, message: str, status: ExitStatus, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, status=status)
+
+
+class ChecksFailed(OcelotError):
+    """A smoke or doctor report with failed checks (already shown); exits with the first failure's status."""
+
+
+class ValidationFailed(OcelotError):
+    """Events were invalid or inputs unreadable (the report, already shown, says which)."""
+
+
+class Interrupted(OcelotError):
+    """The user stopped the command (Ctrl-C); what was done is already summarised."""
+
+    exit_status = ExitStatus.INTERRUPTED

@@ -63,6 +63,6 @@ def path(ctx: typer.Context) -> None:
     Example:
       $EDITOR "$(ocelot config path)"
     """
-    from ocelot_cli.settings import config_path
+    from ocelot_cli.config.settings import config_path
 
     state_of(ctx).output.data(str(config_path()))

@@ -27,6 +27,7 @@ def gateway(
     ] = None,  # fmt: skip
     amqp_url: options.AmqpUrl = None,
     exchange: options.Exchange = None,
+    connect_timeout: options.ConnectTimeout = None,
     ping_interval: Annotated[
         str, typer.Option("--ping-interval", metavar="DURATION", help="Application ping period.")
     ] = "20s",
@@ -68,12 +69,11 @@ def gateway(
     import asyncio
     import signal
 
-    from ocelot_cli.durations import parse_duration
+    from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.gateway.auth import load_secret
     from ocelot_cli.gateway.hub import Limits
     from ocelot_cli.gateway.server import Gateway, GatewayOptions
-    from ocelot_cli.redact import mask_url
-    from ocelot_cli.tokens import load_secret
 
     state = state_of(ctx)
     out = state.output
@@ -90,16 +90,15 @@ def gateway(
     chosen = set(sources or ["redis"])
     if chosen - {"redis", "amqp"}:
         raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
-    settings = state.settings()
-    state.warn_secrets_in_flags({"redis_url": redis_url, "amqp_url": amqp_url})
-    redis = settings.get("redis_url", redis_url) if "redis" in chosen else None
-    amqp = settings.get("amqp_url", amqp_url) if "amqp" in chosen else None
+    redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout) if "redis" in chosen else None
+    amqp = state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout) if "amqp" in chosen else None
     server = Gateway(
-        GatewayOptions(host=host, port=int(port_text), redis_url=redis, amqp_url=amqp,
-                       exchange=settings.get("exchange", exchange), secret=load_secret(secret_file), limits=limits),
+        GatewayOptions(host=host, port=int(port_text), redis=redis, amqp=amqp,
+                       exchange=state.settings().get("exchange", exchange), secret=load_secret(secret_file),
+                       limits=limits),
         on_notice=out.warn,
     )  # fmt: skip
-    origins = [mask_url(u) for u in (redis, amqp) if u]
+    origins = [e.shown for e in (redis, amqp) if e is not None]
 
     def listening(port: int) -> None:
         out.status(

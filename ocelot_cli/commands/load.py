@@ -110,6 +110,7 @@ def load(
     clients: Annotated[int, typer.Option("--clients", min=1, metavar="N", help="WebSocket mode: connections.")] = 1,
     redis_url: options.RedisUrl = None,
     token_file: options.TokenFile = None,
+    connect_timeout: options.ConnectTimeout = None,
     workers: Annotated[
         int,
         typer.Option("--workers", min=0, metavar="N", help="Machines that will --join this run (they share the rate)."),
@@ -135,9 +136,103 @@ def load(
 ) -> None:
     if ctx.invoked_subcommand:
         return
-    from ocelot_cli.commands import load_run
+    from ocelot_cli.config.durations import parse_duration
+    from ocelot_cli.load import assertions
+    from ocelot_cli.load.outputs import LoadOutputs
 
-    load_run.run(state_of(ctx), dict(locals()))
+    state = state_of(ctx)
+    thresholds = [assertions.parse(text) for text in asserts or []]
+    outputs = LoadOutputs(report_file, hgrm, list(plots or []))
+    outputs.check()
+    wait = parse_duration(join_timeout, option="--join-timeout")
+    broker = state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout,
+                            blocked_timeout=parse_duration(blocked_timeout, option="--blocked-timeout"))  # fmt: skip
+    control_at = state.endpoint("amqp_url", workers_from, ca_file=ca_file, connect_timeout=connect_timeout)
+    catalog = state.catalog(catalog_dirs)
+    show = _Shown(state)
+    if join:
+        from ocelot_cli.load.drivers import WorkerSpec
+        from ocelot_cli.load.multi import join as join_run
+
+        report = join_run(join.strip(), control_at, wait,
+                          lambda plan, start_at: show.run(WorkerSpec(plan, broker), catalog, start_at),
+                          state.output.status)  # fmt: skip
+        where = "worker of a multi-machine run"
+    else:
+        from ocelot_cli.commands.load_plan import build_spec
+        from ocelot_cli.load.run import where as where_of
+
+        spec = build_spec(
+            state, catalog, broker, rate=rate, duration=duration, warmup=warmup, mix=mix, size=size,
+            publishers=publishers,
+            consumers=consumers, window=window, prefetch=prefetch, persistent=persistent, queues=queues,
+            queue_type=queue_type, exchange=exchange, routing_key=routing_key, drain=drain, seed=seed,
+            run_id=run_id, declare=declare, ws=ws, channel=channel, clients=clients, redis_url=redis_url,
+            token_file=token_file, connect_timeout=connect_timeout, ca_file=ca_file,
+        )  # fmt: skip
+        if workers:
+            from ocelot_cli.load.multi import lead
+
+            if not routing_key:
+                spec.plan.routing_key = "{type}.{run}.{worker}"  # each machine's queue gets only its own messages
+            command = f"ocelot load --join {spec.plan.run_id}" + (f" --workers-from {control_at.shown}"
+                                                                    if workers_from else "")  # fmt: skip
+            report = lead(spec.plan, control_at, workers, wait,
+                          lambda plan, start_at: show.run(spec, catalog, start_at),
+                          state.output.status, join_command=command)  # fmt: skip
+        else:
+            report = show.run(spec, catalog)
+        where = where_of(spec)
+    _finish(state, report, where, thresholds, outputs, as_json)
+
+
+class _Shown:
+    """Runs this machine's part with the live dashboard, and a failed worker's traceback under --debug."""
+
+    def __init__(self, state) -> None:  # noqa: ANN001
+        self.state = state
+
+    def run(self, spec, catalog, start_at=None):  # noqa: ANN001, ANN201
+        from ocelot_cli.load.coordinator import WorkerFailed
+        from ocelot_cli.load.run import RunHooks, run_local
+        from ocelot_cli.render.load import Dashboard
+
+        out = self.state.output
+        plan = spec.plan
+        target = "max" if plan.rate is None else f"{plan.local_rate:g}/s"
+        dashboard = Dashboard(out, target=target, total_time=plan.total_time)
+        hooks = RunHooks(on_status=out.status, on_tick=dashboard.update, on_notice=dashboard.notice)
+        try:
+            return run_local(spec, catalog, hooks, start_at=start_at)
+        except WorkerFailed as exc:
+            if self.state.debug and exc.trace:  # the worker's own traceback (secrets already scrubbed)
+                out.error(exc.trace.rstrip())
+            raise
+        finally:
+            dashboard.close()
+
+
+def _finish(state, report, where, thresholds, outputs, as_json) -> None:  # noqa: ANN001
+    """Judge, write the outputs, print the summary; raise the failure the report shows, if any."""
+    from ocelot_cli.load import outputs as writing
+    from ocelot_cli.load.run import judge, verdict
+    from ocelot_cli.render.load import summary_text
+
+    out = state.output
+    judge(report, thresholds)
+    lines = summary_text(report, where)
+    if outputs.report_file == "-":
+        out.raw(writing.report_text(report))
+    for message in writing.write_files(report, outputs, lines):
+        out.status(message)
+    if as_json:
+        out.json(writing.without_series_histograms(report))
+    else:
+        for line in lines:
+            out.data(line)
+    failure = verdict(report)
+    if failure is not None:
+        raise failure
 
 
 @app.command("merge")
@@ -160,6 +255,14 @@ def merge(
       ocelot load merge reports/*.json
       ocelot load merge a.json b.json --report all.json --assert 'p99<20ms' --plot all.html
     """
-    from ocelot_cli.commands import load_run
+    from ocelot_cli.load import assertions
+    from ocelot_cli.load import report as reporting
+    from ocelot_cli.load.outputs import LoadOutputs, read_reports
 
-    load_run.merge(state_of(ctx), files, asserts, report_file, hgrm, plots, as_json)
+    state = state_of(ctx)
+    thresholds = [assertions.parse(text) for text in asserts or []]
+    outputs = LoadOutputs(report_file, hgrm, list(plots or []))
+    outputs.check()
+    merged = reporting.merge(read_reports(files))
+    state.output.status(f"merged {len(files)} report(s): {merged['workers']} worker(s)")
+    _finish(state, merged, f"merged from {len(files)} report(s)", thresholds, outputs, as_json)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ocelot_cli import settings
+from ocelot_cli.config import settings
 
 
 def complete_event_type(incomplete: str) -> list[str]:
@@ -150,3 +150,9 @@ def sample_options(org, user, tenant, lead, seed, assignments, envelope=None):  
         assignments=[parse_assignment(a) for a in assignments or []],
         envelope=EnvelopeKind(envelope.value) if envelope else None,
     )
+ConnectTimeout = Annotated[
+    str | None,
+    typer.Option("--connect-timeout", metavar="TIME", show_default=False,
+                 help=f"Give up connecting after this long (a broker that never answers too). [default: 10s; "
+                      f"env: {settings.ENV_CONNECT_TIMEOUT}]"),
+]  # fmt: skip

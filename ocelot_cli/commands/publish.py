@@ -64,6 +64,7 @@ def publish(
     ] = 30.0,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    connect_timeout: options.ConnectTimeout = None,
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
@@ -86,28 +87,14 @@ def publish(
       ocelot publish call.ended --declare      # create the exchange first
       ocelot publish --to redis://127.0.0.1:6379 telephony.call.received --tenant t1 --lead l1
     """
-    from ocelot_cli import publishing
-    from ocelot_cli.envelope.samples import SampleFactory
+    from ocelot_cli.commands.delivery import resolve_target, run_publisher
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
 
     state = state_of(ctx)
-    out = state.output
-    settings = state.settings()
-    from ocelot_cli.commands.delivery import resolve_target
-    from ocelot_cli.realtime import Oversize
-
-    url, channel_mode = resolve_target(state, to, amqp_url, channels, oversize)
-    target = publishing.PublishSettings(
-        url=url,
-        exchange=settings.get("exchange", exchange),
-        routing_key=routing_key,
-        declare=declare,
-        window=window,
-        rate=rate,
-        ca_file=ca_file,
-        blocked_timeout=blocked_timeout,
-    )
+    target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
+                            connect_timeout=connect_timeout, blocked_timeout=blocked_timeout, exchange=exchange,
+                            routing_key=routing_key, declare=declare, window=window, rate=rate)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     validator = None if no_validate else EventValidator(catalog, strict=strict)
     names = list(event_types or [])
@@ -117,56 +104,43 @@ def publish(
         raise UsageProblem("--count applies to samples of event types, not to --file")
     if not names and not files:
         raise UsageProblem("name an event type to publish samples of, or give --file", hint="see 'ocelot catalog list'")
-
     if names:
-        from ocelot_cli.outgoing import routing_key_for
+        from ocelot_cli.envelope.samples import SampleFactory
+        from ocelot_cli.publishing.publish import messages_from_samples
 
-        for name in names:  # unknown types and types without a route fail before anything is sent
-            if channel_mode:
-                catalog.get(name)
-            else:
-                routing_key_for({"type": name}, catalog, routing_key)
-        sample_options = options.sample_options(org, user, tenant, lead, seed, assignments)
-        if validator is not None:
-            publishing.check_samples(SampleFactory(catalog, sample_options), names, validator)
-        total = len(names) * count
-        messages = publishing.sample_messages(
-            SampleFactory(catalog, sample_options), catalog, names, count,
-            exchange=target.exchange, routing_key=routing_key, for_channels=channel_mode,
-        )  # fmt: skip
+        factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments))
+        messages, total = messages_from_samples(target, catalog, factory, names, count, validator)
     else:
-        import sys
-
-        from ocelot_cli.render import validation as render_validation
-
-        records, report = publishing.load_file_events(files, validator, catalog, stdin=sys.stdin.buffer)
-        for problem in report.problems:
-            out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
-        if report.exit_status != 0:
-            render_validation.print_summary(out, report)
-            out.error("nothing was published")
-            raise typer.Exit(int(report.exit_status))
-        built = publishing.file_messages(records, catalog, exchange=target.exchange, routing_key=routing_key,
-                                         for_channels=channel_mode)  # fmt: skip
-        if channel_mode:  # every channel of every event, sizes checked, before anything is sent
-            from ocelot_cli.realtime import fan_out
-
-            built = list(fan_out(iter(built), catalog, channels=channels, oversize=Oversize(oversize)))
-        total = len(built)
-        messages = iter(built)
-
-    if channel_mode and names:
-        from ocelot_cli.realtime import fan_out
-
-        messages = fan_out(messages, catalog, channels=channels, oversize=Oversize(oversize))
+        built = _file_messages(state, target, catalog, files or [], validator)
+        messages, total = iter(built), len(built)
     if dry_run:
-        sent = 0
-        for message in messages:
-            out.json(message.to_dict(), pretty=False)
-            sent += 1
-        where = "real-time channels" if channel_mode else f"exchange {target.exchange!r}"
-        out.status(f"dry run: {sent} message(s) for {where}; nothing was sent")
+        _print_dry_run(state.output, messages, target)
         return
-    from ocelot_cli.commands.delivery import run_publisher
-
     run_publisher(state, target, messages, total, as_json)
+
+
+def _file_messages(state, target, catalog, files, validator):  # noqa: ANN001, ANN202
+    """The messages of the files, read and validated completely first; every problem shown, with file:line."""
+    import sys
+
+    from ocelot_cli.errors import ValidationFailed
+    from ocelot_cli.publishing.publish import load_file_events, messages_from_records
+    from ocelot_cli.render import validation as render_validation
+
+    out = state.output
+    records, report = load_file_events(files, validator, catalog, stdin=sys.stdin.buffer)
+    for problem in report.problems:
+        out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
+    if report.exit_status != 0:
+        render_validation.print_summary(out, report)
+        raise ValidationFailed("nothing was published", status=report.exit_status)
+    return messages_from_records(target, catalog, records)
+
+
+def _print_dry_run(out, messages, target) -> None:  # noqa: ANN001
+    sent = 0
+    for message in messages:
+        out.json(message.to_dict(), pretty=False)
+        sent += 1
+    where = "real-time channels" if target.channel_mode else f"exchange {target.exchange!r}"
+    out.status(f"dry run: {sent} message(s) for {where}; nothing was sent")

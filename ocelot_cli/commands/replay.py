@@ -58,6 +58,7 @@ def replay(
     window: options.Window = options.DEFAULT_WINDOW,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    connect_timeout: options.ConnectTimeout = None,
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
@@ -83,25 +84,24 @@ def replay(
     """
     import sys
 
-    from ocelot_cli import publishing
     from ocelot_cli.envelope.paths import parse_assignment
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan, check_inputs, spool_stdin
     from ocelot_cli.render import validation as render_validation
-    from ocelot_cli.replay import ReplayOptions, ReplayPlan, check_inputs, spool_stdin
 
     state = state_of(ctx)
     out = state.output
-    settings = state.settings()
     if sum(bool(x) for x in (no_delay, rate, speed != 1.0)) > 1:
         raise UsageProblem("choose one of --speed, --no-delay and --rate")
     from ocelot_cli.commands.delivery import resolve_target
-    from ocelot_cli.realtime import Oversize, fan_out
+    from ocelot_cli.envelope.channels import Oversize
+    from ocelot_cli.publishing.channels import fan_out
 
-    url, channel_mode = resolve_target(state, to, amqp_url, channels, oversize)
-    target = publishing.PublishSettings(
-        url=url, exchange=settings.get("exchange", exchange), routing_key=routing_key, window=window, ca_file=ca_file,
-    )  # fmt: skip
+    target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
+                            connect_timeout=connect_timeout, exchange=exchange, routing_key=routing_key,
+                            window=window)  # fmt: skip
+    channel_mode = target.channel_mode
     catalog = state.catalog(catalog_dirs)
     names, spooled = spool_stdin(list(files), sys.stdin.buffer)
     try:
@@ -109,9 +109,10 @@ def replay(
         for problem in report.problems:
             out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
         if report.exit_status != 0:
+            from ocelot_cli.errors import ValidationFailed
+
             render_validation.print_summary(out, report)
-            out.error("nothing was replayed")
-            raise typer.Exit(int(report.exit_status))
+            raise ValidationFailed("nothing was replayed", status=report.exit_status)
         replay_options = ReplayOptions(
             speed=speed, no_delay=no_delay, rate=rate, loop=loop, fresh_ids=fresh_ids, now=now, org=org,
             tenant=tenant, assignments=[parse_assignment(a) for a in assignments or []], resume_from=resume_from,

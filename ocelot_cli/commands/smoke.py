@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ocelot_cli.commands import options
 from ocelot_cli.commands.state import state_of
-
-CHECKS = ("connect", "exchange", "publish", "roundtrip", "gateway", "expect")
+from ocelot_cli.smoke import CHECKS
 
 
 class Format(StrEnum):
@@ -79,6 +78,7 @@ def smoke(
     ] = False,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    connect_timeout: options.ConnectTimeout = None,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Prove that the bus works end to end: connect, exchange, probe round trip, gateway, traffic.
@@ -100,32 +100,35 @@ def smoke(
       ocelot smoke --expect call.ended --within 60s --where data.outcome=completed
       ocelot smoke --check connect --check exchange --format github
     """
-    from ocelot_cli.commands import smoke_run
+    from ocelot_cli.config.durations import parse_duration
+    from ocelot_cli.errors import ChecksFailed
+    from ocelot_cli.render.smoke import print_report
+    from ocelot_cli.smoke.run import GatewayTarget, SmokeOptions, SmokeRun, selected_checks
+    from ocelot_cli.tail.filters import Condition
 
-    smoke_run.run(state_of(ctx), dict(locals()))
-
-
-def selected_checks(o: dict[str, Any]) -> list[str]:
-    """The checks to run: --check, else the default set for the options given."""
-    from ocelot_cli.errors import UsageProblem
-
-    for name in o["checks"] or []:
-        if name not in CHECKS:
-            raise UsageProblem(f"--check {name!r}: unknown check", hint=f"checks: {', '.join(CHECKS)}")
-    wanted = list(dict.fromkeys(o["checks"] or []))
-    if not wanted:
-        wanted = ["connect", "exchange"] + (["expect"] if o["expect"] else ["publish", "roundtrip"])
-        if o["ws"]:
-            wanted.append("gateway")
-    # a check brings the ones it needs: roundtrip -> publish -> exchange -> connect; expect -> exchange
-    for name, needs in (("roundtrip", "publish"), ("publish", "exchange"), ("expect", "exchange"),
-                        ("exchange", "connect")):  # fmt: skip
-        if name in wanted and needs not in wanted:
-            wanted.append(needs)
-    if "gateway" in wanted and not (o["ws"] and o["channel"]):
-        raise UsageProblem("the gateway check needs --ws URL and --channel CHANNEL")
-    if "expect" in wanted and not o["expect"]:
-        raise UsageProblem("the expect check needs --expect TYPE")
-    if o["channel"] and not o["ws"]:
-        raise UsageProblem("--channel goes with --ws URL (the gateway to check)")
-    return [name for name in CHECKS if name in wanted]
+    state = state_of(ctx)
+    wanted = selected_checks(list(checks or []), expect=expect, ws=ws, channel=channel)
+    timeout_s = parse_duration(timeout, option="--timeout")
+    within_s = parse_duration(within, option="--within")
+    catalog = state.catalog(catalog_dirs)
+    catalog.get(event_type)  # an unknown type fails before anything is sent
+    if expect:
+        catalog.get(expect)
+    conditions = [Condition.parse(w) for w in where or []]
+    target = None
+    if "gateway" in wanted:
+        gateway, owner = state.gateway(ws, channel or "", token_file=token_file, ca_file=ca_file,
+                                       connect_timeout=connect_timeout, option="--ws")  # fmt: skip
+        redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
+        target = GatewayTarget(gateway, channel or "", redis, owner)
+    smoke_options = SmokeOptions(
+        broker=state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout),
+        exchange=state.settings().get("exchange", exchange), checks=wanted, event_type=event_type,
+        routing_key=routing_key, timeout=timeout_s, declare=declare, expect=expect, within=within_s,
+        where=conditions, gateway=target,
+    )  # fmt: skip
+    report = SmokeRun(smoke_options, catalog).run()
+    print_report(state.output, report, fmt.value)
+    if not report.ok:
+        raise ChecksFailed(f"{report.title}: failed {', '.join(report.failed_names())}", status=report.exit_status,
+                           reported=True)  # fmt: skip

@@ -1,7 +1,8 @@
-"""``ocelot tail``: watch an exchange live through a private, bounded, self-deleting queue."""
+"""``ocelot tail``: watch an exchange, Redis channels or gateway channels live, whatever the transport."""
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 from typing import Annotated
 
@@ -21,7 +22,9 @@ def tail(
     ctx: typer.Context,
     patterns: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[PATTERN]...", help="Binding patterns (topic syntax: * one word, # any). Default: #."),
+        typer.Argument(metavar="[URL] [PATTERN]...",
+                       help="Where to tail, if not the broker of OCELOT_AMQP_URL: amqp(s)://, redis(s):// or ws(s)://; "
+                            "then binding patterns of the exchange (topic syntax: * one word, # any). Default: #."),
     ] = None,
     exchanges: Annotated[
         list[str] | None,
@@ -91,13 +94,15 @@ def tail(
     ] = 1000,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
+    connect_timeout: options.ConnectTimeout = None,
     channels: Annotated[
         list[str] | None,
         typer.Option(
             "--channel",
             "-c",
             metavar="CHANNEL",
-            help="With a ws:// or wss:// URL: a channel to subscribe to (exact name); repeatable.",
+            help="With a redis:// URL: a channel or glob pattern (tenant:*:events); with a ws:// URL: a channel "
+            "(exact name). Repeatable.",
         ),
     ] = None,
     token_file: options.TokenFile = None,
@@ -109,11 +114,13 @@ def tail(
     ] = None,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
-    """Watch events flowing through an exchange, or OttoAI WebSocket channels, live.
+    """Watch events flowing through an exchange, Redis pub/sub channels, or OttoAI WebSocket channels, live.
 
-    The tail binds its own exclusive, auto-delete, server-named queue (bounded by --max-queue):
-    it never takes messages from real queues, and the broker removes the queue when the tail
-    exits or dies. Pretty lines on a terminal, JSON lines when piped.
+    On RabbitMQ the tail binds its own exclusive, auto-delete, server-named queue (bounded by
+    --max-queue): it never takes messages from real queues, and the broker removes the queue when
+    the tail exits or dies. On Redis it subscribes to channels and patterns (what reaches the hub
+    before the gateway); on a gateway it subscribes like any client. Pretty lines on a terminal,
+    JSON lines when piped.
 
     \b
     Examples:
@@ -125,14 +132,14 @@ def tail(
       ocelot tail --ndjson | jq .data
       ocelot tail --output recorded.jsonl --for 5m  record for replay
       ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events --channel user:u1:tasks
+      ocelot tail redis://127.0.0.1:6379 --channel 'tenant:*:events'
     """
-    from ocelot_cli.durations import parse_duration
+    from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.errors import UsageProblem
-    from ocelot_cli.tail import Condition, TailFilter, TailLimits
+    from ocelot_cli.tail.filters import Condition, TailFilter
+    from ocelot_cli.tail.session import TailLimits
 
     state = state_of(ctx)
-    settings = state.settings()
-    state.warn_secrets_in_flags({"amqp_url": amqp_url})
     if sum(bool(x) for x in (ndjson, pretty or expand, template)) > 1:
         raise UsageProblem("choose one of --ndjson, --pretty/--expand and --format")
     tail_filter = TailFilter(types=list(types or []), org=org, conditions=[Condition.parse(w) for w in where or []])
@@ -142,68 +149,60 @@ def tail(
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
     view = View.ndjson if ndjson else View.pretty if (pretty or expand) else View.auto
-    patterns = list(patterns or [])
-    if patterns and patterns[0].lower().startswith(("ws://", "wss://")):
-        url, *rest = patterns
-        if rest or exchanges:
-            raise UsageProblem("a WebSocket tail takes channels (--channel), not binding patterns or exchanges")
-        source = _ws_source(state, url, channels, token, token_file, ca_file)
-    else:
+    transport, target = _target(state, list(patterns or []), exchanges, channels, token, token_file, ca_file,
+                                amqp_url, connect_timeout, max_queue, prefetch)  # fmt: skip
+    _run(state, transport, target, tail_filter, limits, view, expand, template, validate, output_file, catalog_dirs)
+
+
+def _target(state, patterns, exchanges, channels, token, token_file, ca_file, amqp_url, connect_timeout,  # noqa: ANN001
+            max_queue, prefetch):  # noqa: ANN001, ANN202  # fmt: skip
+    """The transport (by the URL's scheme) and what to watch on it, every name checked before connecting."""
+    from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.transports.base import Capability, TailTarget, looks_like_url, transport_for
+
+    url = patterns.pop(0) if patterns and looks_like_url(patterns[0]) else None
+    endpoint = state.endpoint("amqp_url", amqp_url, url=url, ca_file=ca_file, connect_timeout=connect_timeout)
+    transport_for(endpoint, need=Capability.TAIL)  # an unknown scheme is refused before anything else
+    target = TailTarget(max_queue=max_queue, prefetch=prefetch, on_notice=state.output.warn)
+    if endpoint.scheme in ("amqp", "amqps"):
         if channels:
-            raise UsageProblem("--channel needs a ws:// or wss:// gateway URL as the first argument")
-        names = list(exchanges or []) or [settings.get("exchange")]
-        bindings = [(exchange, pattern) for exchange in names for pattern in (patterns or ["#"])]
-        source = ("amqp", settings.get("amqp_url", amqp_url), bindings, max_queue, prefetch)
-    _run(state, source, ca_file, tail_filter, limits, view, expand, template, validate, output_file, catalog_dirs)
+            raise UsageProblem("--channel needs a redis://, rediss://, ws:// or wss:// URL as the first argument",
+                               hint="on RabbitMQ, give binding patterns of the exchange instead")  # fmt: skip
+        names = list(exchanges or []) or [state.settings().get("exchange")]
+        target.bindings = [(exchange, pattern) for exchange in names for pattern in (patterns or ["#"])]
+    else:
+        target.channels = _channels(endpoint.scheme, patterns, exchanges, channels)
+        if endpoint.scheme in ("ws", "wss"):  # the token last: a wrong name is the first thing to hear about
+            endpoint = dataclasses.replace(endpoint, token=state.gateway_token(token_file, token))
+    return transport_for(endpoint, need=Capability.TAIL), target
 
 
-def _ws_source(state, url, channels, token, token_file, ca_file):  # noqa: ANN001, ANN202
-    """The WebSocket source settings: checked channels and a token from env or file (never required on argv)."""
-    import os
-    from pathlib import Path
+def _channels(scheme, patterns, exchanges, channels) -> list[str]:  # noqa: ANN001
+    from ocelot_cli.envelope.channels import check_channel
+    from ocelot_cli.errors import UsageProblem
 
-    from ocelot_cli.errors import ConfigError, UsageProblem
-    from ocelot_cli.realtime import check_channel
-    from ocelot_cli.settings import ENV_WS_TOKEN
-
+    gateway = scheme in ("ws", "wss")
+    if patterns or exchanges:
+        what = "a WebSocket" if gateway else "a Redis"
+        raise UsageProblem(f"{what} tail takes channels (--channel), not binding patterns or exchanges")
     if not channels:
         raise UsageProblem("name at least one --channel to subscribe to", hint="e.g. --channel tenant:t1:events")
     for name in channels:
-        check_channel(name)  # before anything is sent
-    if token:
-        state.output.warn("--token is visible to other users in the process list; use OCELOT_WS_TOKEN or --token-file")
-    file_name = token_file or state.settings().get("ws_token_file")
-    if not token and file_name:
-        try:
-            token = Path(file_name).expanduser().read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the token file {file_name}: {exc.strerror}") from None
-    token = token or os.environ.get(ENV_WS_TOKEN, "").strip()
-    if not token:
-        raise ConfigError(
-            "no token for the gateway", hint=f"set {ENV_WS_TOKEN} or pass --token-file (see 'ocelot token')"
-        )
-    return ("ws", url, list(channels), token)
+        if gateway:
+            check_channel(name)  # exact names only, checked before anything is sent
+        elif not name.strip() or any(c.isspace() for c in name):
+            raise UsageProblem(f"--channel {name!r}: a Redis channel name or glob pattern has no spaces")
+    return list(channels)
 
 
-def gateway_access(state, url, channel, token_file, ca_file):  # noqa: ANN001, ANN201
-    """For a client of one gateway channel (load, smoke): URL, token, and who the channel's events belong to."""
-    from ocelot_cli.realtime import channel_owner
-    from ocelot_cli.tokens import unverified_claims
-
-    _kind, url, _channels, token = _ws_source(state, url, [channel], None, token_file, ca_file)
-    return url, token, channel_owner(channel, unverified_claims(token))
-
-
-def _run(state, source, ca_file, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
+def _run(state, transport, target, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
          catalog_dirs) -> None:  # fmt: skip
     from ocelot_cli.envelope.validate import EventValidator
-    from ocelot_cli.errors import ExitStatus
-    from ocelot_cli.recording import RecordingWriter
-    from ocelot_cli.redact import mask_url
+    from ocelot_cli.errors import Interrupted
+    from ocelot_cli.formats.recording import RecordingWriter
     from ocelot_cli.render.tail import NdjsonRenderer, PrettyRenderer, TemplateRenderer
-    from ocelot_cli.tail import TailSession, TailStats
-    from ocelot_cli.transports import transport_for
+    from ocelot_cli.tail.session import TailSession
+    from ocelot_cli.transports.messages import TailStats
 
     out = state.output
     if template:
@@ -214,19 +213,11 @@ def _run(state, source, ca_file, tail_filter, limits, view, expand, template, va
         renderer = PrettyRenderer(out, expand=expand)
     validator = EventValidator(state.catalog(catalog_dirs)) if validate else None
     stats = TailStats()
-    if source[0] == "ws":
-        _kind, url, channels, token = source
-        feed = transport_for(url).tail_source(url, channels, stats, token=token, ca_file=ca_file, on_notice=out.warn)
-        feed.open()
-        shown = ", ".join(channels)
-    else:
-        _kind, url, bindings, max_queue, prefetch = source
-        feed = transport_for(url).tail_source(url, bindings, stats, ca_file=ca_file, max_length=max_queue,
-                                              prefetch=prefetch, on_notice=out.warn)  # fmt: skip
-        feed.open()
-        out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {max_queue:,} messages)")
-        shown = ", ".join(f"{ex} {pattern}" for ex, pattern in bindings)
-    out.status(f"tailing {shown} at {mask_url(url)} (Ctrl-C to stop)")
+    feed = transport.tail_source(target, stats)
+    feed.open()
+    if feed.queue:
+        out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {target.max_queue:,} messages)")
+    out.status(f"tailing {target.describe()} at {transport.endpoint.shown} (Ctrl-C to stop)")
     recorder = RecordingWriter(output_file) if output_file else None
     session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
                           recorder=recorder.write if recorder else None, limits=limits, stats=stats)  # fmt: skip
@@ -242,7 +233,7 @@ def _run(state, source, ca_file, tail_filter, limits, view, expand, template, va
             recorder.close()
     _summary(out, stats, recorder)
     if interrupted:
-        raise typer.Exit(int(ExitStatus.INTERRUPTED))
+        raise Interrupted("interrupted", reported=True)
 
 
 def _summary(out, stats, recorder) -> None:  # noqa: ANN001

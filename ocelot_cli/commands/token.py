@@ -31,8 +31,8 @@ def token(
       export OCELOT_WS_TOKEN=$(ocelot token --tenant t1 --user u1)
       ocelot token --tenant t1 --user u1 --ttl 15m --secret-file ~/.config/ocelot/jwt.secret
     """
-    from ocelot_cli.durations import parse_duration
-    from ocelot_cli.tokens import load_secret, mint
+    from ocelot_cli.config.durations import parse_duration
+    from ocelot_cli.gateway.auth import load_secret, mint
 
     seconds = parse_duration(ttl, option="--ttl")
     state_of(ctx).output.raw(mint(load_secret(secret_file), tenant=tenant, user=user, ttl=seconds, role=role))

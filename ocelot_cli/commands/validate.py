@@ -52,7 +52,7 @@ def validate(
     from ocelot_cli.envelope.model import EnvelopeKind
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.render import validation as render
-    from ocelot_cli.validation import validate_sources
+    from ocelot_cli.validation.report import validate_sources
 
     state = state_of(ctx)
     validator = EventValidator(
@@ -63,7 +63,7 @@ def validate(
     if report_format is ReportFormat.junit:  # one test case per event: keep every outcome
         report = validate_sources(files, validator, stdin=sys.stdin.buffer, keep_outcomes=True)
     else:
-        from ocelot_cli.parallel_check import check_sources
+        from ocelot_cli.validation.parallel import check_sources
 
         report = check_sources(list(files), validator, stdin=sys.stdin.buffer)
     out = state.output
@@ -80,4 +80,8 @@ def validate(
     for summary in report.sources.values():
         out.detail(f"{summary.name}: {summary.events} events, {summary.invalid} invalid")
     render.print_summary(out, report)
-    raise typer.Exit(int(report.exit_status))
+    if report.exit_status != 0:
+        from ocelot_cli.errors import ValidationFailed
+
+        raise ValidationFailed(f"{report.invalid} invalid event(s), {len(report.unreadable)} unreadable input(s)",
+                               status=report.exit_status, reported=True)  # fmt: skip

@@ -85,13 +85,10 @@ def _types_of(schema: dict[str, Any]) -> list[str]:
     return []
 
 
-def coerce(raw: str, schema: dict[str, Any] | None) -> Any:
-    """Turn ``raw`` text into the JSON type the schema expects; text when nothing else fits."""
-    if schema is None:
-        return raw
-    types = _types_of(schema)
-    if "null" in types and raw == "null":
-        return None
+_NO_FIT = object()
+
+
+def _as_number(raw: str, types: list[str]) -> Any:
     if "integer" in types or "int" in types:
         try:
             return int(raw)
@@ -100,17 +97,37 @@ def coerce(raw: str, schema: dict[str, Any] | None) -> Any:
     if "number" in types or "float" in types:
         try:
             number = float(raw)
-            return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
         except ValueError:
-            pass
+            return _NO_FIT
+        return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+    return _NO_FIT
+
+
+def _as_structure(raw: str, types: list[str]) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        if "array" in types:
+            return [item.strip() for item in raw.split(",") if item.strip()]
+    return _NO_FIT
+
+
+def coerce(raw: str, schema: dict[str, Any] | None) -> Any:
+    """Turn ``raw`` text into the JSON type the schema expects; text when nothing else fits."""
+    if schema is None:
+        return raw
+    types = _types_of(schema)
+    if "null" in types and raw == "null":
+        return None
+    value = _as_number(raw, types)
+    if value is not _NO_FIT:
+        return value
     if "boolean" in types and raw in ("true", "false"):
         return raw == "true"
     if "array" in types or "object" in types:
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            if "array" in types:
-                return [item.strip() for item in raw.split(",") if item.strip()]
+        value = _as_structure(raw, types)
+        if value is not _NO_FIT:
+            return value
     return raw
 
 

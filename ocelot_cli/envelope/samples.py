@@ -111,7 +111,17 @@ class SampleFactory:
             plan = self._plans[key] = self._make_plan(schema, name)
         return plan
 
-    def _make_plan(self, schema: dict[str, Any], name: str) -> Callable[[], Any]:  # noqa: PLR0911
+    def _make_plan(self, schema: dict[str, Any], name: str) -> Callable[[], Any]:
+        fixed = self._fixed_plan(schema)
+        if fixed is not None:
+            return fixed
+        types = schema.get("type", [])
+        types = [types] if isinstance(types, str) else [t for t in types if t != "null"] or list(types)
+        kind = types[0] if types else ("string" if "anyOf" in schema else None)
+        return self._typed_plan(schema, name, kind)
+
+    def _fixed_plan(self, schema: dict[str, Any]) -> Callable[[], Any] | None:
+        """A plan for a schema that lists its values (const, examples, a sample template, enum); else None."""
         rng = self.rng
         if "const" in schema:
             const = schema["const"]
@@ -129,9 +139,11 @@ class SampleFactory:
             options = schema["enum"]
             size = len(options)
             return lambda: _copy(options[int(rng.random() * size)])
-        types = schema.get("type", [])
-        types = [types] if isinstance(types, str) else [t for t in types if t != "null"] or list(types)
-        kind = types[0] if types else ("string" if "anyOf" in schema else None)
+        return None
+
+    def _typed_plan(self, schema: dict[str, Any], name: str, kind: str | None) -> Callable[[], Any]:  # noqa: PLR0911
+        """A plan for a value of a JSON type, within the schema's bounds."""
+        rng = self.rng
         if kind == "string":
             return lambda: self._string(schema, name)
         if kind == "integer":

@@ -79,42 +79,13 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared)
 
 
-def _typed(schema: dict[str, Any], kind: str, where: str) -> st.SearchStrategy[Any]:
+def _typed(schema: dict[str, Any], kind: str, where: str) -> st.SearchStrategy[Any]:  # noqa: PLR0911
     if kind == "null":
         return st.none()
     if kind == "boolean":
         return st.booleans()
     if kind in ("integer", "number"):
-        low, high = schema.get("minimum"), schema.get("maximum")
-        ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-        int_low = (
-            None
-            if low is None and ex_low is None
-            else max(
-                math.ceil(low) if low is not None else -math.inf,
-                math.floor(ex_low) + 1 if ex_low is not None else -math.inf,
-            )
-        )
-        int_high = (
-            None
-            if high is None and ex_high is None
-            else min(
-                math.floor(high) if high is not None else math.inf,
-                math.ceil(ex_high) - 1 if ex_high is not None else math.inf,
-            )
-        )
-        integers = st.integers(min_value=int_low, max_value=int_high)
-        if kind == "integer":
-            return integers
-        floats = st.floats(
-            min_value=ex_low if ex_low is not None else low,
-            max_value=ex_high if ex_high is not None else high,
-            exclude_min=ex_low is not None,
-            exclude_max=ex_high is not None,
-            allow_nan=False,
-            allow_infinity=False,
-        )
-        return floats | integers
+        return _numbers(schema, kind)
     if kind == "string":
         if schema.get("format") in _FORMAT_STRATEGIES:
             return _FORMAT_STRATEGIES[schema["format"]]
@@ -131,6 +102,34 @@ def _typed(schema: dict[str, Any], kind: str, where: str) -> st.SearchStrategy[A
         optional = {k: from_schema(v, f"{where}.{k}") for k, v in props.items() if k not in required}
         return st.fixed_dictionaries(fixed, optional=optional)
     raise ValueError(f"{where}: unknown JSON type {kind!r}")
+
+
+def _bound(inclusive: Any, exclusive: Any, *, lower: bool) -> int | None:
+    """The integer bound of ``minimum``/``exclusiveMinimum`` (or the maximums); None when unbounded."""
+    if inclusive is None and exclusive is None:
+        return None
+    if lower:
+        return max(math.ceil(inclusive) if inclusive is not None else -math.inf,
+                   math.floor(exclusive) + 1 if exclusive is not None else -math.inf)  # fmt: skip
+    return min(math.floor(inclusive) if inclusive is not None else math.inf,
+               math.ceil(exclusive) - 1 if exclusive is not None else math.inf)  # fmt: skip
+
+
+def _numbers(schema: dict[str, Any], kind: str) -> st.SearchStrategy[Any]:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    integers = st.integers(min_value=_bound(low, ex_low, lower=True), max_value=_bound(high, ex_high, lower=False))
+    if kind == "integer":
+        return integers
+    floats = st.floats(
+        min_value=ex_low if ex_low is not None else low,
+        max_value=ex_high if ex_high is not None else high,
+        exclude_min=ex_low is not None,
+        exclude_max=ex_high is not None,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+    return floats | integers
 
 
 def event_data(type_name: str, catalog: Catalog | None = None) -> st.SearchStrategy[dict[str, Any]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocelot_cli.envelope import formats
-from ocelot_cli.realtime import CHANNEL_PATTERN, MAX_MESSAGE_BYTES, pointer_for
+from ocelot_cli.envelope.channels import CHANNEL_PATTERN, MAX_MESSAGE_BYTES, pointer_for
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""The reference real-time gateway: WebSocket server (websockets) fed by Redis pub/sub.
+"""The reference real-time gateway: a WebSocket server (websockets) fed by its sources.
+
+Its sources are tail sources of the transports, read in threads: Redis pub/sub (the hub's
+channel patterns) and, when asked, the platform exchange bridged onto real-time channels.
 
 Protocol, as the real-time spec gives it: ``Authorization: Bearer <JWT>`` on the upgrade
 (refused with close code 1008 otherwise); the server sends ``welcome``; the client sends
@@ -18,32 +21,40 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocelot_cli.errors import OcelotError
+from ocelot_cli.gateway.auth import verify
 from ocelot_cli.gateway.hub import Hub, Limits
-from ocelot_cli.tokens import verify
+from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
+from ocelot_cli.transports.messages import ReceivedMessage, TailStats
+from ocelot_cli.transports.retry import Backoff
 
 CHANNEL_PATTERNS = ("tenant:*:events", "user:*:tasks", "lead:*:timeline")
+
+
+def _as_published(message: ReceivedMessage) -> list[tuple[str, bytes]]:
+    """A message from the hub's Redis channels goes to the channel it was published on."""
+    return [(message.channel or "", message.body)]
 
 
 @dataclass
 class GatewayOptions:
     host: str = "127.0.0.1"
     port: int = 8765
-    redis_url: str | None = "redis://127.0.0.1:6379/0"  # None: no Redis source
-    amqp_url: str | None = None  # set: bridge platform events from the exchange
+    redis: Endpoint | None = None  # the Redis pub/sub source (None: none)
+    amqp: Endpoint | None = None  # set: bridge platform events from the exchange
     exchange: str = "ocelot.events"
     secret: bytes = b""
     limits: Limits = field(default_factory=Limits)
 
 
 class Gateway:
-    """One running gateway: the hub, the Redis listener and the WebSocket server."""
+    """One running gateway: the hub, its sources (each a transport's tail source) and the WebSocket server."""
 
     def __init__(self, options: GatewayOptions, on_notice: Callable[[str], None] | None = None) -> None:
         self.options = options
         self.hub = Hub(options.limits)
         self.notice = on_notice or (lambda _m: None)
-        self.redis_ok = options.redis_url is None
-        self.amqp_ok = options.amqp_url is None
+        self.ready = {"Redis": options.redis is None, "RabbitMQ": options.amqp is None}
         self.port: int | None = None
         self._stop = asyncio.Event()
         self._stopping = threading.Event()
@@ -55,11 +66,20 @@ class Gateway:
     async def run(self, on_listening: Callable[[int], None] | None = None) -> None:
         from websockets.asyncio.server import serve
 
+        loop = asyncio.get_running_loop()
         sources = []
-        if self.options.redis_url:
-            sources.append(asyncio.create_task(self._listen_redis()))
-        if self.options.amqp_url:
-            sources.append(asyncio.create_task(asyncio.to_thread(self._bridge_amqp, asyncio.get_running_loop())))
+        if self.options.redis is not None:
+            target = TailTarget(channels=list(CHANNEL_PATTERNS), reconnect_for=0.0, purpose="ocelot gateway")
+            sources.append(self._source("Redis", self.options.redis, target, _as_published, loop))
+        if self.options.amqp is not None:
+            from ocelot_cli.envelope.catalog import load_catalog
+            from ocelot_cli.gateway.bridge import bridge
+
+            catalog = load_catalog()
+            target = TailTarget(bindings=[(self.options.exchange, "#")], reconnect_for=0.0, purpose="ocelot gateway")
+            sources.append(self._source("RabbitMQ", self.options.amqp, target,
+                                        lambda message: bridge(message.body, catalog), loop))  # fmt: skip
+        tasks = [asyncio.create_task(asyncio.to_thread(source)) for source in sources]
         try:
             async with serve(self._handle, self.options.host, self.options.port, process_request=self._http,
                              ping_interval=None, max_size=64 * 1024, compression=None) as server:  # fmt: skip
@@ -69,83 +89,57 @@ class Gateway:
                 await self._stop.wait()
         finally:
             self._stopping.set()
-            for task in sources:
-                task.cancel()
-            for task in sources:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
     # -- sources ---------------------------------------------------------------------
-    async def _listen_redis(self) -> None:
-        import redis.asyncio as aioredis
+    def _source(self, name: str, endpoint: Endpoint, target: TailTarget,
+                route: Callable[[ReceivedMessage], list[tuple[str, bytes]]],
+                loop: asyncio.AbstractEventLoop) -> Callable[[], None]:  # fmt: skip
+        """A source's loop (run in a thread: the transports are blocking): read it, hand every message to
+        the hub, and when it fails, mark it not ready and open it again with the one backoff policy."""
+        transport = transport_for(endpoint, need=Capability.TAIL)
+        target.on_notice = lambda message: loop.call_soon_threadsafe(self.notice, message)
 
-        from ocelot_cli.redact import mask_url
+        def deliver(batch: list[tuple[str, bytes]]) -> None:
+            for channel, payload in batch:
+                self.hub.publish(channel, payload)
 
-        delay = 0.25
-        while True:
-            client = aioredis.Redis.from_url(self.options.redis_url)
-            try:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                await pubsub.psubscribe(*CHANNEL_PATTERNS)
-                self.redis_ok = True
-                delay = 0.25
-                async for message in pubsub.listen():
-                    if message.get("type") == "pmessage":
-                        self.hub.publish(message["channel"].decode("utf-8", "replace"), message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a source failure must not stop the gateway
-                self.redis_ok = False
-                self.notice(f"Redis at {mask_url(self.options.redis_url)} unavailable ({type(exc).__name__}); "
-                            f"retrying in {delay:g}s")  # fmt: skip
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+        def feed() -> None:
+            backoff = Backoff(float("inf"))
+            while not self._stopping.is_set():
+                source = transport.tail_source(target, TailStats())
+                batch: list[tuple[str, bytes]] = []
+                try:
+                    source.open()
+                    self.ready[name] = True
+                    backoff.reset()
+                    for message in source:
+                        if self._stopping.is_set():
+                            break
+                        if message is not None:
+                            batch.extend(route(message))
+                        if batch and not source.has_pending:  # one hop to the loop per burst, not per message
+                            loop.call_soon_threadsafe(deliver, batch)
+                            batch = []
+                except OcelotError as exc:
+                    self.ready[name] = False
+                    delay = backoff.next_delay()
+                    loop.call_soon_threadsafe(
+                        self.notice, f"{name} at {endpoint.shown} unavailable ({exc.message}); retrying in {delay:g}s"
+                    )
+                    self._stopping.wait(delay)
+                finally:
+                    source.close()
 
-    def _bridge_amqp(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Platform events from the exchange onto real-time channels (runs in a thread: pika is blocking).
-
-        The tail's own source is reused: an exclusive, auto-delete, bounded queue bound with
-        '#', reconnecting by itself when the broker connection drops.
-        """
-        from ocelot_cli.envelope.catalog import load_catalog
-        from ocelot_cli.errors import OcelotError
-        from ocelot_cli.realtime import bridge
-        from ocelot_cli.tail import TailStats
-        from ocelot_cli.transports.amqp import AmqpOptions
-        from ocelot_cli.transports.amqp_tail import AmqpTailSource
-
-        catalog = load_catalog()
-        delay = 0.25
-        while not self._stopping.is_set():
-            source = AmqpTailSource(AmqpOptions(self.options.amqp_url), [(self.options.exchange, "#")], TailStats(),
-                                    on_notice=lambda m: loop.call_soon_threadsafe(self.notice, m))  # fmt: skip
-            try:
-                source.open()
-                self.amqp_ok = True
-                delay = 0.25
-                for message in source:
-                    if self._stopping.is_set():
-                        break
-                    if message is None:
-                        continue
-                    for channel, payload in bridge(message.body, catalog):
-                        loop.call_soon_threadsafe(self.hub.publish, channel, payload)
-            except OcelotError as exc:
-                self.amqp_ok = False
-                loop.call_soon_threadsafe(self.notice, f"{exc.message}; retrying in {delay:g}s")
-                self._stopping.wait(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                source.close()
+        return feed
 
     # -- HTTP ------------------------------------------------------------------------
     def _http(self, connection: Any, request: Any) -> Any:
         path = request.path.split("?", 1)[0]
         if path == "/ready":
-            missing = [name for name, ok in (("Redis", self.redis_ok), ("RabbitMQ", self.amqp_ok)) if not ok]
+            missing = [name for name, ok in self.ready.items() if not ok]
             if missing:
                 return connection.respond(503, f"not ready: {' and '.join(missing)} unreachable\n")
             return connection.respond(200, "ready\n")

@@ -19,19 +19,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocelot_cli.errors import BrokerTimeout, ExitStatus, OcelotError
+from ocelot_cli.load.drivers import WorkerSpec
 from ocelot_cli.load.ledger import unpack
+from ocelot_cli.load.link import CONSUMER, PUBLISHER, Flag, Link
 from ocelot_cli.load.plan import LoadPlan
 from ocelot_cli.load.stats import Aggregate
-from ocelot_cli.load.workers import CONSUMER, PUBLISHER, Flag, Link, child_main
+from ocelot_cli.load.workers import child_main
 
 READY_TIMEOUT = 60.0
 START_MARGIN = 0.3  # seconds between "go" and the origin, so that every worker starts on time
 
 
 class WorkerFailed(OcelotError):
+    """A worker process ended with an error; ``trace`` is its traceback (secrets scrubbed), if any."""
+
     def __init__(self, message: str, status: int, trace: str | None = None) -> None:
-        super().__init__(message)
-        self.exit_status = ExitStatus(status)
+        super().__init__(message, status=ExitStatus(status))
         self.trace = trace
 
 
@@ -68,7 +71,7 @@ class LocalRun:
     def __init__(
         self,
         plan: LoadPlan,
-        spec: dict[str, Any],
+        spec: WorkerSpec,
         *,
         prepare: Callable[[], None],
         cleanup: Callable[[], int | None],
@@ -105,24 +108,12 @@ class LocalRun:
         results: dict[tuple[str, int], dict[str, Any]] = {}
         notes: list[str] = []
         try:
-            # Workers ignore SIGINT from birth (an ignored signal stays ignored across exec):
-            # Ctrl-C is the coordinator's, which then stops them in order.
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-            try:
-                for role, index in roles:
-                    process = ctx.Process(target=child_main, args=(role, index, self.spec, link), daemon=True,
-                                          name=f"ocelot-load-{role}-{index}")  # fmt: skip
-                    process.start()
-                    processes.append(process)
-            finally:
-                signal.signal(signal.SIGINT, previous)
-            self._collect(link, results, until_ready=len(roles))
-            origin = self.start_at() if self.start_at else time.monotonic() + START_MARGIN
-            link.origin.value = origin
+            processes = self._start(ctx, link, roles)
+            self._wait_ready(link, results, len(roles))
+            self.origin = link.origin.value = self.start_at() if self.start_at else time.monotonic() + START_MARGIN
             link.start.set()
             self.live["phase"] = "warm-up" if self.plan.warmup else "measuring"
-            self.origin = origin
-            self._collect(link, results, until_ready=0)
+            self._run_to_end(link, results)
         except KeyboardInterrupt:
             self.interrupted = True
             self.stopped_after = time.monotonic() - self.origin if self.origin is not None else 0.0
@@ -139,72 +130,98 @@ class LocalRun:
             left = self.cleanup()
             if left and self.plan.consumers:
                 notes.append(f"{left} message(s) were still in the run's queue when it was deleted")
+        return RunResult(self.aggregate, self._meta(results, started_at), notes)
+
+    def _start(self, ctx: Any, link: Link, roles: list[tuple[str, int]]) -> list[Any]:
+        # Workers ignore SIGINT from birth (an ignored signal stays ignored across exec):
+        # Ctrl-C is the coordinator's, which then stops them in order.
+        processes = []
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for role, index in roles:
+                process = ctx.Process(target=child_main, args=(role, index, self.spec, link), daemon=True,
+                                      name=f"ocelot-load-{role}-{index}")  # fmt: skip
+                process.start()
+                processes.append(process)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return processes
+
+    def _meta(self, results: dict[tuple[str, int], dict[str, Any]], started_at: str) -> dict[str, Any]:
+        """Count what was lost and unsettled; the report's facts about the run."""
+        plan = self.plan
         states = {i: unpack(r["states"]) for (role, i), r in results.items() if role == PUBLISHER and "states" in r}
         consumers = [r for (role, _i), r in results.items() if role == CONSUMER]
         shared = [{int(p): unpack(a) for p, a in r["seen"].items()} for r in consumers if "seen" in r]
         groups = [shared] if shared else []
         groups += [[{int(p): unpack(a) for p, a in g.items()}] for r in consumers for g in r.get("groups", [])]
-        if self.plan.consumers and not self.interrupted and len(consumers) == self.plan.consumers:
+        if plan.consumers and not self.interrupted and len(consumers) == plan.consumers:
             self.aggregate.counts["lost"] = count_lost(states, groups or [[]])
         self.aggregate.counts["unsettled"] = sum(r.get("unsettled", 0) for (role, _i), r in results.items()
                                                  if role == PUBLISHER)  # fmt: skip
-        cpu = {"publishers": [results[(PUBLISHER, i)].get("cpu_percent") for i in range(self.plan.publishers)
-                              if (PUBLISHER, i) in results],
-               "consumers": [results[(CONSUMER, i)].get("cpu_percent") for i in range(self.plan.consumers)
-                             if (CONSUMER, i) in results]}  # fmt: skip
+
+        def cpu(role: str, count: int) -> list[Any]:
+            return [results[(role, i)].get("cpu_percent") for i in range(count) if (role, i) in results]
+
+        meta = {"run_id": plan.run_id, "started_at": started_at, "interrupted": self.interrupted,
+                "cpu": {"publishers": cpu(PUBLISHER, plan.publishers), "consumers": cpu(CONSUMER, plan.consumers)},
+                "consumed": plan.consumers > 0}  # fmt: skip
         if self.interrupted:  # rates over the measured time that really passed
-            measured = min(self.plan.duration, max(0.001, self.stopped_after - self.plan.warmup))
-        meta = {"run_id": self.plan.run_id, "started_at": started_at, "cpu": cpu, "interrupted": self.interrupted,
-                **({"measured_s": measured} if self.interrupted else {}),
-                "consumed": self.plan.consumers > 0}  # fmt: skip
-        return RunResult(self.aggregate, meta, notes)
+            meta["measured_s"] = min(plan.duration, max(0.001, self.stopped_after - plan.warmup))
+        return meta
 
     # -- the coordinator's loop ----------------------------------------------------------------
-    def _collect(self, link: Link, results: dict[tuple[str, int], dict[str, Any]], *, until_ready: int) -> None:
-        """Before the start: wait for ``until_ready`` ready messages. After: run to the end."""
+    def _wait_ready(self, link: Link, results: dict[tuple[str, int], dict[str, Any]], count: int) -> None:
+        """Before the start: wait until ``count`` workers said they are ready."""
         ready = 0
         deadline = time.monotonic() + READY_TIMEOUT
+        while ready < count:
+            if time.monotonic() > deadline:
+                raise BrokerTimeout(f"the load workers were not ready within {READY_TIMEOUT:g}s")
+            ready += self._take(link, results) == "ready"
+
+    def _run_to_end(self, link: Link, results: dict[tuple[str, int], dict[str, Any]]) -> None:
+        """After the start: take what the workers send, tick each second, stop consuming when all is in."""
         publishers_done_at: float | None = None
         next_tick = time.monotonic() + 1.0
-        while True:
+        while len(results) < self.plan.publishers + self.plan.consumers:
             now = time.monotonic()
-            if until_ready and now > deadline:
-                raise BrokerTimeout(f"the load workers were not ready within {READY_TIMEOUT:g}s")
-            if not until_ready:
-                done_pubs = sum(1 for (role, _i) in results if role == PUBLISHER)
-                if done_pubs == self.plan.publishers and publishers_done_at is None:
-                    publishers_done_at = now
-                    self.live["phase"] = "draining"
-                if publishers_done_at is not None and not link.stop_consuming.is_set():
-                    received = sum(self.live["received_total"].values())
-                    expected = self.aggregate.counts["acked"] * self.receiver_groups
-                    if received >= expected or now - publishers_done_at > self.plan.drain:
-                        link.stop_consuming.set()
-                if len(results) == self.plan.publishers + self.plan.consumers:
-                    self._tick(force=True)
-                    return
-                if now >= next_tick:
-                    next_tick += 1.0
-                    self._tick()
-            try:
-                kind, role, index, payload = link.results.get(timeout=0.1)
-            except queue_mod.Empty:
-                continue
-            if kind == "ready":
-                ready += 1
-                if until_ready and ready == until_ready:
-                    return
-            elif kind == "delta":
-                for delta in payload.get("deltas", []):
-                    self.aggregate.add_delta(delta)
-                if "received_total" in payload:
-                    self.live["received_total"][index] = payload["received_total"]
-            elif kind == "done":
-                results[(role, index)] = payload
-            elif kind == "notice":
-                self.notice(str(payload))
-            elif kind == "error":
-                raise WorkerFailed(payload["message"], payload.get("exit_status", 70), payload.get("traceback"))
+            publishers_done = sum(1 for (role, _i) in results if role == PUBLISHER) == self.plan.publishers
+            if publishers_done and publishers_done_at is None:
+                publishers_done_at = now
+                self.live["phase"] = "draining"
+            if publishers_done_at is not None and not link.stop_consuming.is_set() and (
+                self._all_received() or now - publishers_done_at > self.plan.drain
+            ):
+                link.stop_consuming.set()
+            if now >= next_tick:
+                next_tick += 1.0
+                self._tick()
+            self._take(link, results)
+        self._tick(force=True)
+
+    def _all_received(self) -> bool:
+        received = sum(self.live["received_total"].values())
+        return received >= self.aggregate.counts["acked"] * self.receiver_groups
+
+    def _take(self, link: Link, results: dict[tuple[str, int], dict[str, Any]]) -> str | None:
+        """Handle one message from a worker (waiting up to 0.1 s); its kind, or None when none came."""
+        try:
+            kind, role, index, payload = link.results.get(timeout=0.1)
+        except queue_mod.Empty:
+            return None
+        if kind == "delta":
+            for delta in payload.get("deltas", []):
+                self.aggregate.add_delta(delta)
+            if "received_total" in payload:
+                self.live["received_total"][index] = payload["received_total"]
+        elif kind == "done":
+            results[(role, index)] = payload
+        elif kind == "notice":
+            self.notice(str(payload))
+        elif kind == "error":
+            raise WorkerFailed(payload["message"], payload.get("exit_status", 70), payload.get("traceback"))
+        return kind
 
     def _drain_quietly(self, link: Link, results: dict[tuple[str, int], dict[str, Any]], expected: int) -> None:
         """After Ctrl-C: take what the workers still send, for a few seconds."""

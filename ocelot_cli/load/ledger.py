@@ -17,7 +17,7 @@ from ocelot_cli.load import stats
 from ocelot_cli.load.plan import LoadPlan, parse_marker
 from ocelot_cli.load.pool import MessagePool
 from ocelot_cli.load.stats import Buckets
-from ocelot_cli.outgoing import SETTLED_ACK, SETTLED_NACK, OutgoingMessage, PublishReport
+from ocelot_cli.transports.messages import SETTLED_ACK, SETTLED_NACK, OutgoingMessage, PublishReport
 
 SECOND_NS = 1_000_000_000
 

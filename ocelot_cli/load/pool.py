@@ -11,11 +11,13 @@ import time
 from typing import Any
 
 from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import InvalidEvent, UsageProblem
 from ocelot_cli.load.plan import ID_PLACEHOLDER, POOL_PER_TYPE, LoadPlan, event_id, marker, mix_cycle, run_hex
-from ocelot_cli.outgoing import OutgoingMessage, amqp_properties, dump_compact
+from ocelot_cli.publishing.messages import amqp_properties
+from ocelot_cli.transports.messages import OutgoingMessage
 
 _PLACEHOLDER = ID_PLACEHOLDER.encode()
 

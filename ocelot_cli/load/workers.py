@@ -1,134 +1,30 @@
-"""The worker processes of a load run and how they talk to the coordinator.
-
-Each publisher and each consumer is its own process with its own connection, so the Python
-generator is not the bottleneck of the measurement. A worker announces ``ready``, waits for
-the shared origin (a ``time.monotonic()`` value: the clock is the same for every process of
-the machine), works, sends deltas of its per-second buckets a few times a second, and ends
-with ``done`` (its delivery bitmap and its CPU time) or ``error``.
-"""
+"""The entry point of a load run's worker processes: run the driver's part, always report back."""
 
 from __future__ import annotations
 
-import resource
+import os
 import signal
+import threading
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Any
 
+from ocelot_cli.config.redact import scrub
 from ocelot_cli.errors import ExitStatus, OcelotError
-from ocelot_cli.load.stats import Buckets
-from ocelot_cli.redact import scrub
-
-PUBLISHER, CONSUMER = "publisher", "consumer"
-FLUSH_INTERVAL = 0.25
+from ocelot_cli.load.drivers import WorkerSpec, driver_for
+from ocelot_cli.load.link import PUBLISHER, Link, Reporter
 
 
-class Flag:
-    """A one-way switch shared by processes (a shared byte, polled).
-
-    Not multiprocessing.Event: a process that ends while a thread of it waits on an Event
-    leaves the Event's condition counting a sleeper that never wakes, and the next set() hangs.
-    """
-
-    def __init__(self, ctx: Any) -> None:
-        self._value = ctx.RawValue("b", 0)
-
-    def set(self) -> None:
-        self._value.value = 1
-
-    def is_set(self) -> bool:
-        return bool(self._value.value)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        end = None if timeout is None else time.monotonic() + timeout
-        while not self._value.value:
-            if end is not None and time.monotonic() >= end:
-                return False
-            time.sleep(0.01)
-        return True
-
-
-@dataclass
-class Link:
-    """The multiprocessing objects a worker shares with the coordinator (picklable for spawn)."""
-
-    results: Any  # Queue of (kind, role, index, payload)
-    start: Flag  # the origin is set, go
-    stop_publishing: Flag  # Ctrl-C: stop sending
-    stop_consuming: Flag  # everything was received (or the drain time is over)
-    origin: Any  # RawValue('d'): time.monotonic() of intended time 0
-
-
-class Reporter:
-    """A worker's side of the link."""
-
-    def __init__(self, link: Link, role: str, index: int) -> None:
-        self.link = link
-        self.role = role
-        self.index = index
-        self.buckets = Buckets()
-        self._cpu0 = 0.0
-        self._wall0 = 0.0
-        self._next_flush = 0.0
-
-    def send(self, kind: str, payload: Any = None) -> None:
-        self.link.results.put((kind, self.role, self.index, payload))
-
-    def wait_start(self) -> float:
-        """Say ready, wait for the go; the origin (monotonic seconds)."""
-        self.send("ready")
-        while not self.link.start.wait(0.5):
-            if self.link.stop_publishing.is_set():
-                break
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        self._cpu0, self._wall0 = usage.ru_utime + usage.ru_stime, time.monotonic()
-        self._next_flush = self._wall0 + FLUSH_INTERVAL
-        return float(self.link.origin.value)
-
-    def maybe_flush(self, extra: dict[str, Any] | None = None) -> None:
-        now = time.monotonic()
-        if now >= self._next_flush:
-            self._next_flush = now + FLUSH_INTERVAL
-            self.flush(extra)
-
-    def flush(self, extra: dict[str, Any] | None = None) -> None:
-        deltas = self.buckets.flush()
-        if deltas or extra:
-            self.send("delta", {"deltas": deltas, **(extra or {})})
-
-    def stop_on_request(self, publisher: Any) -> None:
-        """Ask ``publisher`` to stop when the coordinator says so (Ctrl-C), from a watching thread."""
-        import threading
-
-        def watch() -> None:
-            self.link.stop_publishing.wait()
-            publisher.request_stop()
-
-        threading.Thread(target=watch, daemon=True).start()
-
-    def done(self, payload: dict[str, Any]) -> None:
-        self.flush()
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        wall = max(1e-9, time.monotonic() - self._wall0)
-        payload["cpu_percent"] = round(100.0 * (usage.ru_utime + usage.ru_stime - self._cpu0) / wall, 1)
-        self.send("done", payload)
-
-
-def child_main(role: str, index: int, spec: dict[str, Any], link: Link) -> None:
-    """Entry point of a worker process (spawned)."""
+def child_main(role: str, index: int, spec: WorkerSpec, link: Link) -> None:
+    """Entry point of a worker process (forked, or spawned where fork does not exist)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    _end_with_parent()
     reporter = Reporter(link, role, index)
     try:
-        mode = spec["plan"]["ws"] and "ws" or "amqp"
-        if mode == "ws":
-            from ocelot_cli.transports import load_ws as transport
-        else:
-            from ocelot_cli.transports import load_amqp as transport  # type: ignore[no-redef]
+        driver = driver_for(spec)
         if role == PUBLISHER:
-            transport.run_publisher(spec, index, reporter)
+            driver.run_publisher(spec, index, reporter)
         else:
-            transport.run_consumer(spec, index, reporter)
+            driver.run_consumer(spec, index, reporter)
     except OcelotError as exc:
         reporter.send("error", {"message": str(exc), "exit_status": int(exc.exit_status)})
     except BaseException as exc:  # noqa: BLE001 - a worker must always report back
@@ -138,3 +34,15 @@ def child_main(role: str, index: int, spec: dict[str, Any], link: Link) -> None:
     finally:
         link.results.close()
         link.results.join_thread()
+
+
+def _end_with_parent() -> None:
+    """Exit when the coordinator is gone (killed): a worker never outlives its run with a connection open."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(int(ExitStatus.INTERRUPTED))
+
+    threading.Thread(target=watch, daemon=True, name="ocelot-load-parent-watch").start()

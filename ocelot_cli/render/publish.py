@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ocelot_cli.outgoing import PublishReport
 from ocelot_cli.render.output import Output
+from ocelot_cli.transports.messages import PublishReport
 
 
 class ProgressLine:

@@ -6,8 +6,9 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
+from ocelot_cli.render.output import Output
 from ocelot_cli.render.safe_text import escape_control
-from ocelot_cli.smoke import FAILED, PASSED, SKIPPED, WARNED, Report
+from ocelot_cli.smoke.checks import FAILED, PASSED, SKIPPED, WARNED, Report
 
 _LABEL = {PASSED: "ok", FAILED: "FAIL", SKIPPED: "skip", WARNED: "warn"}
 _STYLE = {PASSED: "\x1b[32m", FAILED: "\x1b[31m", SKIPPED: "\x1b[2m", WARNED: "\x1b[33m"}
@@ -75,3 +76,17 @@ def github_lines(report: Report) -> Iterator[str]:
             yield f"::{level} title={title}::{_gh(check.message + hint)}"
     summary = list(text_lines(report))[-1]
     yield f"::notice title={_gh(report.title).replace(':', '%3A')}::{_gh(summary)}"
+
+
+def print_report(out: Output, report: Report, fmt: str) -> None:
+    """A check report on stdout in the format asked for: text, json, junit or github."""
+    if fmt == "json":
+        out.raw(json_text(report) + "\n")
+    elif fmt == "junit":
+        out.raw(junit_xml(report))
+    elif fmt == "github":
+        for line in github_lines(report):
+            out.data(line)
+    else:
+        for line in text_lines(report, color=out.color_for(out.stdout)):
+            out.data(line)

@@ -18,7 +18,7 @@ from ocelot_cli.envelope.model import event_type_of
 from ocelot_cli.envelope.validate import Violation
 from ocelot_cli.render.output import Output
 from ocelot_cli.render.safe_text import escape_control, safe_json
-from ocelot_cli.tail import ReceivedMessage
+from ocelot_cli.transports.messages import ReceivedMessage
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _COLORS = ("36", "32", "35", "33", "34", "96", "92", "95")

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 from ocelot_cli.envelope.validate import WARNING
 from ocelot_cli.render.output import Output
 from ocelot_cli.render.safe_text import escape_control
-from ocelot_cli.validation import Problem, ValidationReport
+from ocelot_cli.validation.report import Problem, ValidationReport
 
 
 def text_line(problem: Problem, *, color: bool = False) -> str:

@@ -1,36 +1,18 @@
-"""One module per bus, picked by URL scheme; imported only when used.
+"""Bus drivers behind one interface, picked by URL scheme (see ``base``).
 
 Only modules in this package import broker drivers (pika, websocket-client, redis). Each
-transport module declares ``CONNECTION_ERRORS``: the driver exceptions that mean "the
-connection was lost", so that retry logic elsewhere never names a driver.
+transport declares which driver exceptions mean "the connection was lost", so that retry
+logic never names a driver outside its own module.
+
+    base.py            the Transport interface, Endpoint, the scheme table, transport_for()
+    messages.py        what crosses the interface: OutgoingMessage, PublishReport, ReceivedMessage
+    retry.py           the one reconnect policy (Backoff) and the tail sources' shared iteration
+    amqp/              RabbitMQ: one connection path, the confirmed publisher, the tail's consumer,
+                       and blocking sessions for smoke, doctor and load
+    redis_pubsub.py    Redis pub/sub: publish to channels, tail channels and patterns
+    gateway_client.py  the one client of the real-time gateway's protocol
 """
 
-from __future__ import annotations
+from ocelot_cli.transports.base import Capability, Endpoint, transport_for
 
-import importlib
-from types import ModuleType
-from urllib.parse import urlsplit
-
-from ocelot_cli.errors import UsageProblem
-
-# scheme -> module path (lazy)
-TRANSPORTS = {
-    "amqp": "ocelot_cli.transports.amqp",
-    "amqps": "ocelot_cli.transports.amqp",
-    "redis": "ocelot_cli.transports.redis_pubsub",
-    "rediss": "ocelot_cli.transports.redis_pubsub",
-    "ws": "ocelot_cli.transports.websocket_tail",
-    "wss": "ocelot_cli.transports.websocket_tail",
-}
-
-
-def transport_for(url: str) -> ModuleType:
-    """The transport module for a URL's scheme."""
-    from ocelot_cli.redact import mask_url
-
-    scheme = urlsplit(url).scheme.lower()
-    try:
-        return importlib.import_module(TRANSPORTS[scheme])
-    except KeyError:
-        known = ", ".join(f"{s}://" for s in sorted(TRANSPORTS))
-        raise UsageProblem(f"no transport for {mask_url(url)!r}", hint=f"use one of {known}") from None
+__all__ = ["Capability", "Endpoint", "transport_for"]

@@ -1,85 +1,123 @@
-"""Redis pub/sub, the way events reach the OttoAI real-time hub: PUBLISH to each channel.
+"""Redis pub/sub (redis://, rediss://), the way events reach the OttoAI real-time hub.
 
-Pub/sub has no confirms; what Redis does say is how many subscribers received each message.
-A message that reached nobody is counted like an unroutable AMQP message: reported, and the
-exit status says so. Messages go out in pipelined batches; replay timing is kept by sleeping
-until each message is due.
+Publishing: PUBLISH to each channel, in pipelined batches. Pub/sub has no confirms; what Redis
+does say is how many subscribers received each message, and a message that reached nobody is
+counted like an unroutable AMQP message: reported, and the exit status says so. Replay timing
+is kept by sleeping until each message is due.
+
+Tailing: SUBSCRIBE to exact channels and PSUBSCRIBE to glob patterns (``tenant:*:events``), so
+users see what reaches Redis before the gateway does. A lost connection is re-opened with the
+one backoff policy, with a warning that messages published meanwhile were not seen (pub/sub
+keeps nothing).
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import redis
 import redis.exceptions as rex
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError
-from ocelot_cli.outgoing import SETTLED_ACK, SETTLED_RETURNED, OutgoingMessage, PublishReport
-from ocelot_cli.redact import mask_url
+from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError, UsageProblem
+from ocelot_cli.transports.base import Capability, Endpoint, PublishOptions, TailTarget, Transport
+from ocelot_cli.transports.messages import (
+    SETTLED_ACK,
+    SETTLED_RETURNED,
+    OutgoingMessage,
+    PublishReport,
+    ReceivedMessage,
+    TailStats,
+)
+from ocelot_cli.transports.retry import Backoff, PolledSource, reopen
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (rex.ConnectionError, rex.TimeoutError, ConnectionError)
 BATCH = 200
+_GLOB = re.compile(r"[*?\[]")
 
 
-def translate_error(error: BaseException, url: str) -> OcelotError:
+def translate_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
     """A redis-py failure as an OcelotError naming the masked URL."""
-    shown = mask_url(url)
+    shown = endpoint.shown
     text = str(error)
     if isinstance(error, rex.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
         return AuthenticationFailed(
             f"Redis at {shown} refused the credentials", hint="check the password in the URL (OCELOT_REDIS_URL)"
         )
     if isinstance(error, rex.TimeoutError):
-        return BrokerUnreachable(f"Redis at {shown} did not answer in time", hint="check the host and port")
+        return BrokerUnreachable(f"cannot connect to Redis at {shown}: no answer within {endpoint.connect_timeout:g}s",
+                                 hint="check the host, port and any firewall in between")  # fmt: skip
     if isinstance(error, CONNECTION_ERRORS):
         return BrokerUnreachable(f"cannot connect to Redis at {shown}",
                                  hint="check that Redis is running and listening on that host and port")  # fmt: skip
     return ConnectionLost(f"Redis at {shown} failed: {type(error).__name__}")
 
 
-def ping(url: str) -> None:
-    """Nothing if Redis at ``url`` answers; the translated error otherwise."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+def client_for(endpoint: Endpoint, purpose: str) -> redis.Redis:
+    """A client with the endpoint's timeouts and a client name Redis shows in CLIENT LIST."""
+    name = re.sub(r"[^A-Za-z0-9_.:-]+", "-", endpoint.connection_name(purpose)).strip("-")
+    try:
+        # No retries inside redis-py: a lost connection must surface, so that the one backoff policy
+        # applies and a tail can say that messages may have been missed meanwhile.
+        return redis.Redis.from_url(endpoint.url, socket_connect_timeout=endpoint.connect_timeout,
+                                    socket_timeout=endpoint.connect_timeout, client_name=name,
+                                    retry=Retry(NoBackoff(), 0))  # fmt: skip
+    except ValueError as exc:
+        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {exc}",
+                           hint="write redis://[:PASSWORD@]HOST:PORT[/DB]") from None  # fmt: skip
+
+
+def ping(endpoint: Endpoint, purpose: str = "ocelot") -> None:
+    """Nothing if Redis answers; the translated error otherwise."""
+    client = client_for(endpoint, purpose)
     try:
         client.ping()
     except (rex.RedisError, OSError) as exc:
-        raise translate_error(exc, url) from None
+        raise translate_error(exc, endpoint) from None
     finally:
         client.close()
+
+
+class RedisTransport(Transport):
+    name = "Redis pub/sub"
+    capabilities = frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})
+
+    def publisher(self, messages: Iterator[OutgoingMessage], options: PublishOptions) -> RedisPublisher:
+        return RedisPublisher(self.endpoint, messages, options)
+
+    def tail_source(self, target: TailTarget, stats: TailStats) -> RedisTailSource:
+        return RedisTailSource(self.endpoint, target, stats)
+
+    def probe(self, purpose: str) -> dict[str, str]:
+        client = client_for(self.endpoint, purpose)
+        try:
+            info = client.info("server")
+        except (rex.RedisError, OSError) as exc:
+            raise translate_error(exc, self.endpoint) from None
+        finally:
+            client.close()
+        return {"url": self.endpoint.shown, "server": f"Redis {info.get('redis_version', '')}".strip()}
 
 
 class RedisPublisher:
     """PUBLISH a stream of channel messages (exchange unused, routing_key = channel)."""
 
-    def __init__(
-        self,
-        url: str,
-        messages: Iterator[OutgoingMessage],
-        *,
-        rate: float | None = None,
-        reconnect_for: float = 30.0,
-        on_notice: Callable[[str], None] | None = None,
-        on_progress: Callable[[PublishReport], None] | None = None,
-        progress_interval: float = 0.25,
-        origin: float | None = None,
-        on_settled: Callable[[OutgoingMessage, int], None] | None = None,
-        **_unused: Any,
-    ) -> None:
-        self.url = url
+    def __init__(self, endpoint: Endpoint, messages: Iterator[OutgoingMessage], options: PublishOptions) -> None:
+        self.endpoint = endpoint
         self.messages = messages
-        self.rate = rate
-        self.reconnect_for = reconnect_for
-        self.notice = on_notice or (lambda _m: None)
-        self.on_progress = on_progress
-        self.progress_interval = progress_interval
+        self.options = options
+        self.rate = options.rate
+        self.notice = options.on_notice or (lambda _m: None)
         self.report = PublishReport()
         self._stop = False
         self._started = 0.0
-        self._fixed_origin = origin  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self._origin = 0.0
-        self.on_settled = on_settled  # per message: SETTLED_ACK (a subscriber got it) or SETTLED_RETURNED
 
     def request_stop(self) -> None:
         """Stop after the batch in flight (safe from a signal handler)."""
@@ -88,13 +126,14 @@ class RedisPublisher:
     def run(self) -> PublishReport:
         """Publish everything (or until stopped); raises OcelotError on a fatal failure."""
         self._started = time.monotonic()
-        self._origin = self._fixed_origin or self._started
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=10)
+        self._origin = self.options.origin or self._started
+        client = client_for(self.endpoint, "ocelot publish")
         try:
             client.ping()
         except (rex.RedisError, OSError) as exc:
-            raise translate_error(exc, self.url) from None
-        next_progress = self._started + self.progress_interval
+            raise translate_error(exc, self.endpoint) from None
+        on_progress = self.options.on_progress
+        next_progress = self._started + self.options.progress_interval
         batch: list[OutgoingMessage] = []
         try:
             for message in self.messages:
@@ -114,10 +153,10 @@ class RedisPublisher:
                 if len(batch) >= BATCH:
                     self._send(client, batch)
                     batch = []
-                if self.on_progress and time.monotonic() >= next_progress:
+                if on_progress and time.monotonic() >= next_progress:
                     self.report.elapsed = time.monotonic() - self._started
-                    self.on_progress(self.report)
-                    next_progress = time.monotonic() + self.progress_interval
+                    on_progress(self.report)
+                    next_progress = time.monotonic() + self.options.progress_interval
             if batch:
                 self._send(client, batch)
         finally:
@@ -143,8 +182,7 @@ class RedisPublisher:
             time.sleep(min(0.01, max(0.0, end - time.monotonic())))
 
     def _send(self, client: redis.Redis, batch: list[OutgoingMessage]) -> None:
-        deadline = time.monotonic() + self.reconnect_for
-        attempt = 0
+        backoff = Backoff(self.options.reconnect_for)
         sent = time.monotonic() - self._origin
         while True:
             try:
@@ -154,15 +192,15 @@ class RedisPublisher:
                 receivers = pipe.execute()
                 break
             except CONNECTION_ERRORS as exc:
-                if time.monotonic() >= deadline:
-                    raise translate_error(exc, self.url) from None
-                attempt += 1
-                self.report.reconnects += 1
-                self.notice(f"connection to Redis at {mask_url(self.url)} lost; retrying the last {len(batch)}")
-                time.sleep(min(0.25 * 2**attempt, 5.0))
-                if attempt == 1:
+                delay = backoff.next_delay()
+                if backoff.expired or self._stop:
+                    raise translate_error(exc, self.endpoint) from None
+                if backoff.attempts == 1:
                     self.report.republished += len(batch)
-        settled = self.on_settled
+                self.report.reconnects += 1
+                self.notice(f"connection to Redis at {self.endpoint.shown} lost; retrying the last {len(batch)}")
+                self._sleep(delay)
+        settled = self.options.on_settled
         for message, count in zip(batch, receivers, strict=True):
             self.report.published += 1
             if message.sent_at is None:
@@ -177,6 +215,77 @@ class RedisPublisher:
                 settled(message, SETTLED_ACK if count else SETTLED_RETURNED)
 
 
-def publisher(url: str, messages: Iterator[OutgoingMessage], **kw: Any) -> RedisPublisher:
-    """A RedisPublisher for this URL."""
-    return RedisPublisher(url, messages, **kw)
+class RedisTailSource(PolledSource):
+    """Iterable of ReceivedMessage (None when idle) from Redis channels and glob patterns."""
+
+    lost_errors = CONNECTION_ERRORS
+    DRAIN = 500  # messages taken per poll once one has arrived
+
+    def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats) -> None:
+        self.endpoint = endpoint
+        self.channels = [c for c in target.channels if not _GLOB.search(c)]
+        self.patterns = [c for c in target.channels if _GLOB.search(c)]
+        self.stats = stats
+        self.poll = target.poll
+        self.reconnect_for = target.reconnect_for
+        self.notice = target.on_notice or (lambda _m: None)
+        self.purpose = target.purpose
+        self._client: Any = None
+        self._pubsub: Any = None
+        self._pending: collections.deque[ReceivedMessage] = collections.deque()
+
+    def open(self) -> None:
+        """Connect and subscribe; OcelotError when Redis cannot be reached or refuses."""
+        client = client_for(self.endpoint, self.purpose)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            if self.channels:
+                pubsub.subscribe(*self.channels)
+            if self.patterns:
+                pubsub.psubscribe(*self.patterns)
+            # SUBSCRIBE has no reply of its own until read: read the confirmations, so a refused
+            # connection or password fails here, and the tail says "tailing" only when it is.
+            expected = len(self.channels) + len(self.patterns)
+            deadline = time.monotonic() + self.endpoint.connect_timeout
+            while expected:
+                reply = pubsub.parse_response(block=False, timeout=max(0.0, deadline - time.monotonic()))
+                if reply is None:
+                    raise rex.TimeoutError("no subscribe confirmation")
+                if isinstance(reply, list) and reply and reply[0] in (b"subscribe", b"psubscribe"):
+                    expected -= 1
+        except (rex.RedisError, OSError) as exc:
+            pubsub.close()
+            client.close()
+            raise translate_error(exc, self.endpoint) from None
+        self._client, self._pubsub = client, pubsub
+
+    def close(self) -> None:
+        pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
+        for thing in (pubsub, client):
+            if thing is not None:
+                with contextlib.suppress(Exception):  # closing a connection that may be gone
+                    thing.close()
+
+    def _connected(self) -> bool:
+        return self._pubsub is not None
+
+    def _poll(self) -> None:
+        message = self._pubsub.get_message(timeout=self.poll)
+        taken = 0
+        while message is not None:
+            if message.get("type") in ("message", "pmessage"):
+                channel = message["channel"]
+                name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
+                data = message["data"]
+                body = data if isinstance(data, bytes) else str(data).encode()
+                self._pending.append(ReceivedMessage(body, time.time(), channel=name))
+            taken += 1
+            if taken >= self.DRAIN:
+                return
+            message = self._pubsub.get_message(timeout=0)
+
+    def _reconnect(self, error: BaseException) -> None:
+        self.close()
+        reopen(self.open, self.stats, self.notice, what=f"Redis at {self.endpoint.shown}",
+               reconnect_for=self.reconnect_for, error=error)  # fmt: skip
+        self.notice("reconnected and re-subscribed; messages published while disconnected were not seen (gap)")

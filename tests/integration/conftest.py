@@ -25,7 +25,7 @@ import websocket
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
-from ocelot_cli.tokens import mint
+from ocelot_cli.gateway.auth import mint
 
 AMQP_URL = os.environ.get("OCELOT_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 BIN = Path(sys.executable).parent
@@ -49,11 +49,15 @@ def rabbitmqctl(*args: str, timeout: float = 60) -> str:
     return result.stdout
 
 
-def close_connections(name: str, reason: str = "closed by test") -> int:
-    """Close every broker connection whose connection_name contains ``name`` (rabbitmqctl close_connection)."""
+def close_connections(*names: str, reason: str = "closed by test") -> int:
+    """Close the broker connections named exactly ``names`` (rabbitmqctl close_connection); how many.
+
+    Tests name their connections uniquely (see ``ocelot_env``), so a test never closes a
+    connection of another test or of anyone else using the broker.
+    """
     closed = 0
     for line in rabbitmqctl("list_connections", "pid", "client_properties").splitlines():
-        if name in line:
+        if any(f'"connection_name","{name}"' in line for name in names):
             pid = line.split("\t", 1)[0]
             rabbitmqctl("close_connection", pid, reason)
             closed += 1
@@ -141,8 +145,11 @@ def rabbit(broker: str):
 
 
 def ocelot_env(**extra: str) -> dict[str, str]:
+    """The environment of an ocelot process of a test: no user config, the test broker, and a client name
+    of its own, so that its connections are told apart from every other process's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
-    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG="/nonexistent/ocelot.yaml", OCELOT_AMQP_URL=AMQP_URL)
+    env.update(PATH=f"{BIN}:{env['PATH']}", OCELOT_CONFIG="/nonexistent/ocelot.yaml", OCELOT_AMQP_URL=AMQP_URL,
+               OCELOT_CLIENT_NAME=f"test-{uuid.uuid4().hex[:12]}")  # fmt: skip
     env.update(extra)
     return env
 
@@ -158,6 +165,7 @@ class Running:
 
     def __init__(self, args: list[str], env: dict[str, str], stdout: int | None = subprocess.PIPE) -> None:
         self.proc = subprocess.Popen([str(BIN / "ocelot"), *args], stdout=stdout, stderr=subprocess.PIPE, env=env)
+        self.client_name = env["OCELOT_CLIENT_NAME"]
         self.err_lines: list[str] = []
         self._reader = threading.Thread(target=self._read_err, daemon=True)
         self._reader.start()
@@ -169,6 +177,10 @@ class Running:
     @property
     def stderr(self) -> str:
         return "".join(self.err_lines)
+
+    def close_connections(self, *purposes: str) -> int:
+        """Close this process's broker connections of these purposes (``ocelot publish``, ...); how many."""
+        return close_connections(*(f"{purpose} [{self.client_name}]" for purpose in purposes))
 
     def wait_for_stderr(self, text: str, timeout: float = 20) -> None:
         wait_for(lambda: text in self.stderr or self.proc.poll() is not None, timeout, f"{text!r} on stderr")

@@ -6,7 +6,7 @@ import pytest
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.tokens import mint
+from ocelot_cli.gateway.auth import mint
 from tests.integration.conftest import SECRET, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 import redis
 import websocket
 
-from ocelot_cli.tokens import mint
+from ocelot_cli.gateway.auth import mint
 from tests.integration.conftest import REDIS_URL, SECRET, event_for, redis_publish, wait_for
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,8 @@ def test_messages_over_32_kb_arrive_as_pointers(gateway):
 
 
 def test_a_slow_client_loses_messages_and_is_told_how_many(gateway):
-    client = gateway("--buffer", "5").connect(tenant="t1")
+    # this client reads nothing for a while and answers no ping: a stale time that is not raced by the burst
+    client = gateway("--buffer", "5", "--stale-after", "60s").connect(tenant="t1")
     client.recv()
     client.subscribe("tenant:t1:events")
     wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1")) > 0, 10, "the subscription")

@@ -7,7 +7,7 @@ import pytest
 from ocelot_cli import __version__
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.validate import EventValidator
-from tests.integration.conftest import close_connections, run_ocelot, wait_for
+from tests.integration.conftest import run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog()
@@ -181,7 +181,7 @@ def test_connection_closed_by_broker_mid_publish_reconnects_and_loses_nothing(ra
     running = start_ocelot("publish", "call.ended", "--count", str(count), "--rate", "1000", "--exchange", exchange,
                            "--json")  # fmt: skip
     wait_for(lambda: rabbit.depth(queue) > 300, 30, "the first messages")
-    assert wait_for(lambda: close_connections("ocelot publish"), 20, "the publisher's connection to close")
+    assert wait_for(lambda: running.close_connections("ocelot publish"), 20, "the publisher's connection to close")
     code, out = running.finish(timeout=60)
     assert code == 0, running.stderr
     report = json.loads(out)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pika
 import pytest
 
+from ocelot_cli.config.settings import SETTINGS
 from ocelot_cli.errors import EXIT_STATUS_HELP
-from ocelot_cli.settings import SETTINGS
 from tests.integration.conftest import AMQP_URL
 
 REPO = Path(__file__).resolve().parents[2]

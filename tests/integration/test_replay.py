@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ocelot_cli.recording import body_of
-from tests.integration.conftest import close_connections, run_ocelot, wait_for
+from ocelot_cli.formats.recording import body_of
+from tests.integration.conftest import run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -154,7 +154,7 @@ def test_connection_cut_in_the_middle_of_a_large_replay_loses_nothing(rabbit, st
     queue = rabbit.queue(exchange)
     running = start_ocelot("replay", str(path), "--rate", "2500", "--exchange", exchange, "--json")
     wait_for(lambda: rabbit.depth(queue) > 3000, 60, "the replay to be well under way")
-    assert wait_for(lambda: close_connections("ocelot publish"), 20, "the replay's connection to close")
+    assert wait_for(lambda: running.close_connections("ocelot publish"), 20, "the replay's connection to close")
     code, out = running.finish(timeout=120)
     assert code == 0, running.stderr
     report = json.loads(out)

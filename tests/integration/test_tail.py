@@ -6,10 +6,9 @@ import subprocess
 
 import pytest
 
-from ocelot_cli.recording import body_of, is_recording
+from ocelot_cli.formats.recording import body_of, is_recording
 from tests.integration.conftest import (
     BIN,
-    close_connections,
     ocelot_env,
     rabbitmqctl,
     run_ocelot,
@@ -211,7 +210,7 @@ def test_broker_closing_the_connection_makes_the_tail_reconnect_and_go_on(rabbit
     exchange = rabbit.exchange()
     tail = start_tail("--exchange", exchange, "--count", "2")
     publish(exchange, "call.started")
-    wait_for(lambda: close_connections("ocelot tail"), 20, "the tail's connection to close")
+    wait_for(lambda: tail.close_connections("ocelot tail"), 20, "the tail's connection to close")
     tail.wait_for_stderr("reconnected and re-bound", timeout=30)
     assert "gap" in tail.stderr
     publish(exchange, "call.ended")

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from ocelot_cli.tokens import mint
+from ocelot_cli.gateway.auth import mint
 from tests.faultproxy import FaultProxy
 from tests.integration.conftest import SECRET, event_for, redis_publish, run_ocelot, tail_on_terminal, wait_for
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocelot_cli.envelope.strategies import events
-from ocelot_cli.fixtures import (
+from ocelot_cli.formats.sources import (
     InputFormat,
     ProblemKind,
     ReadProblem,
@@ -193,7 +193,7 @@ def test_events_written_in_any_format_read_back_unchanged(tmp_path_factory, batc
 
 
 def test_documents_over_the_size_limit_are_refused_with_advice(tmp_path, monkeypatch):
-    import ocelot_cli.fixtures as fixtures
+    import ocelot_cli.formats.sources as fixtures
 
     monkeypatch.setattr(fixtures, "MAX_DOCUMENT_BYTES", 1024)
     path = tmp_path / "big.json"
@@ -231,7 +231,7 @@ json_values = st.recursive(
 @given(value=st.dictionaries(st.text(max_size=4), json_values, min_size=1, max_size=4), duplicate=st.booleans(),
        spaced=st.booleans())  # fmt: skip
 def test_fast_parse_never_hides_a_duplicate_and_never_changes_a_value(value, duplicate, spaced):
-    from ocelot_cli.fixtures import _SLOW, _fast_parse
+    from ocelot_cli.formats.json_text import _SLOW, _fast_parse
 
     text = json.dumps(value, ensure_ascii=False, separators=(", ", ": ") if spaced else (",", ":"))
     if duplicate:

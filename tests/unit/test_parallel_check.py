@@ -1,9 +1,9 @@
 import json
 
-from ocelot_cli import parallel_check
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.validation import validate_sources
+from ocelot_cli.validation import parallel as parallel_check
+from ocelot_cli.validation.report import validate_sources
 
 
 def test_parallel_check_gives_the_same_report_as_the_serial_one(tmp_path, monkeypatch, catalog):

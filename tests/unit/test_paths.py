@@ -66,7 +66,7 @@ def test_apply_assignments_uses_nested_schema():
 
 def test_messages_over_the_broker_limit_are_refused_before_sending(catalog):
     from ocelot_cli.envelope.samples import make_sample
-    from ocelot_cli.outgoing import build_message
+    from ocelot_cli.publishing.messages import build_message
 
     event = make_sample(catalog, "call.ended")
     event["data"]["transcript"] = "x" * 5000
@@ -78,7 +78,7 @@ def test_messages_over_the_broker_limit_are_refused_before_sending(catalog):
 
 def test_realtime_events_need_a_routing_key_to_go_to_the_exchange(catalog):
     from ocelot_cli.envelope.samples import make_sample
-    from ocelot_cli.outgoing import build_message
+    from ocelot_cli.publishing.messages import build_message
 
     event = make_sample(catalog, "telephony.call.received")
     with pytest.raises(UsageProblem, match="has no routing key"):

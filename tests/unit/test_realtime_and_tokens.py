@@ -3,11 +3,12 @@ import time
 
 import pytest
 
+from ocelot_cli.envelope.channels import MAX_MESSAGE_BYTES, Oversize, check_channel, is_pointer, pointer_for
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.errors import ConfigError, UsageProblem
-from ocelot_cli.outgoing import build_message
-from ocelot_cli.realtime import MAX_MESSAGE_BYTES, Oversize, check_channel, fan_out, is_pointer, pointer_for
-from ocelot_cli.tokens import load_secret, mint, verify
+from ocelot_cli.gateway.auth import load_secret, mint, verify
+from ocelot_cli.publishing.channels import fan_out
+from ocelot_cli.publishing.messages import build_message
 
 SECRET = b"s" * 32
 
@@ -96,7 +97,7 @@ def test_secret_comes_from_env_or_file_and_must_be_long_enough(tmp_path, monkeyp
 
 
 def test_bridge_converts_platform_events_to_the_tenant_channel(catalog):
-    from ocelot_cli.realtime import bridge
+    from ocelot_cli.gateway.bridge import bridge
 
     platform = SampleFactory(catalog, SampleOptions(seed=2, org="org-x")).make("call.ended")
     [(channel, body)] = bridge(json.dumps(platform).encode(), catalog)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocelot_cli.redact import mask_url, redact, scrub
+from ocelot_cli.config.redact import mask_url, redact, scrub
 from ocelot_cli.render.safe_text import escape_control, safe_json
 
 

@@ -8,11 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.paths import parse_assignment
 from ocelot_cli.envelope.strategies import events
-from ocelot_cli.outgoing import amqp_properties, dump_compact
-from ocelot_cli.recording import body_of, make_record
-from ocelot_cli.replay import ReplayOptions, ReplayPlan
+from ocelot_cli.formats.recording import body_of, make_record
+from ocelot_cli.publishing.messages import amqp_properties
+from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
 
 BASE = datetime(2025, 9, 20, 10, 30, tzinfo=UTC)
 platform_events = events(envelope="platform")

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from ocelot_cli import safe_yaml
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.scenarios import expand
+from ocelot_cli.formats import safe_yaml
+from ocelot_cli.formats.scenarios import expand
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

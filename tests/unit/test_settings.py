@@ -1,7 +1,7 @@
 import pytest
 
+from ocelot_cli.config.settings import ENV_AMQP_URL, ENV_CONFIG, ENV_EXCHANGE, ENV_PROFILE, SETTINGS, Settings
 from ocelot_cli.errors import ConfigError
-from ocelot_cli.settings import ENV_AMQP_URL, ENV_CONFIG, ENV_EXCHANGE, ENV_PROFILE, SETTINGS, Settings
 
 CONFIG = """\
 default_profile: local

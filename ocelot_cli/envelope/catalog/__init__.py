@@ -28,10 +28,10 @@ from typing import Any
 
 import yaml
 
-from ocelot_cli import safe_yaml
 from ocelot_cli.envelope import formats
 from ocelot_cli.envelope.model import EnvelopeKind, envelope_schema
 from ocelot_cli.errors import CatalogError, UnknownEventType
+from ocelot_cli.formats import safe_yaml
 
 BUILTIN_DIR = Path(__file__).parent
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

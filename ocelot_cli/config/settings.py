@@ -1,0 +1,176 @@
+"""Connection and catalog settings: flag > environment variable > profile > default.
+
+Profiles live in a YAML file (``$OCELOT_CONFIG``, else ``$XDG_CONFIG_HOME/ocelot/config.yaml``,
+else ``~/.config/ocelot/config.yaml``)::
+
+    default_profile: local
+    profiles:
+      local:
+        amqp_url: amqp://127.0.0.1:5672/%2F
+      staging:
+        amqp_url: amqps://deployer@rabbit.staging.internal:5671/ocelot
+        exchange: ocelot.events
+        ws_token_file: ~/.config/ocelot/staging.token
+
+Secrets are never defaults of a flag: passwords come from the URL in the environment or a
+profile, tokens from an environment variable or a file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ocelot_cli.errors import ConfigError
+
+ENV_CONFIG = "OCELOT_CONFIG"
+ENV_PROFILE = "OCELOT_PROFILE"
+ENV_AMQP_URL = "OCELOT_AMQP_URL"
+ENV_EXCHANGE = "OCELOT_EXCHANGE"
+ENV_REDIS_URL = "OCELOT_REDIS_URL"
+ENV_WS_URL = "OCELOT_WS_URL"
+ENV_WS_TOKEN = "OCELOT_WS_TOKEN"
+ENV_WS_TOKEN_FILE = "OCELOT_WS_TOKEN_FILE"
+ENV_CATALOG = "OCELOT_CATALOG"
+ENV_CONNECT_TIMEOUT = "OCELOT_CONNECT_TIMEOUT"
+ENV_CLIENT_NAME = "OCELOT_CLIENT_NAME"
+ENV_DEBUG = "OCELOT_DEBUG"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name in profiles, its environment variable, default and whether it is secret."""
+
+    name: str
+    env: str
+    default: str | None
+    help: str
+    url: bool = False
+    secret: bool = False
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("amqp_url", ENV_AMQP_URL, "amqp://127.0.0.1:5672/%2F", "RabbitMQ URL (amqp:// or amqps://)", url=True),
+        Setting("exchange", ENV_EXCHANGE, "ocelot.events", "topic exchange of the platform bus"),
+        Setting("redis_url", ENV_REDIS_URL, "redis://127.0.0.1:6379/0", "Redis URL of the real-time hub", url=True),
+        Setting("ws_url", ENV_WS_URL, "ws://127.0.0.1:8765/ws", "WebSocket URL of the real-time gateway", url=True),
+        Setting("ws_token", ENV_WS_TOKEN, None, "Bearer token for the WebSocket gateway", secret=True),
+        Setting("ws_token_file", ENV_WS_TOKEN_FILE, None, "file holding the WebSocket Bearer token"),
+        Setting("catalog", ENV_CATALOG, None, f"extra catalog directories, separated by '{os.pathsep}'"),
+        Setting("connect_timeout", ENV_CONNECT_TIMEOUT, "10s", "give up connecting after this long (e.g. 5s)"),
+        Setting("client_name", ENV_CLIENT_NAME, None, "added to connection names the broker shows"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and where it came from (flag, env, profile:NAME, default)."""
+
+    name: str
+    value: str | None
+    origin: str
+
+    def shown(self) -> str:
+        """The value as it may be printed: URLs masked, secrets hidden."""
+        setting = SETTINGS[self.name]
+        if self.value is None:
+            return "(not set)"
+        if setting.secret:
+            return "**** (set)"
+        from ocelot_cli.config.redact import mask_url
+
+        return mask_url(self.value) if setting.url else self.value
+
+
+def config_path() -> Path:
+    """Where the profiles file is looked for."""
+    explicit = os.environ.get(ENV_CONFIG)
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ocelot" / "config.yaml"
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    import yaml  # only when settings are needed, so that --help stays fast
+
+    from ocelot_cli.formats import safe_yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
+    try:
+        config = safe_yaml.load_one(text) or {}
+    except yaml.YAMLError as exc:
+        line, column, message = safe_yaml.describe_error(exc)
+        raise ConfigError(f"{path}:{line}:{column}: {message}" if line else f"{path}: {message}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("profiles", {}), dict):
+        raise ConfigError(f"{path}: expected a mapping with 'profiles:' (and optionally 'default_profile:')")
+    unknown = set(config) - {"profiles", "default_profile"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    for name, profile in config.get("profiles", {}).items():
+        if not isinstance(profile, dict):
+            raise ConfigError(f"{path}: profile {name!r} must be a mapping of settings")
+        bad = set(profile) - (set(SETTINGS) - {"ws_token"})
+        if bad:
+            allowed = ", ".join(sorted(set(SETTINGS) - {"ws_token"}))
+            raise ConfigError(
+                f"{path}: profile {name!r} has unknown setting(s) {', '.join(sorted(bad))}",
+                hint=f"known settings: {allowed} (tokens go in a file named by ws_token_file)",
+            )
+    return config
+
+
+class Settings:
+    """Resolves settings for one run, given the chosen profile name (or None)."""
+
+    def __init__(self, profile: str | None = None, *, environ: dict[str, str] | None = None) -> None:
+        self.environ = os.environ if environ is None else environ
+        self.path = config_path()
+        self.config = _load_config(self.path)
+        profiles = self.config.get("profiles", {})
+        requested = profile or self.environ.get(ENV_PROFILE) or self.config.get("default_profile")
+        if requested and requested not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(
+                f"profile {requested!r} is not defined in {self.path}",
+                hint=f"defined profiles: {known}",
+            )
+        self.profile_name: str | None = requested
+        self.profile: dict[str, Any] = profiles.get(requested, {}) if requested else {}
+
+    def resolve(self, name: str, flag_value: str | None = None) -> Resolved:
+        """The value of one setting by precedence: flag, env var, profile, default."""
+        setting = SETTINGS[name]
+        if flag_value is not None:
+            return Resolved(name, flag_value, "flag")
+        env_value = self.environ.get(setting.env)
+        if env_value:
+            return Resolved(name, env_value, f"env {setting.env}")
+        if name in self.profile and self.profile[name] is not None:
+            return Resolved(name, str(self.profile[name]), f"profile {self.profile_name}")
+        return Resolved(name, setting.default, "default")
+
+    def get(self, name: str, flag_value: str | None = None) -> str | None:
+        """Just the value of ``resolve``."""
+        return self.resolve(name, flag_value).value
+
+    def catalog_dirs(self, flag_values: list[str] | None = None) -> list[str]:
+        """Extra catalog directories: flags if given, else the env var / profile list."""
+        if flag_values:
+            return list(flag_values)
+        value = self.get("catalog")
+        return [p for p in value.split(os.pathsep) if p] if value else []
+
+    def all(self) -> list[Resolved]:
+        """Every setting, resolved (for ``ocelot config show``)."""
+        return [self.resolve(name) for name in SETTINGS]

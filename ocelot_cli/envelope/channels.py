@@ -1,0 +1,68 @@
+"""The OttoAI real-time channels: exact names, who owns a channel, the 32 KB limit and pointer messages.
+
+A real-time event goes to every channel its catalog entry lists (``tenant:{tenant_id}:events``,
+``lead:...:timeline``, ``user:...:tasks``). A message over 32 KB becomes a pointer: the same
+envelope whose ``data`` keeps only the ids, ``_truncated: true`` and the original size, so a
+client fetches the rest over REST; or it is refused, as the user chooses.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.model import EnvelopeKind
+from ocelot_cli.errors import UsageProblem
+
+MAX_MESSAGE_BYTES = 32 * 1024
+CHANNEL_PATTERN = re.compile(
+    r"\A(?:tenant:[^:\s*?\[\]]+:events|user:[^:\s*?\[\]]+:tasks|lead:[^:\s*?\[\]]+:timeline)\Z"
+)
+
+
+class Oversize(StrEnum):
+    """What to do with a message over 32 KB."""
+
+    pointer = "pointer"
+    refuse = "refuse"
+
+
+def check_channel(name: str) -> str:
+    """``name`` if it is an exact channel name; UsageProblem naming the three forms otherwise."""
+    if not CHANNEL_PATTERN.match(name):
+        raise UsageProblem(
+            f"{name!r} is not a channel name",
+            hint="channels are exact names, no wildcards: tenant:{id}:events, user:{id}:tasks, lead:{id}:timeline",
+        )
+    return name
+
+
+def channel_owner(channel: str, claims: dict[str, Any]) -> dict[str, str | None]:
+    """The tenant, user and lead that events on ``channel`` carry: the channel's own id, else the token's."""
+    kind, ident, _suffix = channel.split(":")
+    return {
+        "tenant": ident if kind == "tenant" else claims.get("tenant_id"),
+        "user": ident if kind == "user" else claims.get("sub"),
+        "lead": ident if kind == "lead" else None,
+    }
+
+
+def types_for_channel(catalog: Catalog, channel: str) -> list[str]:
+    """Real-time types the catalog delivers on channels of this kind (tenant, user or lead)."""
+    kind = channel.split(":", 1)[0] + ":"
+    return [t.name for t in catalog if t.envelope is EnvelopeKind.REALTIME and not t.name.startswith("system.")
+            and any(c.startswith(kind) for c in t.channels)]  # fmt: skip
+
+
+def pointer_for(event: dict[str, Any], size: int) -> dict[str, Any]:
+    """The pointer form of an oversized event: ids only in ``data``, ``_truncated`` and the size."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    ids = {k: v for k, v in data.items() if (k == "id" or k.endswith("_id")) and isinstance(v, str | int)}
+    return {**event, "data": {"_truncated": True, "original_size": size, **ids}}
+
+
+def is_pointer(event: Any) -> bool:
+    """True for a pointer message (``data._truncated``)."""
+    return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True

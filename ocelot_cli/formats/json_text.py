@@ -1,0 +1,200 @@
+"""JSON inputs, read with ``file:line`` on every problem: JSON lines line by line (never whole), and
+a JSON document walked element by element after one decode. Duplicate keys are found, not lost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+from ocelot_cli.formats.items import InputFormat, Item, ProblemKind, ReadProblem, Record
+
+
+def _decode_line(raw: bytes, label: str, line_no: int) -> str | ReadProblem:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ReadProblem(
+            label,
+            line_no,
+            exc.start + 1,
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line); save as UTF-8",
+            ProblemKind.ENCODING,
+        )
+
+
+_SLOW = object()
+_KEY_TOKEN = re.compile(r'"\s*:')
+_SPACED_KEY = re.compile(r'"\s+:')
+# orjson reads integers beyond 64 bits as floats; numbers of 19 digits or more go to the exact
+# decoder. Found by mapping digits to "0" and the rest to " " (a regex is 15x slower here).
+_DIGITS_ONLY = bytes(ord("0") if chr(b).isdigit() else ord(" ") for b in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def _has_long_number(text: str) -> bool:
+    return _LONG_RUN in text.encode("utf-8").translate(_DIGITS_ONLY)
+
+
+def _fast_parse(text: str) -> Any:
+    """orjson's parse when it provably lost no duplicate key, else _SLOW (use the checking decoder).
+
+    Outside strings, every key is followed by ``":``; inside strings a quote is always written
+    ``\\"``, identically in the input and in orjson's re-serialisation of the parsed value. So
+    the two texts have the same number of ``":`` unless the input named a key twice (the
+    parsed value keeps one). ``\\u`` escapes could change that count, and orjson reads huge
+    integers as floats, so both take the slow path.
+    """
+    if "\\u" in text or _has_long_number(text):
+        return _SLOW
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _SLOW  # the checking decoder gives the better message
+    try:
+        again = orjson.dumps(value)  # compact: no whitespace between a quote and a colon
+    except (TypeError, orjson.JSONEncodeError):
+        return _SLOW
+    if _SPACED_KEY.search(text):  # whitespace before a colon somewhere: count with the regex
+        same = len(_KEY_TOKEN.findall(text)) == len(_KEY_TOKEN.findall(again.decode("utf-8")))
+    else:
+        same = text.count('":') == again.count(b'":')
+    return value if same else _SLOW
+
+
+def _pairs_hook(found: list[str]):
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    found.append(key)
+                seen.add(key)
+        return result
+
+    return hook
+
+
+def _locate_duplicate(text: str, key: str, start: int, end: int) -> int:
+    """Offset of the second ``"key":`` between start and end (best effort)."""
+    needle = json.dumps(key, ensure_ascii=False)
+    first = text.find(needle, start, end)
+    second = text.find(needle, first + 1, end) if first != -1 else -1
+    return second if second != -1 else start
+
+
+def read_json_lines(
+    stream: IO[bytes], label: str, fmt: InputFormat | None, *, checked: bool = False, allow_empty: bool = False
+) -> Iterator[Item]:
+    """Records and problems of a JSON-lines stream, line by line (never loaded whole)."""
+    duplicates: list[str] = []
+    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates))
+    index = 0
+    any_content = False
+    for line_no, raw in enumerate(stream, start=1):
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = _decode_line(raw, label, line_no)
+        if isinstance(text, ReadProblem):
+            any_content = True
+            yield text
+            continue
+        stripped = text.strip()
+        if not stripped:
+            continue
+        any_content = True
+        if checked and not _has_long_number(stripped):
+            value = orjson.loads(stripped)
+        else:
+            value = _fast_parse(stripped)
+        if value is _SLOW:
+            try:
+                value = decoder.decode(stripped)
+            except json.JSONDecodeError as exc:
+                column = exc.colno + (len(text) - len(text.lstrip()))
+                yield ReadProblem(label, line_no, column, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
+                continue
+        for key in duplicates:
+            column = _locate_duplicate(text, key, 0, len(text)) + 1
+            yield ReadProblem(label, line_no, column, f"duplicate key {key!r}", ProblemKind.DUPLICATE_KEY)
+        duplicates.clear()
+        yield Record(label, line_no, index, value)
+        index += 1
+    if not any_content and not allow_empty:
+        yield ReadProblem(label, None, None, "empty input: no events", ProblemKind.EMPTY)
+
+
+class _LineCounter:
+    """Line numbers of increasing offsets in one text, without rescanning from the start."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+    def column(self, offset: int) -> int:
+        return offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def walk_json(text: str, label: str) -> Iterator[Item]:
+    """Each element of a top-level array, or each of a sequence of JSON values."""
+    duplicates: list[str] = []
+    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates))
+    lines = _LineCounter(text)
+    pos = _skip_ws(text, 0)
+    in_array = text.startswith("[", pos)
+    if in_array:
+        pos = _skip_ws(text, pos + 1)
+    index = 0
+    while pos < len(text):
+        if in_array and text[pos] == "]":
+            pos = _skip_ws(text, pos + 1)
+            if pos < len(text):
+                line = lines.at(pos)
+                yield ReadProblem(
+                    label, line, lines.column(pos), "unexpected text after the closing ']'", ProblemKind.SYNTAX
+                )
+            return
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            yield ReadProblem(label, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
+            return
+        line = lines.at(pos)
+        for key in duplicates:
+            at = _locate_duplicate(text, key, pos, end)
+            yield ReadProblem(
+                label, line + text.count("\n", pos, at), lines.column(at), f"duplicate key {key!r}",
+                ProblemKind.DUPLICATE_KEY,
+            )  # fmt: skip
+        duplicates.clear()
+        yield Record(label, line, index, value)
+        index += 1
+        pos = _skip_ws(text, end)
+        if in_array:
+            if pos < len(text) and text[pos] == ",":
+                pos = _skip_ws(text, pos + 1)
+            elif pos >= len(text) or text[pos] != "]":
+                line = lines.at(min(pos, len(text)))
+                yield ReadProblem(
+                    label, line, lines.column(pos), "invalid JSON: expected ',' or ']' after an element",
+                    ProblemKind.SYNTAX,
+                )  # fmt: skip
+                return
+    if in_array:
+        yield ReadProblem(label, lines.at(len(text)), None, "invalid JSON: the array is not closed with ']'",
+                          ProblemKind.SYNTAX)  # fmt: skip

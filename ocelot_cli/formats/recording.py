@@ -1,0 +1,125 @@
+"""The recorded-message format: one JSON object per line, written by ``ocelot tail --output``.
+
+::
+
+    {"recorded": "ocelot/1", "received_at": "2025-09-20T10:30:02.783Z",
+     "exchange": "ocelot.events", "routing_key": "comms.call.ended",
+     "properties": {"content_type": "application/json", "message_id": "...", "headers": {...}},
+     "event": {...}}
+
+The body is kept losslessly: ``event`` when it is JSON that re-serialises (compactly, as
+ocelot publishes) to the very same bytes, else ``body_text`` (exact UTF-8 text), else
+``body_base64``. ``channel`` replaces ``exchange``/``routing_key`` for WebSocket recordings.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ocelot_cli.envelope.codec import dump_compact
+
+FORMAT = "ocelot/1"
+
+
+def is_recording(obj: Any) -> bool:
+    """True for a recorded-message wrapper (as opposed to a bare event)."""
+    return isinstance(obj, dict) and obj.get("recorded") == FORMAT
+
+
+def _canonical(value: Any) -> bytes:
+    # The one serialiser for bodies: a body is stored as ``event`` only if this gives back its
+    # exact bytes, and replay rebuilds it with the same function.
+    return dump_compact(value)
+
+
+def body_fields(body: bytes, parsed: Any = None) -> dict[str, Any]:
+    """How a body is stored: ``event`` (JSON, byte-exact), ``body_text`` or ``body_base64``."""
+    if parsed is None:
+        try:
+            parsed = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+    if parsed is not None and _canonical(parsed) == body:
+        return {"event": parsed}
+    try:
+        return {"body_text": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(body).decode("ascii")}
+
+
+def body_of(record: dict[str, Any]) -> bytes:
+    """The exact body bytes of a recorded message."""
+    if "event" in record:
+        return _canonical(record["event"])
+    if "body_text" in record:
+        return record["body_text"].encode("utf-8")
+    return base64.b64decode(record.get("body_base64", ""))
+
+
+def event_of(record: dict[str, Any]) -> Any:
+    """The event inside a recording (parsed JSON), or None when the body was not JSON."""
+    if "event" in record:
+        return record["event"]
+    try:
+        return json.loads(body_of(record))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def make_record(
+    *,
+    received_at: str,
+    body: bytes,
+    parsed: Any = None,
+    exchange: str | None = None,
+    routing_key: str | None = None,
+    channel: str | None = None,
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A recording of one received message."""
+    record: dict[str, Any] = {"recorded": FORMAT, "received_at": received_at}
+    if channel is not None:
+        record["channel"] = channel
+    else:
+        record["exchange"] = exchange
+        record["routing_key"] = routing_key
+    if properties:
+        record["properties"] = properties
+    record.update(body_fields(body, parsed))
+    return record
+
+
+class RecordingWriter:
+    """Appends recordings of received messages to a JSON-lines file, one line each."""
+
+    def __init__(self, path: str) -> None:
+        from ocelot_cli.errors import InputError
+
+        try:
+            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        self.path = path
+        self.count = 0
+
+    def write(self, message: Any, parsed: Any) -> None:
+        """Record one ``tail.ReceivedMessage`` (``parsed`` is its JSON body, or None)."""
+        record = make_record(
+            received_at=message.received_text,
+            body=message.body,
+            parsed=parsed,
+            exchange=message.exchange,
+            routing_key=message.routing_key,
+            channel=message.channel,
+            properties=message.properties,
+        )
+        self.file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.count += 1
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()

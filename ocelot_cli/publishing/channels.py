@@ -1,0 +1,60 @@
+"""Publishing to OttoAI real-time channels: one message per channel of each event, with the size rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.channels import MAX_MESSAGE_BYTES, Oversize, check_channel, pointer_for
+from ocelot_cli.envelope.codec import dump_compact, parse_body
+from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
+from ocelot_cli.errors import UsageProblem
+from ocelot_cli.transports.messages import OutgoingMessage
+
+
+def fan_out(
+    messages: Iterator[OutgoingMessage],
+    catalog: Catalog,
+    *,
+    channels: list[str] | None = None,
+    oversize: Oversize = Oversize.pointer,
+    limit: int = MAX_MESSAGE_BYTES,
+) -> Iterator[OutgoingMessage]:
+    """One message per channel of each event (``channels`` overrides the catalog), with the size rule."""
+    for message in messages:
+        try:
+            event = parse_body(message.body)
+        except ValueError:
+            raise UsageProblem(f"message {message.seq + 1} is not JSON: only events go to real-time channels") from None
+        targets = list(channels) if channels else resolve_channels(event, catalog, message.seq)
+        body = message.body
+        if len(body) > limit:
+            if oversize is Oversize.refuse:
+                raise UsageProblem(
+                    f"event {message.seq + 1} ({event_type_of(event)}) is {len(body):,} bytes, over the real-time "
+                    f"limit of {limit:,} bytes",
+                    hint="keep payloads small, or use --oversize pointer to send the spec's pointer message",
+                )
+            body = dump_compact(pointer_for(event, len(body)))
+        for channel in targets:
+            yield OutgoingMessage("", channel, body, message.properties, message.event_id, message.event_type,
+                                  message.seq, due=message.due, channel=channel)  # fmt: skip
+
+
+def resolve_channels(event: Any, catalog: Catalog, seq: int = 0) -> list[str]:
+    """The channels the catalog lists for a real-time event; UsageProblem when it has none."""
+    name = event_type_of(event) if isinstance(event, dict) else None
+    if detect_kind(event) is not EnvelopeKind.REALTIME:
+        raise UsageProblem(
+            f"event {seq + 1} ({name}) is not in the OttoAI real-time envelope",
+            hint="real-time channels carry OttoAI events; publish platform events to the exchange, or give --channel",
+        )
+    entry = catalog.get(name)
+    resolved = entry.resolve_channels(event)
+    if not resolved:
+        raise UsageProblem(
+            f"{name} has no channel to go to (the spec sends it directly to one connection)",
+            hint="give --channel NAME to publish it anyway",
+        )
+    return [check_channel(c) for c in resolved]

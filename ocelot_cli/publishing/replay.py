@@ -1,0 +1,221 @@
+"""Replaying fixture files: recordings, event files and YAML scenarios, with their timing.
+
+Two passes over the input: the first validates everything (nothing is sent if anything is
+wrong), the second streams messages to the publisher, so a file of millions of lines is never
+held in memory. Timing: recordings keep the gaps between receive times, event files the gaps
+between event timestamps, scenarios their step delays; ``--speed``, ``--no-delay`` and
+``--rate`` change that. Rewrites (fresh ids, times moved to now, organization/tenant, --set)
+change only what was asked; without them a recorded body is sent byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.catalog import Catalog
+from ocelot_cli.envelope.codec import dump_compact
+from ocelot_cli.envelope.model import EnvelopeKind, detect_kind
+from ocelot_cli.envelope.paths import Assignment, apply_assignments
+from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.formats.recording import body_of, event_of, is_recording
+from ocelot_cli.formats.scenarios import expand, is_scenario
+from ocelot_cli.formats.sources import ReadProblem, Record, read_sources
+from ocelot_cli.publishing.messages import amqp_properties, build_message
+from ocelot_cli.transports.messages import OutgoingMessage
+from ocelot_cli.validation.report import ValidationReport
+
+
+@dataclass
+class ReplayOptions:
+    """Timing and rewrites of a replay."""
+
+    speed: float = 1.0
+    no_delay: bool = False
+    rate: float | None = None
+    loop: int = 1
+    fresh_ids: bool = False
+    now: bool = False
+    org: str | None = None
+    tenant: str | None = None
+    assignments: list[Assignment] = field(default_factory=list)
+    resume_from: int = 0
+    routing_key: str | None = None
+
+    @property
+    def rewrites(self) -> bool:
+        return bool(self.fresh_ids or self.now or self.org or self.tenant or self.assignments)
+
+
+def spool_stdin(names: list[str], stdin: IO[bytes]) -> tuple[list[str], str | None]:
+    """Replace ``-`` by a temporary copy of stdin, so that the input can be read twice."""
+    if "-" not in names:
+        return names, None
+    spool = tempfile.NamedTemporaryFile(prefix="ocelot-replay-", suffix=".stdin", delete=False)  # noqa: SIM115
+    with spool:
+        shutil.copyfileobj(stdin, spool, 1024 * 1024)
+    return [spool.name if n == "-" else n for n in names], spool.name
+
+
+def check_inputs(names: list[str], validator: EventValidator | None, catalog: Catalog) -> tuple[ValidationReport, int]:
+    """First pass: every problem of every input, and how many messages one loop holds."""
+    from ocelot_cli.validation.parallel import check_sources
+
+    report = check_sources(names, validator or EventValidator(catalog))
+    if validator is None:
+        report.problems = [p for p in report.problems if p.kind not in ("schema", "duplicate-key")]
+    return report, report.events
+
+
+def _event_time(event: Any) -> float | None:
+    if not isinstance(event, dict):
+        return None
+    return formats.epoch_of(event.get("timestamp") if detect_kind(event) is EnvelopeKind.PLATFORM else event.get("ts"))
+
+
+@dataclass
+class _Item:
+    """One message of one loop before timing: its body parts and its original moment."""
+
+    moment: float | None  # epoch seconds it happened (receive time, event time) or None
+    offset: float | None  # scenario offset, when the input says it directly
+    event: Any  # parsed event or None (non-JSON recorded body)
+    record: dict[str, Any] | None  # the recording wrapper, if any
+    routing_key: str | None
+
+
+def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
+    for item in read_sources(names, checked=True):
+        if isinstance(item, ReadProblem):  # cannot happen after a clean first pass
+            continue
+        assert isinstance(item, Record)
+        value = item.value
+        if is_scenario(value):
+            for event in expand(value, item.lines, catalog, start=start).events:
+                yield _Item(None, event.offset, event.event, None, event.routing_key)
+        elif is_recording(value):
+            event = event_of(value)
+            yield _Item(formats.epoch_of(value.get("received_at")), None, event, value, value.get("routing_key"))
+        else:
+            yield _Item(_event_time(value), None, value, None, None)
+
+
+def _shift_time(text: Any, delta: float) -> Any:
+    moment = formats.epoch_of(text)
+    if moment is None:
+        return text
+    return formats.format_timestamp(formats.utc_from_epoch(moment + delta))
+
+
+class ReplayPlan:
+    """Second pass: the messages of every loop, with their due times and rewrites applied."""
+
+    def __init__(
+        self, names: list[str], catalog: Catalog, options: ReplayOptions, *, exchange: str, for_channels: bool = False
+    ) -> None:
+        self.for_channels = for_channels  # real-time channels decide where each event goes
+        self.names = names
+        self.catalog = catalog
+        self.options = options
+        self.exchange = exchange
+        self.start = time.time()
+
+    def messages(self) -> Iterator[OutgoingMessage]:
+        options = self.options
+        seq = 0
+        loop_base = 0.0  # where this loop starts on the timeline (seconds)
+        first_due: float | None = None
+        for _loop in range(options.loop):
+            first_moment: float | None = None
+            last = 0.0
+            count = 0
+            shift: float | None = None
+            for item in _items(self.names, self.catalog, self.start):
+                count += 1
+                if item.offset is not None:
+                    offset = item.offset
+                elif item.moment is not None:
+                    first_moment = item.moment if first_moment is None else first_moment
+                    offset = max(0.0, item.moment - first_moment)
+                else:
+                    offset = last
+                last = offset
+                if options.now and shift is None:
+                    event_time = _event_time(item.event)
+                    origin = event_time if event_time is not None else item.moment
+                    shift = self.start + loop_base - (origin if origin is not None else self.start)
+                if seq < options.resume_from:
+                    seq += 1
+                    continue
+                due = self._due(loop_base + offset, seq)
+                if first_due is None:
+                    first_due = due
+                message = self._message(item, seq, shift or 0.0)
+                message.due = due - first_due
+                yield message
+                seq += 1
+            # The next loop starts one average gap after this one's last message.
+            loop_base += last + (last / (count - 1) if count > 1 else 0.0)
+
+    def _due(self, timeline: float, seq: int) -> float:
+        options = self.options
+        if options.no_delay:
+            return 0.0
+        if options.rate:
+            return (seq - options.resume_from) / options.rate
+        return timeline / options.speed
+
+    def _message(self, item: _Item, seq: int, shift: float) -> OutgoingMessage:
+        options = self.options
+        routing_key = options.routing_key or item.routing_key
+        if not options.rewrites and item.record is not None:
+            props = dict(item.record.get("properties") or {})
+            return OutgoingMessage(self.exchange, routing_key or "", body_of(item.record), props,
+                                   props.get("message_id"), props.get("type"), seq)  # fmt: skip
+        if item.event is None or not isinstance(item.event, dict):  # a non-JSON recorded body
+            props = dict((item.record or {}).get("properties") or {})
+            if options.fresh_ids:
+                props["message_id"] = str(uuid.uuid4())
+            body = body_of(item.record) if item.record else b""
+            return OutgoingMessage(self.exchange, routing_key or "", body, props, props.get("message_id"), None, seq)
+        event = copy.deepcopy(item.event) if options.rewrites else item.event
+        self._rewrite(event, shift)
+        if item.record is not None:  # keep the recorded properties, updated for the rewrites
+            props = {**(item.record.get("properties") or {}), **amqp_properties(event)}
+            return OutgoingMessage(self.exchange, routing_key or "", dump_compact(event), props,
+                                   props.get("message_id"), props.get("type"), seq)  # fmt: skip
+        return build_message(event, exchange=self.exchange, catalog=self.catalog, routing_key=routing_key, seq=seq,
+                             for_channels=self.for_channels)  # fmt: skip
+
+    def _rewrite(self, event: dict[str, Any], shift: float) -> None:
+        options = self.options
+        kind = detect_kind(event)
+        platform = kind is EnvelopeKind.PLATFORM
+        if options.fresh_ids:
+            if platform:
+                event["id"] = str(uuid.uuid4())
+            else:
+                event["key"] = str(uuid.uuid4())
+                event["trace_id"] = str(uuid.uuid4())
+        if options.now and shift:
+            field_name = "timestamp" if platform else "ts"
+            event[field_name] = _shift_time(event.get(field_name), shift)
+        if options.org and platform:
+            event["organizationId"] = options.org
+        if (options.tenant or options.org) and kind is EnvelopeKind.REALTIME:
+            event["tenant_id"] = options.tenant or options.org
+        if options.tenant and platform and not options.org:
+            event["organizationId"] = options.tenant
+        if options.assignments:
+            name = event.get("type") if platform else event.get("event")
+            schema = (
+                self.catalog.event_schema(name, kind=kind) if isinstance(name, str) and name in self.catalog else None
+            )
+            apply_assignments(event, options.assignments, schema)

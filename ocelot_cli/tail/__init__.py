@@ -1,0 +1,1 @@
+"""Watching live traffic, whatever the transport: the session (limits, counts, recording) and filters."""

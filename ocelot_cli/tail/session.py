@@ -1,0 +1,112 @@
+"""Watching live traffic: filters, limits, recording and counts, whatever the transport.
+
+A transport supplies ``ReceivedMessage`` items (or None when nothing arrived for a moment);
+``TailSession`` decides what to show, renders through a renderer, records, and counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ocelot_cli.envelope.codec import parse_body
+from ocelot_cli.envelope.validate import EventValidator, Violation
+from ocelot_cli.tail.filters import TailFilter
+from ocelot_cli.transports.messages import ReceivedMessage, TailStats
+
+
+class Renderer(Protocol):
+    def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass
+class TailLimits:
+    """When a tail stops by itself."""
+
+    count: int | None = None  # events shown
+    duration: float | None = None  # seconds
+    idle: float | None = None  # seconds without any message
+
+
+class TailSession:
+    """Reads a message source until a limit is reached, showing and recording what matches."""
+
+    def __init__(
+        self,
+        source: Iterable[ReceivedMessage | None],
+        renderer: Renderer,
+        *,
+        tail_filter: TailFilter | None = None,
+        validator: EventValidator | None = None,
+        recorder: Callable[[ReceivedMessage, Any], None] | None = None,
+        limits: TailLimits | None = None,
+        stats: TailStats | None = None,
+    ) -> None:
+        self.source = source
+        self.renderer = renderer
+        self.filter = tail_filter or TailFilter()
+        self.validator = validator
+        self.recorder = recorder
+        self.limits = limits or TailLimits()
+        self.stats = stats or TailStats()
+
+    def run(self) -> TailStats:
+        """Consume until --count, --for or --idle-timeout says stop (or the source ends)."""
+        limits, stats = self.limits, self.stats
+        deadline = stats.started + limits.duration if limits.duration else None
+        last_seen = time.monotonic()
+        matches = self.filter.matches if self.filter.active else None
+        try:
+            for message in self.source:
+                now = time.monotonic()
+                if message is None:
+                    self.renderer.flush()
+                    if limits.idle is not None and now - last_seen >= limits.idle:
+                        stats.stop_reason = "idle"
+                        break
+                else:
+                    last_seen = now
+                    stats.received += 1
+                    try:
+                        event = parse_body(message.body)
+                    except (ValueError, UnicodeDecodeError):
+                        event = None
+                        stats.not_json += 1
+                    if matches is None or matches(event):
+                        self._show(message, event)
+                        if limits.count is not None and stats.shown >= limits.count:
+                            stats.stop_reason = "count"
+                            break
+                if deadline is not None and now >= deadline:
+                    stats.stop_reason = "duration"
+                    break
+            else:
+                stats.stop_reason = stats.stop_reason or "source ended"
+        finally:
+            stats.ended = time.monotonic()
+            self.renderer.flush()
+        return stats
+
+    def _show(self, message: ReceivedMessage, event: Any) -> None:
+        violations = None
+        if isinstance(event, dict) and event.get("event") == "system.buffer_dropped":
+            count = (event.get("data") or {}).get("dropped_count")
+            self.stats.dropped += count if isinstance(count, int) else 0
+        if self.validator is not None and event is not None and not _is_pointer(event):
+            result = self.validator.validate(event)
+            if not result.ok:
+                violations = result.errors
+                self.stats.invalid += 1
+        self.stats.shown += 1
+        if self.recorder is not None:
+            self.recorder(message, event)
+        self.renderer.message(message, event, violations)
+
+
+def _is_pointer(event: Any) -> bool:
+    # A pointer message (the real-time spec's form for events over 32 KB) is valid as such.
+    return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True

@@ -1,0 +1,201 @@
+"""RabbitMQ (AMQP 0-9-1) through pika: the one connection path of every command.
+
+Parameters (TLS verified by default, connect and handshake timeouts, heartbeat, blocked-
+connection timeout, a connection name), opening a blocking connection, and translating every
+pika failure into an OcelotError that names the masked URL and what to check. The publisher,
+the tail, smoke, doctor, load and the gateway's bridge all connect through here, so the same
+failure gives the same message and exit status whichever command met it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+import pika
+import pika.exceptions as pex
+from pika.adapters.utils import connection_workflow
+
+from ocelot_cli import __version__
+from ocelot_cli.config.redact import scrub
+from ocelot_cli.errors import (
+    AuthenticationFailed,
+    BrokerTimeout,
+    BrokerUnreachable,
+    ConnectionLost,
+    ExchangeNotFound,
+    OcelotError,
+    UsageProblem,
+)
+from ocelot_cli.transports.base import Endpoint
+
+# Driver exceptions that mean "the connection is gone; reconnecting may help".
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    pex.AMQPConnectionError,
+    pex.ConnectionClosed,
+    pex.StreamLostError,
+    pex.ChannelWrongStateError,
+    ConnectionError,
+    socket.timeout,
+)
+# What opening a connection can raise: pika's errors, its connector's (a handshake timeout), sockets'.
+CONNECT_ERRORS: tuple[type[BaseException], ...] = (pex.AMQPError, connection_workflow.AMQPConnectorException, OSError)
+# Close codes a broker uses when an operator or a policy closes the connection.
+RECOVERABLE_CLOSE_CODES = {320, 541}  # CONNECTION_FORCED, INTERNAL_ERROR
+
+
+def connection_parameters(endpoint: Endpoint, *, purpose: str = "ocelot") -> pika.URLParameters:
+    """pika parameters for the URL: TLS verified by default, every timeout set, a connection name."""
+    try:
+        parts = urlsplit(endpoint.url)
+        params = pika.URLParameters(endpoint.url) if parts.scheme in ("amqp", "amqps") else None
+    except (ValueError, TypeError) as exc:
+        raise UsageProblem(f"cannot use the AMQP URL {endpoint.shown}: {scrub(str(exc))}",
+                           hint="percent-encode special characters of the user and password (%40 for @)") from None
+    if params is None:
+        raise UsageProblem(f"{endpoint.shown} is not an amqp:// or amqps:// URL")
+    if parts.scheme == "amqps":
+        context = ssl.create_default_context(cafile=endpoint.ca_file)  # verifies certificate and host name
+        params.ssl_options = pika.SSLOptions(context, server_hostname=parts.hostname)
+    elif endpoint.ca_file:
+        raise UsageProblem("--ca-file is only used with amqps:// URLs")
+    params.blocked_connection_timeout = endpoint.blocked_timeout
+    params.heartbeat = endpoint.heartbeat
+    # TCP connect, then the whole stack (TLS and the AMQP handshake): a broker that accepts the
+    # connection and never answers is given up after connect_timeout, whatever the command.
+    params.socket_timeout = endpoint.connect_timeout
+    params.stack_timeout = endpoint.connect_timeout
+    params.connection_attempts = 1
+    params.retry_delay = 0
+    params.client_properties = {"product": "ocelot", "version": __version__,
+                                "connection_name": endpoint.connection_name(purpose)}  # fmt: skip
+    return params
+
+
+def open_blocking(endpoint: Endpoint, purpose: str) -> Any:
+    """A pika BlockingConnection; any failure to connect as the OcelotError that says why."""
+    params = connection_parameters(endpoint, purpose=purpose)
+    try:
+        return pika.BlockingConnection(params)
+    except CONNECT_ERRORS as exc:
+        raise translate_connect_error(exc, endpoint) from None
+
+
+def close_quietly(connection: Any) -> None:
+    """Close a connection that may already be gone."""
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            if connection.is_open:
+                connection.close()
+
+
+def _root_causes(error: BaseException) -> list[BaseException]:
+    """The error and every error it wraps (pika nests them several levels deep)."""
+    found = [error]
+    inner: list[BaseException] = [a for a in getattr(error, "args", ()) if isinstance(a, BaseException)]
+    if isinstance(error, connection_workflow.AMQPConnectionWorkflowFailed):
+        inner.extend(e for e in error.exceptions if e is not None)
+    wrapped = getattr(error, "exception", None)
+    if isinstance(wrapped, BaseException):
+        inner.append(wrapped)
+    for cause in inner:
+        found.extend(_root_causes(cause))
+    return found
+
+
+def translate_connect_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
+    """A failed first connection as an OcelotError naming the masked URL and what to check."""
+    url = endpoint.shown
+    causes = _root_causes(error)
+    if any(isinstance(c, pex.ProbableAuthenticationError | pex.AuthenticationError) for c in causes):
+        # pika calls any disconnect during the login stage "probable"; only the broker's
+        # ACCESS_REFUSED is certain. A cut connection or a TLS/plain port mix-up looks the same.
+        if "ACCESS_REFUSED" in str(error) or any(isinstance(c, pex.AuthenticationError) for c in causes):
+            return AuthenticationFailed(
+                f"RabbitMQ at {url} refused the credentials",
+                hint="check the user and password in the URL (OCELOT_AMQP_URL or your profile)",
+            )
+        return BrokerUnreachable(
+            f"the connection to {url} was closed during the login handshake",
+            hint="check the credentials, that the port speaks AMQP (not TLS, not HTTP), and any proxy in between",
+        )
+    if any(isinstance(c, pex.ProbableAccessDeniedError) for c in causes):
+        vhost = urlsplit(endpoint.url).path.lstrip("/") or "%2F"
+        return AuthenticationFailed(
+            f"RabbitMQ at {url} refused access to virtual host {vhost!r}",
+            hint="check that the vhost exists and that the user has permissions on it",
+        )
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return AuthenticationFailed(
+                f"TLS certificate of {url} could not be verified: {cause.verify_message}",
+                hint="pass --ca-file with the CA that signed the broker's certificate",
+            )
+        if isinstance(cause, ssl.SSLError):
+            return BrokerUnreachable(f"TLS handshake with {url} failed: {cause.reason or cause}")
+        if isinstance(cause, socket.gaierror):
+            return BrokerUnreachable(f"cannot resolve the host of {url}", hint="check the host name in the URL")
+        if isinstance(cause, ConnectionRefusedError):
+            return BrokerUnreachable(
+                f"cannot connect to {url}: connection refused",
+                hint="check that RabbitMQ is running and listening on that host and port",
+            )
+        # A blocking connection raises the connector's stack timeout; a SelectConnection aborts the
+        # opening with a "Timeout while setting up AMQP" reason: the same broker that never answered.
+        aborted = isinstance(cause, pex.ConnectionOpenAborted) and "Timeout" in str(cause)
+        if aborted or isinstance(cause, TimeoutError | socket.timeout | connection_workflow.AMQPConnectorStackTimeout):
+            return BrokerUnreachable(
+                f"cannot connect to {url}: no answer within {endpoint.connect_timeout:g}s",
+                hint="check the host, port and any firewall between here and the broker",
+            )
+    return BrokerUnreachable(f"cannot connect to {url}: {_describe(error)}")
+
+
+def translate_close(error: BaseException, endpoint: Endpoint, exchange: str | None = None) -> OcelotError:
+    """An unexpected connection or channel close as an OcelotError."""
+    url = endpoint.shown
+    if isinstance(error, pex.ConnectionBlockedTimeout):
+        return BrokerTimeout(
+            f"RabbitMQ at {url} blocked publishing for more than {endpoint.blocked_timeout:g}s "
+            "(a memory or disk resource alarm)",
+            hint="free memory or disk on the broker (rabbitmqctl status shows the alarm), then retry",
+        )
+    if isinstance(error, pex.ChannelClosedByBroker) and error.reply_code == 404 and exchange is not None:
+        return exchange_missing(exchange, endpoint)
+    if isinstance(error, pex.ChannelClosedByBroker | pex.ConnectionClosedByBroker):
+        return ConnectionLost(f"RabbitMQ at {url} closed the connection: ({error.reply_code}) {error.reply_text}")
+    return ConnectionLost(f"connection to {url} lost: {_describe(error)}")
+
+
+def exchange_missing(exchange: str, endpoint: Endpoint, *, tailing: bool = False) -> ExchangeNotFound:
+    """The error for an exchange that does not exist, with how to create it."""
+    if tailing:
+        return ExchangeNotFound(
+            f"exchange {exchange!r} does not exist on {endpoint.shown}",
+            hint="check the name (--exchange / OCELOT_EXCHANGE); tail never creates exchanges, "
+            "'ocelot publish --declare' does",
+        )
+    return ExchangeNotFound(
+        f"exchange {exchange!r} does not exist on {endpoint.shown}",
+        hint=(
+            "create it with 'ocelot publish --declare ...' (a durable topic exchange), or "
+            f"'rabbitmqadmin declare exchange name={exchange} type=topic durable=true'"
+        ),
+    )
+
+
+def is_recoverable(error: BaseException | None) -> bool:
+    """True when a closed connection is worth reconnecting (lost, forced closed), not a refusal."""
+    if error is None or isinstance(error, pex.ConnectionClosedByClient | pex.ConnectionBlockedTimeout):
+        return False
+    if isinstance(error, pex.ConnectionClosedByBroker):
+        return error.reply_code in RECOVERABLE_CLOSE_CODES
+    return isinstance(error, CONNECTION_ERRORS)
+
+
+def _describe(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return scrub(text)

@@ -1,0 +1,234 @@
+"""Tailing exchanges: a private, bounded, self-deleting queue bound by pattern, never a real queue.
+
+The tail declares a server-named queue that is exclusive and auto-delete (the broker removes
+it when the tail exits or dies) and bounded by ``x-max-length``. When the tail falls behind,
+the oldest messages are dropped and dead-lettered into a second private queue whose only
+purpose is to count them, so the overflow is reported exactly. A lost connection is
+re-established, the queues re-declared and re-bound, and the user told a gap is possible.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import datetime as dt
+import decimal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pika.exceptions as pex
+
+from ocelot_cli.errors import ExitStatus, OcelotError
+from ocelot_cli.transports.amqp.connection import (
+    CONNECTION_ERRORS,
+    close_quietly,
+    exchange_missing,
+    open_blocking,
+    translate_close,
+)
+from ocelot_cli.transports.base import Endpoint, TailTarget
+from ocelot_cli.transports.messages import ReceivedMessage, TailStats
+from ocelot_cli.transports.retry import Backoff, PolledSource, reopen
+
+_PROPERTY_NAMES = (
+    "content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id", "reply_to",
+    "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """Header values as JSON-friendly plain data (bytes as base64, times as ISO 8601)."""
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def properties_dict(properties: Any) -> dict[str, Any]:
+    """The set AMQP properties of a message as plain data."""
+    out = {}
+    for name in _PROPERTY_NAMES:
+        value = getattr(properties, name, None)
+        if value is not None:
+            out[name] = _plain(value)
+    return out
+
+
+class AmqpTailSource(PolledSource):
+    """Iterable of ReceivedMessage (None when idle) from one or more exchange/pattern bindings."""
+
+    lost_errors = CONNECTION_ERRORS
+
+    def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats) -> None:
+        self.endpoint = endpoint
+        self.purpose = target.purpose
+        self.bindings = target.bindings
+        self.stats = stats
+        self.max_length = target.max_queue
+        self.prefetch = target.prefetch
+        self.poll = target.poll
+        self.reconnect_for = target.reconnect_for
+        self.notice = target.on_notice or (lambda _m: None)
+        self.queue: str | None = None
+        self._connection: Any = None
+        self._channel: Any = None
+        self._pending: collections.deque[ReceivedMessage] = collections.deque()
+        self._unacked = 0
+        self._last_tag = 0
+        self._overflow_warned = False
+
+    # -- connection ----------------------------------------------------------------
+    def open(self) -> None:
+        """Connect, check the exchanges, declare and bind the private queues."""
+        self._connection = open_blocking(self.endpoint, self.purpose)
+        channel = self._connection.channel()
+        for exchange in dict.fromkeys(exchange for exchange, _ in self.bindings):
+            try:
+                channel.exchange_declare(exchange, passive=True)
+            except pex.ChannelClosedByBroker as exc:
+                self.close()
+                if exc.reply_code == 404:
+                    raise exchange_missing(exchange, self.endpoint, tailing=True) from None
+                raise translate_close(exc, self.endpoint, exchange) from None
+        overflow = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+        arguments = {
+            "x-max-length": self.max_length,
+            "x-overflow": "drop-head",
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": overflow,
+        }
+        self.queue = channel.queue_declare("", exclusive=True, auto_delete=True, arguments=arguments).method.queue
+        for exchange, pattern in self.bindings:
+            channel.queue_bind(self.queue, exchange, routing_key=pattern)
+        channel.basic_qos(prefetch_count=self.prefetch)
+        channel.basic_consume(overflow, self._on_overflow, auto_ack=True)
+        channel.basic_consume(self.queue, self._on_message, auto_ack=False)
+        self._channel = channel
+        self._unacked = 0
+
+    def close(self) -> None:
+        """Close the connection; the broker deletes the private queues with it."""
+        connection, self._connection, self._channel = self._connection, None, None
+        close_quietly(connection)
+
+    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        self._pending.append(
+            ReceivedMessage(
+                body,
+                time.time(),
+                method.exchange,
+                method.routing_key,
+                redelivered=method.redelivered,
+                raw_properties=properties,
+                reader=properties_dict,
+            )
+        )
+        self._last_tag = method.delivery_tag
+        self._unacked += 1
+
+    def _on_overflow(self, _channel: Any, _method: Any, _properties: Any, _body: bytes) -> None:
+        self.stats.dropped += 1
+        if not self._overflow_warned:
+            self._overflow_warned = True
+            self.notice(
+                f"the tail fell behind: its queue is full ({self.max_length:,} messages) and the oldest are "
+                "being dropped (counted in the summary); raise --max-queue or filter with patterns"
+            )
+
+    def _ack(self) -> None:
+        if self._unacked and self._channel is not None:
+            self._channel.basic_ack(self._last_tag, multiple=True)
+            self._unacked = 0
+
+    # -- iteration (PolledSource) ----------------------------------------------------
+    def _connected(self) -> bool:
+        return self._connection is not None
+
+    def _poll(self) -> None:
+        self._ack()
+        self._connection.process_data_events(time_limit=self.poll)
+
+    def _drained(self) -> None:
+        if self._unacked >= 100:
+            self._ack()
+
+    def _reconnect(self, error: BaseException) -> None:
+        """Reconnect with backoff, re-declare and re-bind; raise when it cannot be done in time."""
+        self._pending.clear()  # unacknowledged deliveries die with their queue
+        self._connection = self._channel = None
+        reopen(self.open, self.stats, self.notice, what=self.endpoint.shown, reconnect_for=self.reconnect_for,
+               error=error, final=(ExitStatus.AUTH, ExitStatus.NOT_FOUND))  # fmt: skip
+        self.notice("reconnected and re-bound; messages published while disconnected were not seen (gap)")
+
+
+class QueueConsumer:
+    """Consumes named queues that outlive it (a load run's), acking in batches under a prefetch.
+
+    A lost connection is re-opened with the one backoff policy; what was not acknowledged is
+    delivered again (the caller counts it as a duplicate). ``on_delivery`` gets each message's
+    correlation id and body.
+    """
+
+    def __init__(self, endpoint: Endpoint, queues: list[str], on_delivery: Callable[[str | None, bytes], None], *,
+                 prefetch: int, purpose: str, reconnect_for: float = 60.0,
+                 on_notice: Callable[[str], None] | None = None) -> None:  # fmt: skip
+        self.endpoint = endpoint
+        self.queues = queues
+        self.on_delivery = on_delivery
+        self.prefetch = prefetch
+        self.purpose = purpose
+        self.backoff = Backoff(reconnect_for, cap=1.0)  # short waits: the caller checks its stop flag between polls
+        self.notice = on_notice or (lambda _m: None)
+        self.ack_every = max(1, prefetch // 2)
+        self._connection: Any = None
+        self._channel: Any = None
+        self._unacked = 0
+
+    def open(self) -> None:
+        self._connection = open_blocking(self.endpoint, self.purpose)
+        self._channel = self._connection.channel()
+        self._channel.basic_qos(prefetch_count=self.prefetch)
+        for queue in self.queues:
+            self._channel.basic_consume(queue, self._on_message)
+        self._unacked = 0
+
+    def _on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        self.on_delivery(properties.correlation_id, body)
+        self._unacked += 1
+        if self._unacked >= self.ack_every:
+            channel.basic_ack(method.delivery_tag, multiple=True)
+            self._unacked = 0
+
+    def poll(self, time_limit: float) -> None:
+        """Deliver what arrives within ``time_limit``; reconnect when the connection is lost."""
+        try:
+            if self._connection is None:
+                self.open()
+                self.backoff.reset()
+                self.notice("reconnected; unacknowledged messages come again")
+            self._connection.process_data_events(time_limit=time_limit)
+        except (*CONNECTION_ERRORS, OcelotError) as exc:
+            close_quietly(self._connection)
+            self._connection = self._channel = None
+            delay = self.backoff.next_delay()
+            if self.backoff.expired:
+                raise exc if isinstance(exc, OcelotError) else translate_close(exc, self.endpoint) from None
+            time.sleep(delay)
+
+    def close(self) -> None:
+        """Acknowledge what was delivered, then close."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.process_data_events(time_limit=0)
+                self._channel.basic_ack(0, multiple=True)
+        close_quietly(self._connection)
+        self._connection = self._channel = None

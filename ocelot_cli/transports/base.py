@@ -1,0 +1,223 @@
+"""The transport interface, and the scheme table that picks a transport for a URL.
+
+Like kombu's transport table: a URL scheme names a class by import path, imported only when
+used, so ``ocelot --help`` loads no driver. Every transport is a ``Transport`` bound to one
+``Endpoint`` (URL, TLS trust, timeouts, token) and declares what it can do; a command asks
+``transport_for(endpoint, need=...)`` and never which bus it is talking to. Asking a transport
+for what it cannot do is a usage error (exit 2) that says what each scheme supports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ocelot_cli.config.redact import mask_url
+from ocelot_cli.errors import UsageProblem
+from ocelot_cli.transports.messages import OutgoingMessage, PublishReport, ReceivedMessage, TailStats
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+class Capability(StrEnum):
+    """What a transport can be asked to do."""
+
+    PUBLISH = "publish"  # send a stream of messages and say what became of each
+    TAIL = "tail"  # watch live traffic without taking it from anyone
+    PROBE = "probe"  # connect and say who answered (smoke, doctor)
+    LOAD = "load"  # the broker side of a load run: its own queues and consumers
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to connect: URL, TLS trust, timeouts; the token of a WebSocket gateway.
+
+    ``client_name`` is added to the connection names a broker shows (``ocelot tail [NAME]``), so
+    operators, and tests, can tell one ocelot process from another.
+    """
+
+    url: str
+    ca_file: str | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    blocked_timeout: float = 30.0
+    heartbeat: int = 30
+    token: str | None = field(default=None, repr=False)
+    client_name: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed (password masked)."""
+        return mask_url(self.url)
+
+    @property
+    def scheme(self) -> str:
+        return scheme_of(self.url)
+
+    def connection_name(self, purpose: str) -> str:
+        return f"{purpose} [{self.client_name}]" if self.client_name else purpose
+
+
+@dataclass
+class PublishOptions:
+    """How a publisher sends: where (exchange), how many in flight, how fast, how long it retries.
+
+    ``origin`` is the ``time.monotonic()`` of due time 0 (load runs share it between processes);
+    ``on_settled`` hears what became of each message (SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED).
+    """
+
+    exchange: str = "ocelot.events"
+    declare: bool = False
+    window: int = 2048
+    rate: float | None = None
+    reconnect_for: float = 60.0
+    drain_timeout: float = 5.0
+    progress_interval: float = 0.25
+    origin: float | None = None
+    on_notice: Callable[[str], None] | None = None
+    on_progress: Callable[[PublishReport], None] | None = None
+    on_settled: Callable[[OutgoingMessage, int], None] | None = None
+    # Send timing of messages with a due time (load runs tighten it): how early one may leave,
+    # waits shorter than ``precise_wait`` slept precisely, and a hook called on each first send.
+    send_early: float = 0.0005
+    precise_wait: float = 0.0
+    before_send: Callable[[OutgoingMessage], None] | None = None
+
+
+@dataclass
+class TailTarget:
+    """What a tail watches: exchange bindings (RabbitMQ) or channels (Redis patterns, gateway channels)."""
+
+    bindings: list[tuple[str, str]] = field(default_factory=list)  # (exchange, binding pattern)
+    channels: list[str] = field(default_factory=list)
+    max_queue: int = 10_000  # bound of a broker-side queue of the tail's own
+    prefetch: int = 1000
+    poll: float = 0.25
+    reconnect_for: float = 600.0
+    on_notice: Callable[[str], None] | None = None
+    purpose: str = "ocelot tail"  # the connection's name on the broker
+
+    def describe(self) -> str:
+        if self.bindings:
+            return ", ".join(f"{exchange} {pattern}" for exchange, pattern in self.bindings)
+        return ", ".join(self.channels)
+
+
+class Publisher(Protocol):
+    report: PublishReport
+
+    def run(self) -> PublishReport: ...
+
+    def request_stop(self) -> None: ...
+
+
+class TailSource(Protocol):
+    queue: str | None
+    has_pending: bool
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __iter__(self) -> Iterator[ReceivedMessage | None]: ...
+
+
+class Transport:
+    """A bus driver for the URLs of its schemes. Subclasses implement what they declare."""
+
+    name: str = "transport"
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def publisher(self, messages: Iterator[OutgoingMessage], options: PublishOptions) -> Publisher:
+        """Sends ``messages`` when run; the report says what became of each one."""
+        raise NotImplementedError
+
+    def tail_source(self, target: TailTarget, stats: TailStats) -> TailSource:
+        """Live messages of ``target``, reconnecting by itself; opened by ``open()`` or iteration."""
+        raise NotImplementedError
+
+    def probe(self, purpose: str) -> dict[str, str]:
+        """Connect, authenticate and close; ``url`` and ``server`` of what answered. OcelotError otherwise."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class TransportEntry:
+    """One line of the scheme table: who serves the schemes, where its class is, what it can do."""
+
+    schemes: tuple[str, ...]
+    name: str
+    path: str  # "module:Class", imported when used
+    capabilities: frozenset[Capability]
+
+    def describe(self) -> str:
+        schemes = ", ".join(f"{s}://" for s in self.schemes)
+        can = ", ".join(c.value for c in Capability if c in self.capabilities)
+        return f"{schemes} ({self.name}): {can}"
+
+
+TRANSPORTS: tuple[TransportEntry, ...] = (
+    TransportEntry(("amqp", "amqps"), "RabbitMQ", "ocelot_cli.transports.amqp:AmqpTransport",
+                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LOAD})),
+    TransportEntry(("redis", "rediss"), "Redis pub/sub", "ocelot_cli.transports.redis_pubsub:RedisTransport",
+                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})),
+    TransportEntry(("ws", "wss"), "the real-time gateway", "ocelot_cli.transports.gateway_client:GatewayTransport",
+                   frozenset({Capability.TAIL, Capability.PROBE})),
+)  # fmt: skip
+
+
+def scheme_of(url: str) -> str:
+    """The lower-case scheme of a URL ('' when it has none)."""
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:
+        return url.split(":", 1)[0].lower() if "://" in url else ""
+
+
+def looks_like_url(text: str) -> bool:
+    """True for ``scheme://...`` (a binding pattern or channel name never contains ``://``)."""
+    head, sep, _rest = text.partition("://")
+    return bool(sep) and head.replace("+", "").replace("-", "").replace(".", "").isalnum()
+
+
+def entry_for(url: str) -> TransportEntry | None:
+    scheme = scheme_of(url)
+    return next((entry for entry in TRANSPORTS if scheme in entry.schemes), None)
+
+
+def supported(need: Capability | None = None) -> str:
+    """What each scheme supports, for error hints (only those that can do ``need``, if given)."""
+    entries: Iterable[TransportEntry] = TRANSPORTS
+    if need is not None:
+        entries = [e for e in TRANSPORTS if need in e.capabilities]
+    return "; ".join(entry.describe() for entry in entries)
+
+
+def transport_for(endpoint: Endpoint | str, *, need: Capability | None = None, option: str | None = None) -> Any:
+    """The transport for the endpoint's scheme, bound to the endpoint.
+
+    UsageProblem (exit 2) for an unknown scheme, or one whose transport cannot do ``need``;
+    the message names what each scheme supports. ``option`` names the flag the URL came from.
+    """
+    if isinstance(endpoint, str):
+        endpoint = Endpoint(endpoint)
+    entry = entry_for(endpoint.url)
+    where = f"{option} {endpoint.shown}" if option else endpoint.shown
+    if entry is None:
+        scheme = endpoint.scheme
+        what = f"{scheme}:// URLs" if scheme else "URLs without a scheme"
+        raise UsageProblem(f"{where}: ocelot has no transport for {what}", hint=f"supported: {supported()}")
+    if need is not None and need not in entry.capabilities:
+        raise UsageProblem(
+            f"{where}: {endpoint.scheme}:// ({entry.name}) cannot {need.value}",
+            hint=f"what each scheme supports: {supported()}",
+        )
+    module_name, _, class_name = entry.path.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(endpoint)

@@ -1,0 +1,170 @@
+"""What crosses the transport interface: messages to send, messages received, and their counts.
+
+Plain data: the use cases build ``OutgoingMessage`` and read ``PublishReport``; a transport turns
+them into driver calls. A tail source yields ``ReceivedMessage`` and counts into ``TailStats``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocelot_cli.envelope import formats
+
+# What a publisher's on_settled callback is told about each message.
+SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
+
+
+@dataclass
+class OutgoingMessage:
+    """One message for the exchange: where it goes, its properties, its body."""
+
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: dict[str, Any]
+    event_id: str | None = None
+    event_type: str | None = None
+    seq: int = 0  # position in the input, for reports and --resume-from
+    sends: int = 0  # how many times it was sent (more than once after a reconnect)
+    due: float | None = None  # seconds after the start when it should leave (replay timing)
+    sent_at: float | None = None  # seconds after the start when it first left
+    channel: str | None = None  # a real-time channel (Redis pub/sub) instead of exchange/routing key
+
+    def to_dict(self) -> dict[str, Any]:
+        """What --dry-run prints: exactly what would be sent."""
+        try:
+            body: Any = json.loads(self.body)
+            key = "event"
+        except ValueError:
+            body, key = self.body.decode("utf-8", "replace"), "body_text"
+        if self.channel is not None:
+            return {"channel": self.channel, key: body}
+        return {"exchange": self.exchange, "routing_key": self.routing_key, "properties": self.properties, key: body}
+
+
+
+
+@dataclass
+class PublishReport:
+    """What happened to every message: the numbers ``publish``, ``replay`` and ``load`` report."""
+
+    total: int = 0  # messages taken from the input
+    published: int = 0  # sent at least once
+    confirmed: int = 0  # acknowledged by the broker and routed to a queue
+    unroutable: int = 0  # returned: no queue bound for the routing key
+    nacked: int = 0  # refused by the broker
+    republished: int = 0  # sent again after a reconnect (consumers may see duplicates)
+    reconnects: int = 0
+    elapsed: float = 0.0
+    interrupted: bool = False
+    unroutable_examples: list[str] = field(default_factory=list)
+    stopped_at: int | None = None  # first input position not confirmed, for --resume-from
+
+    @property
+    def unconfirmed(self) -> int:
+        """Messages taken but never confirmed (unsent, in flight at the end, unroutable or nacked)."""
+        return self.total - self.confirmed
+
+    @property
+    def ok(self) -> bool:
+        return self.unconfirmed == 0 and not self.interrupted
+
+    @property
+    def rate(self) -> float:
+        return self.confirmed / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "total": self.total,
+            "published": self.published,
+            "confirmed": self.confirmed,
+            "unroutable": self.unroutable,
+            "nacked": self.nacked,
+            "unconfirmed": self.unconfirmed,
+            "republished": self.republished,
+            "reconnects": self.reconnects,
+            "elapsed_s": round(self.elapsed, 3),
+            "rate_per_s": round(self.rate, 1),
+            "interrupted": self.interrupted,
+            "stopped_at": self.stopped_at,
+            "unroutable_examples": self.unroutable_examples,
+        }
+
+
+class ReceivedMessage:
+    """One message as it arrived: body bytes and where it came from.
+
+    Transport properties are converted to plain data only when asked for (recordings
+    need them; showing a message does not), which keeps the per-message path short.
+    """
+
+    __slots__ = ("body", "received_at", "exchange", "routing_key", "channel", "redelivered", "_properties",
+                 "_raw", "_reader")  # fmt: skip
+
+    def __init__(
+        self,
+        body: bytes,
+        received_at: float,
+        exchange: str | None = None,
+        routing_key: str | None = None,
+        channel: str | None = None,
+        properties: dict[str, Any] | None = None,
+        redelivered: bool = False,
+        raw_properties: Any = None,
+        reader: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
+        self.body = body
+        self.received_at = received_at
+        self.exchange = exchange
+        self.routing_key = routing_key
+        self.channel = channel
+        self.redelivered = redelivered
+        self._properties = properties
+        self._raw = raw_properties
+        self._reader = reader
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        if self._properties is None:
+            self._properties = self._reader(self._raw) if self._reader is not None else {}
+        return self._properties
+
+    @property
+    def received_text(self) -> str:
+        return formats.format_timestamp(formats.utc_from_epoch(self.received_at))
+
+
+@dataclass
+class TailStats:
+    """Counts for the summary line."""
+
+    received: int = 0
+    shown: int = 0
+    invalid: int = 0
+    not_json: int = 0
+    dropped: int = 0  # overflowed out of the tail's own bounded queue
+    reconnects: int = 0
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    stop_reason: str = ""
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "shown": self.shown,
+            "invalid": self.invalid,
+            "not_json": self.not_json,
+            "dropped": self.dropped,
+            "reconnects": self.reconnects,
+            "elapsed_s": round(self.elapsed, 3),
+            "stop_reason": self.stop_reason,
+        }

@@ -1,0 +1,103 @@
+"""Validating big JSON-lines files on every core: the first pass of replay (and validate).
+
+The main process reads lines and hands out chunks in order; worker processes (forked, so
+they share the loaded catalog and compiled validators) parse and validate them and send
+back only the problems. Line numbers and record positions stay exact because the main
+process numbers every chunk. Everything else (JSON documents, YAML, stdin) is checked in
+process by ``validation.validate_sources``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import replace
+from multiprocessing import get_context
+from typing import IO
+
+from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.formats.sources import JSON_LINES_SUFFIXES, ReadProblem, Record, read_json_lines
+from ocelot_cli.validation.report import Problem, SourceSummary, ValidationReport, check_record, validate_sources
+
+# Files smaller than this are checked in process: starting workers would cost more.
+PARALLEL_BYTES = 16 * 1024 * 1024
+CHUNK_LINES = 2000
+
+_validator: EventValidator | None = None  # set in the parent before forking
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+
+
+def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int]:
+    """Problems, events and invalid events of one chunk of lines (runs in a worker).
+
+    Record positions are counted from 0 in the chunk; the parent adds the records before it.
+    """
+    label, first_line, blob = job
+    assert _validator is not None
+    report = ValidationReport()
+    summary = report.sources[label] = SourceSummary(label)
+    pending: list[Problem] = []
+    index = 0
+    for item in read_json_lines(io.BytesIO(blob), label, None, allow_empty=True):  # type: ignore[arg-type]
+        if isinstance(item, ReadProblem):
+            problem = Problem(label, item.line + first_line - 1 if item.line else None, item.column, item.message,
+                              "error", item.kind.value)  # fmt: skip
+            (pending if item.kind.value == "duplicate-key" else report.problems).append(problem)
+            continue
+        record = Record(label, item.line + first_line - 1, index, item.value)
+        index += 1
+        check_record(record, label, summary, _validator, report, pending, False)
+        pending = []
+    report.problems.extend(pending)
+    return report.problems, summary.events, summary.invalid
+
+
+def _chunks(path: str, label: str) -> Iterator[tuple[str, int, bytes]]:
+    line_no = 1
+    with open(path, "rb") as stream:
+        while True:
+            lines = stream.readlines(CHUNK_LINES * 512)
+            if not lines:
+                return
+            if line_no == 1 and lines[0].startswith(b"\xef\xbb\xbf"):
+                lines[0] = lines[0][3:]
+            yield label, line_no, b"".join(lines)
+            line_no += len(lines)
+
+
+def _big_json_lines(name: str) -> bool:
+    try:
+        return os.path.splitext(name)[1].lower() in JSON_LINES_SUFFIXES and os.path.getsize(name) >= PARALLEL_BYTES
+    except OSError:
+        return False
+
+
+def check_sources(
+    names: list[str], validator: EventValidator, *, stdin: IO[bytes] | None = None, workers: int | None = None
+) -> ValidationReport:
+    """Like ``validate_sources``, with big JSON-lines files checked by several processes."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2 or not any(_big_json_lines(n) for n in names):
+        return validate_sources(names, validator, stdin=stdin)
+    global _validator
+    _validator = validator
+    report = ValidationReport()
+    with get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
+        for name in names:
+            if not _big_json_lines(name):
+                part = validate_sources([name], validator, stdin=stdin)
+                report.sources.update(part.sources)
+                report.problems.extend(part.problems)
+                continue
+            summary = report.sources[name] = SourceSummary(name)
+            for problems, events, invalid in pool.imap(_check_chunk, _chunks(name, name)):
+                base = summary.events  # records in the chunks before this one
+                report.problems.extend(replace(p, index=p.index + base) if p.index is not None else p for p in problems)
+                summary.events += events
+                summary.invalid += invalid
+    return report
