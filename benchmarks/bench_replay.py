@@ -111,8 +111,9 @@ def peak_memory(url: str, lines: int) -> None:
 def timing(url: str) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from ocelot_cli.envelope.catalog import load_catalog
-    from ocelot_cli.publishing.publish import PublishSettings, make_publisher
+    from ocelot_cli.publishing.publish import PublishTarget
     from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
+    from ocelot_cli.transports.base import Endpoint
 
     steps = "\n".join(
         f"  - {{after: {gap}ms, type: {kind}}}"
@@ -131,7 +132,7 @@ def timing(url: str) -> None:
                 sent.append(message)
                 yield message
 
-        publisher = make_publisher(PublishSettings(url=url, exchange=EXCHANGE), keep(plan.messages()))
+        publisher = PublishTarget(Endpoint(url), exchange=EXCHANGE).publisher(keep(plan.messages()))
         report = publisher.run()
     assert report.confirmed == 60, report.to_dict()
     late = sorted((m.sent_at - m.due) * 1000 for m in sent)

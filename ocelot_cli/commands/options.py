@@ -129,7 +129,7 @@ OversizeOption = Annotated[
                  "message (ids, _truncated, original size) or refuse before sending."),
 ]  # fmt: skip
 
-# Default confirm window: publish, replay and PublishSettings share it (see benchmarks/bench_publish.py).
+# Default confirm window: publish, replay and PublishTarget share it (see benchmarks/bench_publish.py).
 DEFAULT_WINDOW = 2048
 Window = Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")]
 JsonSummary = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]

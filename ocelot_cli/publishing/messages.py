@@ -76,7 +76,7 @@ def build_message(
 ) -> OutgoingMessage:
     """The message for one event; refuses bodies over the broker's size limit before sending.
 
-    ``for_channels``: real-time channels decide where it goes (see realtime.fan_out), not a routing key.
+    ``for_channels``: real-time channels decide where it goes (see publishing.channels.fan_out), not a routing key.
     """
     body = dump_compact(event)
     if len(body) > max_bytes:

@@ -125,7 +125,8 @@ def test_a_slow_client_loses_messages_and_is_told_how_many(gateway):
 
 def test_ready_and_metrics(gateway):
     server = gateway()
-    assert server.http("/ready") == (200, "ready\n")
+    # ready once its Redis subscription is up (it says 503 until then): wait for it, do not race it
+    wait_for(lambda: server.http("/ready") == (200, "ready\n"), 10, "the gateway to be ready")
     client = server.connect(tenant="t9")
     client.recv()
     client.subscribe("tenant:t9:events")

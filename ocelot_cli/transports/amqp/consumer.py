@@ -5,6 +5,8 @@ it when the tail exits or dies) and bounded by ``x-max-length``. When the tail f
 the oldest messages are dropped and dead-lettered into a second private queue whose only
 purpose is to count them, so the overflow is reported exactly. A lost connection is
 re-established, the queues re-declared and re-bound, and the user told a gap is possible.
+
+``QueueConsumer`` reads named queues that outlive it (a load run's), acking in batches.
 """
 
 from __future__ import annotations
