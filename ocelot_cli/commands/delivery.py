@@ -19,10 +19,9 @@ def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels
 
     if oversize not in ("pointer", "refuse"):
         raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
-    state.warn_secrets_in_flags({"redis_url": to})
-    endpoint = state.endpoint("amqp_url", amqp_url, url=to, ca_file=ca_file, connect_timeout=connect_timeout,
-                              blocked_timeout=blocked_timeout)  # fmt: skip
-    transport_for(endpoint, need=Capability.PUBLISH, option="--to" if to else "--amqp-url")
+    endpoint = state.endpoint("amqp_url", amqp_url, url=to, url_option="--to", ca_file=ca_file,
+                              connect_timeout=connect_timeout, blocked_timeout=blocked_timeout)  # fmt: skip
+    transport_for(endpoint, need=Capability.PUBLISH)
     fields["exchange"] = state.settings().get("exchange", fields.get("exchange"))
     target = PublishTarget(endpoint, channels=list(channels) if channels else None, oversize=Oversize(oversize),
                            **fields)  # fmt: skip

@@ -37,11 +37,10 @@ def doctor(
     from ocelot_cli.smoke.doctor import DoctorOptions, run_doctor
 
     state = state_of(ctx)
-    state.warn_secrets_in_flags({"amqp_url": amqp_url, "redis_url": redis_url, "ws_url": ws_url})
     flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
 
-    def endpoint(url: str):  # noqa: ANN202 - called once the config check has passed
-        return state.endpoint("amqp_url", url=url, ca_file=ca_file, connect_timeout=connect_timeout)
+    def endpoint(setting: str):  # noqa: ANN202 - called once the config check has passed
+        return state.endpoint(setting, flags.get(setting), ca_file=ca_file, connect_timeout=connect_timeout)
 
     report = run_doctor(DoctorOptions(state.profile, flags, endpoint))
     print_report(state.output, report, "json" if as_json else "text")

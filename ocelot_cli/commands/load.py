@@ -147,7 +147,8 @@ def load(
     wait = parse_duration(join_timeout, option="--join-timeout")
     broker = state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout,
                             blocked_timeout=parse_duration(blocked_timeout, option="--blocked-timeout"))  # fmt: skip
-    control_at = state.endpoint("amqp_url", workers_from, ca_file=ca_file, connect_timeout=connect_timeout)
+    control_at = state.endpoint("amqp_url", workers_from, option="--workers-from", ca_file=ca_file,
+                                connect_timeout=connect_timeout)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     show = _Shown(state)
     if join:

@@ -60,9 +60,9 @@ def _websocket_mode(
 
     if not (ws and channel):
         raise UsageProblem("WebSocket mode needs both --ws URL and --channel CHANNEL")
+    redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
     gateway, owner = state.gateway(ws, channel, token_file=token_file, ca_file=ca_file,
                                    connect_timeout=connect_timeout, option="--ws")  # fmt: skip
-    redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
     plan = WsPlan(url=gateway.url, channel=channel, clients=clients, ca_file=ca_file, redis_url=redis.url, **owner)
     return plan, gateway, redis
 

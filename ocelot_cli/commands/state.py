@@ -47,27 +47,41 @@ class RunState:
         return catalog
 
     def connect_timeout(self, flag: str | None = None) -> float:
-        """--connect-timeout, else OCELOT_CONNECT_TIMEOUT or the profile, else 10 s."""
+        """--connect-timeout, else OCELOT_CONNECT_TIMEOUT or the profile, else 10 s; errors name the source."""
         from ocelot_cli.config.durations import parse_duration
+        from ocelot_cli.errors import UsageProblem
 
-        value = self.settings().get("connect_timeout", flag) or "10s"
-        seconds = parse_duration(value, option="--connect-timeout")
+        resolved = self.settings().resolve("connect_timeout", flag)
+        source = resolved.source("--connect-timeout")
+        try:
+            seconds = parse_duration(resolved.value or "", option=source)
+        except UsageProblem as exc:
+            raise resolved.error(exc.message, exc.hint) from None
         if seconds <= 0:
-            from ocelot_cli.errors import UsageProblem
-
-            raise UsageProblem(f"--connect-timeout {value}: give a time above zero, e.g. 5s")
+            raise resolved.error(f"{source} {resolved.value}: give a time above zero, e.g. 5s")
         return seconds
 
-    def endpoint(self, setting: str, flag: str | None = None, *, url: str | None = None,
-                 connect_timeout: str | None = None, **extra: Any) -> Endpoint:  # fmt: skip
-        """Where to connect: the URL of a setting (flag > env > profile > default) or ``url``, the
-        --connect-timeout, the client name; ``extra`` are Endpoint fields (ca_file, token, ...)."""
+    def endpoint(self, setting: str, flag: str | None = None, *, option: str | None = None,
+                 url: str | None = None, url_option: str | None = None, connect_timeout: str | None = None,
+                 **extra: Any) -> Endpoint:  # fmt: skip
+        """Where to connect, and where that came from (for messages).
+
+        The URL is ``url`` when given (``--to``, tail's URL argument: any scheme, which the
+        transport checks), else the setting's (flag > env > profile > default), which must have
+        one of the setting's schemes: an --amqp-url that says redis:// is a mistake, not a switch.
+        ``extra`` are Endpoint fields (ca_file, token, blocked_timeout).
+        """
         from ocelot_cli.transports.base import Endpoint
 
-        if flag is not None:
-            self.warn_secrets_in_flags({setting: flag})
         settings = self.settings()
-        return Endpoint(url or settings.get(setting, flag) or "", connect_timeout=self.connect_timeout(connect_timeout),
+        if url is not None:
+            value, source = url, url_option or "the URL"
+            self.warn_secret_on_command_line(source, url)
+        else:
+            value, source, from_flag = self.setting_url(setting, flag, option)
+            if from_flag:
+                self.warn_secret_on_command_line(source, value)
+        return Endpoint(value, connect_timeout=self.connect_timeout(connect_timeout), source=source,
                         client_name=settings.get("client_name"), **extra)  # fmt: skip
 
     def gateway_token(self, token_file: str | None = None, token: str | None = None) -> str:
@@ -98,38 +112,65 @@ class RunState:
                 option: str | None = None) -> tuple[Endpoint, dict[str, str | None]]:  # fmt: skip
         """A client of one gateway channel (load, smoke): the endpoint with its token, and who the
         channel's events belong to (tenant, user, lead: the channel's own id, else the token's)."""
-        from ocelot_cli.config.redact import mask_url
         from ocelot_cli.envelope.channels import channel_owner, check_channel
-        from ocelot_cli.errors import UsageProblem
         from ocelot_cli.gateway.auth import unverified_claims
-        from ocelot_cli.transports.base import scheme_of
 
         check_channel(channel)  # before anything is sent
-        resolved = self.settings().get("ws_url", url) or ""
-        if scheme_of(resolved) not in ("ws", "wss"):
-            raise UsageProblem(
-                f"{option or '--ws-url'} {mask_url(resolved)}: give a ws:// or wss:// URL of the gateway"
-            )
+        self.setting_url("ws_url", url, option)  # the URL's kind is checked before the token is read
         secret = self.gateway_token(token_file, token)
-        endpoint = self.endpoint("ws_url", url, ca_file=ca_file, connect_timeout=connect_timeout, token=secret)
+        endpoint = self.endpoint("ws_url", url, option=option, ca_file=ca_file, connect_timeout=connect_timeout,
+                                 token=secret)  # fmt: skip
         return endpoint, channel_owner(channel, unverified_claims(secret))
 
+    def setting_url(self, setting: str, flag: str | None = None, option: str | None = None) -> tuple[str, str, bool]:
+        """The URL of a setting, where it came from, and whether from the command line; an error
+        naming that source when it is not of the setting's kind (an --amqp-url that says redis://)."""
+        from ocelot_cli.config.redact import mask_url
+        from ocelot_cli.config.settings import SETTINGS
+        from ocelot_cli.transports.base import scheme_of
+
+        resolved = self.settings().resolve(setting, flag)
+        value, source = resolved.value or "", resolved.source(option)
+        allowed = SETTINGS[setting].schemes
+        if allowed and scheme_of(value) not in allowed:
+            kinds = " or ".join(f"{s}://" for s in allowed)
+            article = "an" if allowed[0][0] in "aeiou" else "a"
+            raise resolved.error(f"{source} {mask_url(value)}: give {article} {kinds} URL",
+                                 hint=_other_option_hint(scheme_of(value)))  # fmt: skip
+        return value, source, resolved.origin == "flag"
+
+    def warn_secret_on_command_line(self, option: str, url: str | None) -> None:
+        """Warn when a URL on the command line carries a password: other users of the machine can read argv."""
+        from ocelot_cli.config.settings import SETTINGS
+        from ocelot_cli.transports.base import scheme_of
+
+        if not url or "@" not in url.partition("://")[2]:
+            return
+        userinfo = url.partition("://")[2].rpartition("@")[0]
+        if ":" not in userinfo:
+            return
+        env = next((s.env for s in SETTINGS.values() if scheme_of(url) in s.schemes), "the environment")
+        self.output.warn(f"{option} holds a password, which other users can see in the process list; "
+                         f"set {env} or use a profile instead")  # fmt: skip
+
     def warn_secrets_in_flags(self, flags: dict[str, str | None]) -> None:
-        """Warn when a URL flag carries a password: other users of the machine can read argv."""
-        from urllib.parse import urlsplit
+        """Warn about each URL flag (by setting name) that carries a password."""
+        from ocelot_cli.config.settings import SETTINGS
 
         for name, value in flags.items():
-            try:
-                password = urlsplit(value).password if value else None
-            except ValueError:
-                password = None
-            if password:
-                flag = "--" + name.replace("_", "-")
-                env = {"amqp_url": "OCELOT_AMQP_URL", "redis_url": "OCELOT_REDIS_URL", "ws_url": "OCELOT_WS_URL"}[name]
-                self.output.warn(
-                    f"{flag} holds a password, which other users can see in the process list; "
-                    f"set {env} or use a profile instead"
-                )
+            self.warn_secret_on_command_line(SETTINGS[name].option, value)
+
+
+def _other_option_hint(scheme: str) -> str | None:
+    """Where a URL of this scheme belongs instead, if ocelot knows the scheme."""
+    return {
+        "redis": "a Redis URL goes in --redis-url (OCELOT_REDIS_URL), or publish to it with --to",
+        "rediss": "a Redis URL goes in --redis-url (OCELOT_REDIS_URL), or publish to it with --to",
+        "ws": "a gateway URL goes in --ws-url (OCELOT_WS_URL) or --ws",
+        "wss": "a gateway URL goes in --ws-url (OCELOT_WS_URL) or --ws",
+        "amqp": "a RabbitMQ URL goes in --amqp-url (OCELOT_AMQP_URL)",
+        "amqps": "a RabbitMQ URL goes in --amqp-url (OCELOT_AMQP_URL)",
+    }.get(scheme)
 
 
 _current: RunState | None = None

@@ -86,11 +86,12 @@ def tail(
     max_queue: Annotated[
         int,
         typer.Option(
-            "--max-queue", min=1, help="Bound of the tail's own queue; overflow drops the oldest and is reported."
+            "--max-queue", min=1,
+            help="RabbitMQ: bound of the tail's own queue; overflow drops the oldest and is reported."
         ),
     ] = 10_000,
     prefetch: Annotated[
-        int, typer.Option("--prefetch", min=1, help="Messages the broker sends ahead of acknowledgements.")
+        int, typer.Option("--prefetch", min=1, help="RabbitMQ: messages the broker sends ahead of acknowledgements.")
     ] = 1000,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
@@ -161,7 +162,11 @@ def _target(state, patterns, exchanges, channels, token, token_file, ca_file, am
     from ocelot_cli.transports.base import Capability, TailTarget, looks_like_url, transport_for
 
     url = patterns.pop(0) if patterns and looks_like_url(patterns[0]) else None
-    endpoint = state.endpoint("amqp_url", amqp_url, url=url, ca_file=ca_file, connect_timeout=connect_timeout)
+    if any(looks_like_url(p) for p in patterns):
+        raise UsageProblem("the URL to tail comes first: ocelot tail URL [PATTERN]...",
+                           hint="binding patterns are words and * or #, never a URL")  # fmt: skip
+    endpoint = state.endpoint("amqp_url", amqp_url, url=url, url_option="the tail URL", ca_file=ca_file,
+                              connect_timeout=connect_timeout)  # fmt: skip
     transport_for(endpoint, need=Capability.TAIL)  # an unknown scheme is refused before anything else
     target = TailTarget(max_queue=max_queue, prefetch=prefetch, on_notice=state.output.warn)
     if endpoint.scheme in ("amqp", "amqps"):
@@ -190,7 +195,9 @@ def _channels(scheme, patterns, exchanges, channels) -> list[str]:  # noqa: ANN0
     for name in channels:
         if gateway:
             check_channel(name)  # exact names only, checked before anything is sent
-        elif not name.strip() or any(c.isspace() for c in name):
+        elif not name.strip():
+            raise UsageProblem("--channel '': a channel name cannot be empty")
+        elif any(c.isspace() for c in name):
             raise UsageProblem(f"--channel {name!r}: a Redis channel name or glob pattern has no spaces")
     return list(channels)
 

@@ -8,26 +8,42 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "****"
-_SECRET_PARAMS = {"password", "passwd", "pass", "token", "access_token", "secret", "key", "api_key", "auth"}
+# Query parameters whose value is a secret: exact names, and names that contain one of the words.
+_SECRET_PARAMS = {"password", "passwd", "pass", "pwd", "token", "access_token", "secret", "key", "api_key", "auth",
+                  "jwt", "sig", "signature", "credential", "credentials", "code"}  # fmt: skip
+_SECRET_WORDS = ("token", "secret", "passw", "key", "sig", "jwt", "auth", "cred")
+
+
+def _secret_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _SECRET_PARAMS or any(word in lowered for word in _SECRET_WORDS)
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password and secret-looking query parameters replaced by ``****``."""
+    """The URL with its password and secret-looking query parameters replaced by ``****``.
+
+    Robust to any character in the password: the userinfo is whatever stands between ``://``
+    and the last ``@`` (a raw ``/``, ``?``, ``#`` or ``[`` in a password does not hide it), and
+    when the rest does not parse as a URL the whole userinfo is masked.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    userinfo, at, host_part = rest.rpartition("@")
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        shown_userinfo = f"{user}:{MASK}@" if colon and "/" not in user else f"{MASK}@" if colon else f"{userinfo}@"
+    else:
+        shown_userinfo, host_part = "", rest
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(f"{scheme}://{host_part}")
     except ValueError:
-        return MASK
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            user = userinfo.split(":", 1)[0]
-            netloc = f"{user}:{MASK}@{host}"
+        return f"{scheme}://{MASK}@{host_part}" if at else f"{scheme}://{host_part}"
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if k.lower() in _SECRET_PARAMS else v) for k, v in pairs], safe="*%/")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        query = urlencode([(k, MASK if _secret_param(k) else v) for k, v in pairs], safe="*%/:")
+    return urlunsplit((parts.scheme, shown_userinfo + parts.netloc, parts.path, query, parts.fragment))
 
 
 def redact(text: str, secrets: list[str | None]) -> str:
@@ -42,7 +58,9 @@ def redact(text: str, secrets: list[str | None]) -> str:
     return text
 
 
-_URL_WITH_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<password>[^\s@/]+)(?P<tail>@)")
+# In free text (errors, tracebacks): scheme://user:PASSWORD@host, the password running to the last
+# '@' of the word, so that a '/' or '?' in it is masked too.
+_URL_WITH_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<password>\S+)(?P<tail>@)")
 _SECRET_ENV = ("OCELOT_WS_TOKEN", "OCELOT_JWT_SECRET")
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ocelot_cli.errors import ConfigError
+from ocelot_cli.errors import ConfigError, OcelotError, UsageProblem
 
 ENV_CONFIG = "OCELOT_CONFIG"
 ENV_PROFILE = "OCELOT_PROFILE"
@@ -49,15 +49,23 @@ class Setting:
     help: str
     url: bool = False
     secret: bool = False
+    schemes: tuple[str, ...] = ()  # for a URL: the schemes it may have
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
 
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("amqp_url", ENV_AMQP_URL, "amqp://127.0.0.1:5672/%2F", "RabbitMQ URL (amqp:// or amqps://)", url=True),
+        Setting("amqp_url", ENV_AMQP_URL, "amqp://127.0.0.1:5672/%2F", "RabbitMQ URL (amqp:// or amqps://)", url=True,
+                schemes=("amqp", "amqps")),
         Setting("exchange", ENV_EXCHANGE, "ocelot.events", "topic exchange of the platform bus"),
-        Setting("redis_url", ENV_REDIS_URL, "redis://127.0.0.1:6379/0", "Redis URL of the real-time hub", url=True),
-        Setting("ws_url", ENV_WS_URL, "ws://127.0.0.1:8765/ws", "WebSocket URL of the real-time gateway", url=True),
+        Setting("redis_url", ENV_REDIS_URL, "redis://127.0.0.1:6379/0", "Redis URL of the real-time hub", url=True,
+                schemes=("redis", "rediss")),
+        Setting("ws_url", ENV_WS_URL, "ws://127.0.0.1:8765/ws", "WebSocket URL of the real-time gateway", url=True,
+                schemes=("ws", "wss")),
         Setting("ws_token", ENV_WS_TOKEN, None, "Bearer token for the WebSocket gateway", secret=True),
         Setting("ws_token_file", ENV_WS_TOKEN_FILE, None, "file holding the WebSocket Bearer token"),
         Setting("catalog", ENV_CATALOG, None, f"extra catalog directories, separated by '{os.pathsep}'"),
@@ -74,6 +82,22 @@ class Resolved:
     name: str
     value: str | None
     origin: str
+
+    def source(self, option: str | None = None) -> str:
+        """Where the value came from, as a user would look for it: the option, the variable, the profile."""
+        setting = SETTINGS[self.name]
+        if self.origin == "flag":
+            return option or setting.option
+        if self.origin.startswith("env "):
+            return setting.env
+        if self.origin.startswith("profile "):
+            return f"{self.name} of {self.origin}"
+        return f"the default {self.name}"
+
+    def error(self, message: str, hint: str | None = None) -> OcelotError:
+        """A problem with the value: a usage error, or a configuration error when a profile holds it."""
+        cls = ConfigError if self.origin.startswith("profile ") else UsageProblem
+        return cls(message, hint=hint)
 
     def shown(self) -> str:
         """The value as it may be printed: URLs masked, secrets hidden."""

@@ -54,7 +54,7 @@ class PublishTarget:
         options = PublishOptions(exchange=self.exchange, declare=self.declare, window=self.window, rate=self.rate,
                                  reconnect_for=self.reconnect_for, drain_timeout=self.drain_timeout,
                                  on_notice=on_notice, on_progress=on_progress)  # fmt: skip
-        return transport_for(self.endpoint, need=Capability.PUBLISH, option="--to").publisher(messages, options)
+        return transport_for(self.endpoint, need=Capability.PUBLISH).publisher(messages, options)
 
 
 def check_samples(factory: SampleFactory, type_names: list[str], validator: EventValidator) -> None:

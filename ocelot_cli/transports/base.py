@@ -47,6 +47,7 @@ class Endpoint:
     heartbeat: int = 30
     token: str | None = field(default=None, repr=False)
     client_name: str | None = None
+    source: str | None = None  # where the URL came from (--amqp-url, OCELOT_AMQP_URL, ...), for messages
 
     @property
     def shown(self) -> str:
@@ -208,16 +209,34 @@ def transport_for(endpoint: Endpoint | str, *, need: Capability | None = None, o
     if isinstance(endpoint, str):
         endpoint = Endpoint(endpoint)
     entry = entry_for(endpoint.url)
+    option = option or endpoint.source
     where = f"{option} {endpoint.shown}" if option else endpoint.shown
     if entry is None:
         scheme = endpoint.scheme
         what = f"{scheme}:// URLs" if scheme else "URLs without a scheme"
-        raise UsageProblem(f"{where}: ocelot has no transport for {what}", hint=f"supported: {supported()}")
+        raise UsageProblem(f"{where}: ocelot has no transport for {what}",
+                           hint=f"what each scheme supports: {supported()}")  # fmt: skip
     if need is not None and need not in entry.capabilities:
         raise UsageProblem(
             f"{where}: {endpoint.scheme}:// ({entry.name}) cannot {need.value}",
             hint=f"what each scheme supports: {supported()}",
         )
+    check_url(endpoint.url, where)
     module_name, _, class_name = entry.path.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(endpoint)
+
+
+def check_url(url: str, where: str) -> None:
+    """UsageProblem naming ``where`` when the URL cannot be used: a port that is no number, a
+    bracket or other raw special character in the user or password, no host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        text = str(exc)
+        hint = ("the port must be a number from 1 to 65535" if "ort" in text else
+                "percent-encode special characters of the user and password (%5B for [, %40 for @, %2F for /)")
+        raise UsageProblem(f"{where}: cannot use this URL ({text})", hint=hint) from None
+    if not parts.hostname:
+        raise UsageProblem(f"{where}: the URL names no host", hint="write SCHEME://HOST:PORT/...")

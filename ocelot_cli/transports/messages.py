@@ -34,6 +34,10 @@ class OutgoingMessage:
     sent_at: float | None = None  # seconds after the start when it first left
     channel: str | None = None  # a real-time channel (Redis pub/sub) instead of exchange/routing key
 
+    def describe(self) -> str:
+        """Where it went and which event it was, for people: ``comms.call.ended (ID)``."""
+        return f"{self.routing_key} ({self.event_id})" if self.event_id else self.routing_key
+
     def to_dict(self) -> dict[str, Any]:
         """What --dry-run prints: exactly what would be sent."""
         try:

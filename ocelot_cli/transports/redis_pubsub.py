@@ -50,6 +50,9 @@ def translate_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
         return AuthenticationFailed(
             f"Redis at {shown} refused the credentials", hint="check the password in the URL (OCELOT_REDIS_URL)"
         )
+    if isinstance(error, rex.InvalidResponse | rex.ResponseError) and not isinstance(error, rex.AuthenticationError):
+        return BrokerUnreachable(f"the server at {shown} does not answer like Redis ({type(error).__name__})",
+                                 hint="check the host and port: Redis listens on 6379")  # fmt: skip
     if isinstance(error, rex.TimeoutError):
         return BrokerUnreachable(f"cannot connect to Redis at {shown}: no answer within {endpoint.connect_timeout:g}s",
                                  hint="check the host, port and any firewall in between")  # fmt: skip
@@ -69,8 +72,8 @@ def client_for(endpoint: Endpoint, purpose: str) -> redis.Redis:
                                     socket_timeout=endpoint.connect_timeout, client_name=name,
                                     retry=Retry(NoBackoff(), 0))  # fmt: skip
     except ValueError as exc:
-        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {exc}",
-                           hint="write redis://[:PASSWORD@]HOST:PORT[/DB]") from None  # fmt: skip
+        hint = "write redis://HOST:PORT/DB, a password percent-encoded before the host"
+        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {exc}", hint=hint) from None
 
 
 def ping(endpoint: Endpoint, purpose: str = "ocelot") -> None:
@@ -210,7 +213,7 @@ class RedisPublisher:
             else:
                 self.report.unroutable += 1
                 if len(self.report.unroutable_examples) < 5:
-                    self.report.unroutable_examples.append(f"{message.routing_key} ({message.event_id})")
+                    self.report.unroutable_examples.append(message.describe())
             if settled is not None:
                 settled(message, SETTLED_ACK if count else SETTLED_RETURNED)
 

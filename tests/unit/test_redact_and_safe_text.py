@@ -16,15 +16,27 @@ from ocelot_cli.render.safe_text import escape_control, safe_json
         ("redis://:secret@127.0.0.1:6379/0", "redis://:****@127.0.0.1:6379/0"),
         ("wss://gw.example.com/ws?token=abc&x=1", "wss://gw.example.com/ws?token=****&x=1"),
         ("ws://127.0.0.1:8765/ws", "ws://127.0.0.1:8765/ws"),
+        ("amqp://user:pa/ss?x#y@host:5672/v", "amqp://user:****@host:5672/v"),
+        ("amqp://u:pa[ss@127.0.0.1:5672/", "amqp://u:****@127.0.0.1:5672/"),
+        ("wss://gw/ws?jwt=abc&x=1&sig=zz&apiKey=k", "wss://gw/ws?jwt=****&x=1&sig=****&apiKey=****"),
     ],
 )
 def test_mask_url_hides_passwords_and_secret_parameters(url, shown):
     assert mask_url(url) == shown
 
 
-@given(st.text(alphabet=st.characters(codec="ascii", exclude_characters="@:/?#[]%"), min_size=4))
+@given(st.text(alphabet=st.characters(codec="ascii", exclude_characters="@:/?#[]%*"), min_size=4))
 def test_mask_url_never_shows_the_password(password):
     assert password not in mask_url(f"amqp://user:{password}@host:5672/vhost").split("@")[0].split(":", 2)[2]
+
+
+# Any printable character but '@' and '*' (the mask itself): '/', '?', '#', '[' and non-ASCII too.
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"),
+                                      exclude_characters="@*"), min_size=6))  # fmt: skip
+def test_mask_url_hides_a_password_of_any_characters_and_so_does_scrub(password):
+    url = f"amqp://user:{password}@host:5672/vhost"
+    assert password not in mask_url(url)
+    assert password not in scrub(f"-> {url} <-")
 
 
 def test_redact_replaces_every_known_secret():

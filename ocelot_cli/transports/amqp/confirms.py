@@ -78,7 +78,7 @@ class InFlight:
                 report.unroutable += 1
                 outcome = SETTLED_RETURNED
                 if len(report.unroutable_examples) < 5:
-                    report.unroutable_examples.append(f"{message.routing_key} ({message.event_id})")
+                    report.unroutable_examples.append(message.describe())
             else:
                 report.confirmed += 1
                 outcome = SETTLED_ACK

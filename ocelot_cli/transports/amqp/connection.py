@@ -128,6 +128,9 @@ def translate_connect_error(error: BaseException, endpoint: Endpoint) -> OcelotE
             f"RabbitMQ at {url} refused access to virtual host {vhost!r}",
             hint="check that the vhost exists and that the user has permissions on it",
         )
+    if any(isinstance(c, pex.IncompatibleProtocolError) for c in causes):
+        return BrokerUnreachable(f"the server at {url} does not speak AMQP 0-9-1",
+                                 hint="check the port: RabbitMQ listens on 5672 (5671 for amqps://)")  # fmt: skip
     for cause in causes:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return AuthenticationFailed(
