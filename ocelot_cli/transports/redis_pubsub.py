@@ -76,17 +76,6 @@ def client_for(endpoint: Endpoint, purpose: str) -> redis.Redis:
         raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {exc}", hint=hint) from None
 
 
-def ping(endpoint: Endpoint, purpose: str = "ocelot") -> None:
-    """Nothing if Redis answers; the translated error otherwise."""
-    client = client_for(endpoint, purpose)
-    try:
-        client.ping()
-    except (rex.RedisError, OSError) as exc:
-        raise translate_error(exc, endpoint) from None
-    finally:
-        client.close()
-
-
 class RedisTransport(Transport):
     name = "Redis pub/sub"
     capabilities = frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})

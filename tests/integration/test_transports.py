@@ -74,6 +74,23 @@ def test_a_redis_tail_takes_channels_not_patterns_of_an_exchange():
     assert "a Redis tail takes channels (--channel)" in result.stderr.decode()
 
 
+def test_every_transport_probes_its_server_and_names_it(broker, gateway):
+    from ocelot_cli.gateway.auth import mint
+    from ocelot_cli.transports.base import Capability, Endpoint, transport_for
+    from tests.integration.conftest import SECRET
+
+    server = gateway()
+    token = mint(SECRET.encode(), tenant="t1", user="u1")
+    answers = {
+        url: transport_for(Endpoint(url, token=token), need=Capability.PROBE).probe("ocelot test")
+        for url in (broker, REDIS_URL, f"ws://127.0.0.1:{server.port}/ws")
+    }
+    rabbitmq, redis_server, gateway_server = (answer["server"] for answer in answers.values())
+    assert rabbitmq.startswith("RabbitMQ ") and redis_server.startswith("Redis ")
+    assert gateway_server == "gateway (tenant t1)"
+    assert "guest:guest" not in answers[broker]["url"]
+
+
 def _client_ids(name_part: str) -> list[int]:
     client = redis.Redis.from_url(REDIS_URL)
     try:
