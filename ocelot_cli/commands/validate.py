@@ -76,7 +76,7 @@ def validate(
             out.raw(line)
     else:
         for problem in report.problems:
-            out.data(render.text_line(problem, color=out.color_for(out.stdout)))
+            out.raw(render.text_line(problem, color=out.color_for(out.stdout)))
     for summary in report.sources.values():
         out.detail(f"{summary.name}: {summary.events} events, {summary.invalid} invalid")
     render.print_summary(out, report)

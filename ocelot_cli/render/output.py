@@ -66,31 +66,34 @@ class Output:
         codes = {"red": "31", "yellow": "33", "green": "32", "dim": "2", "bold": "1"}
         return f"\x1b[{codes[style]}m{text}\x1b[0m"
 
+    # Messages may quote what came from the wire or a file (an event type, a routing key, a
+    # server's reason): every one is escaped here, the one place, before any colour is added.
     def status(self, message: str) -> None:
         """Progress and summaries (hidden by -q)."""
         if not self.quiet:
-            print(message, file=self.stderr, flush=True)
+            print(escape_control(message), file=self.stderr, flush=True)
 
     def detail(self, message: str) -> None:
         """Extra detail shown with -v."""
         if self.verbose and not self.quiet:
-            print(self._styled(message, "dim", self.stderr), file=self.stderr, flush=True)
+            print(self._styled(escape_control(message), "dim", self.stderr), file=self.stderr, flush=True)
 
     def warn(self, message: str) -> None:
         """A warning (hidden by -q)."""
         if not self.quiet:
-            print(self._styled("warning:", "yellow", self.stderr) + " " + message, file=self.stderr, flush=True)
+            line = self._styled("warning:", "yellow", self.stderr) + " " + escape_control(message)
+            print(line, file=self.stderr, flush=True)
 
     def error(self, message: str) -> None:
         """An error; always shown."""
-        print(self._styled("error:", "red", self.stderr) + " " + message, file=self.stderr, flush=True)
+        print(self._styled("error:", "red", self.stderr) + " " + escape_control(message), file=self.stderr, flush=True)
 
     def success(self, message: str) -> None:
         if not self.quiet:
-            print(self._styled(message, "green", self.stderr), file=self.stderr, flush=True)
+            print(self._styled(escape_control(message), "green", self.stderr), file=self.stderr, flush=True)
 
     def failure(self, message: str) -> None:
-        print(self._styled(message, "red", self.stderr), file=self.stderr, flush=True)
+        print(self._styled(escape_control(message), "red", self.stderr), file=self.stderr, flush=True)
 
     # -- stdout: data ---------------------------------------------------------------
     def data(self, text: str) -> None:

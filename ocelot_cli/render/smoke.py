@@ -21,12 +21,13 @@ def text_lines(report: Report, *, color: bool = False) -> Iterator[str]:
         if color:
             label = f"{_STYLE[check.outcome]}{label}\x1b[0m"
         took = f"  ({check.seconds * 1000:.0f} ms)" if check.outcome in (PASSED, FAILED, WARNED) else ""
-        yield f"  {label}  {check.name:<{width}}  {escape_control(check.message, one_line=True)}{took}"
+        name = escape_control(check.name, one_line=True)
+        yield f"  {label}  {name:<{width}}  {escape_control(check.message, one_line=True)}{took}"
         if check.hint and check.outcome in (FAILED, WARNED):
             yield f"  {'':<4}  {'':<{width}}  fix: {escape_control(check.hint, one_line=True)}"
     counts = {o: sum(1 for c in report.checks if c.outcome == o) for o in (PASSED, WARNED, FAILED, SKIPPED)}
     parts = [f"{n} {'passed' if o == PASSED else o if o != WARNED else 'warnings'}" for o, n in counts.items() if n]
-    yield f"{report.title}: {', '.join(parts) or 'no checks'}" + (
+    yield f"{escape_control(report.title, one_line=True)}: {', '.join(parts) or 'no checks'}" + (
         "" if report.ok else f" (exit {int(report.exit_status)})"
     )
 
@@ -88,5 +89,5 @@ def print_report(out: Output, report: Report, fmt: str) -> None:
         for line in github_lines(report):
             out.data(line)
     else:
-        for line in text_lines(report, color=out.color_for(out.stdout)):
-            out.data(line)
+        for line in text_lines(report, color=out.color_for(out.stdout)):  # escaped there, coloured after
+            out.raw(line)

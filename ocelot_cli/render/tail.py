@@ -99,7 +99,7 @@ class PrettyRenderer:
         org = (event.get("organizationId") or event.get("tenant_id")) if isinstance(event, dict) else None
         color = _COLORS[zlib.crc32((name or "").split(".")[0].encode()) % len(_COLORS)]
         data = event.get("data") if isinstance(event, dict) else None
-        fields = _key_fields(data)
+        fields = escape_control(_key_fields(data), one_line=True)
         if isinstance(data, dict) and data.get("_truncated") is True:
             ids = " ".join(f"{k}={v}" for k, v in data.items() if k not in ("_truncated", "original_size"))
             text = f"POINTER ({data.get('original_size', '?')} bytes; fetch by {ids})"
@@ -115,7 +115,7 @@ class PrettyRenderer:
             where,
             self._paint(escape_control(name or "(no type)", one_line=True), color),
             escape_control(str(org), one_line=True) if org else "-",
-            fields if fields.startswith("\x1b") else escape_control(fields, one_line=True),
+            fields,
         ]
         line = "  ".join(parts)
         if violations:

@@ -12,13 +12,14 @@ from ocelot_cli.validation.report import Problem, ValidationReport
 
 
 def text_line(problem: Problem, *, color: bool = False) -> str:
-    """``file:line: error: TYPE $.path: message`` (escaped later by Output.data)."""
+    """``file:line: error: TYPE $.path: message``, every part from the input escaped, then coloured:
+    ready for ``Output.raw``."""
     label = problem.severity
     if color:
         label = f"\x1b[{'33' if problem.severity == WARNING else '31'}m{label}\x1b[0m"
     subject = " ".join(part for part in (problem.event_type, problem.path) if part)
     subject = f"{subject}: " if subject else ""
-    return f"{problem.where}: {label}: {subject}{problem.message}"
+    return f"{escape_control(problem.where, one_line=True)}: {label}: {escape_control(subject + problem.message)}"
 
 
 def print_summary(output: Output, report: ValidationReport) -> None:
