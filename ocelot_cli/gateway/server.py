@@ -29,6 +29,7 @@ from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.retry import Backoff
 
 CHANNEL_PATTERNS = ("tenant:*:events", "user:*:tasks", "lead:*:timeline")
+HOP_BATCH = 16  # messages handed from a source's thread to the event loop at a time
 
 
 def _as_published(message: ReceivedMessage) -> list[tuple[str, bytes]]:
@@ -120,7 +121,9 @@ class Gateway:
                             break
                         if message is not None:
                             batch.extend(route(message))
-                        if batch and not source.has_pending:  # one hop to the loop per burst, not per message
+                        # A few messages per hop to the loop: fewer hops than one each, and the loop is never
+                        # held up for long by one big burst (its writers send between batches).
+                        if batch and (len(batch) >= HOP_BATCH or not source.has_pending):
                             loop.call_soon_threadsafe(deliver, batch)
                             batch = []
                 except OcelotError as exc:

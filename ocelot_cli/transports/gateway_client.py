@@ -49,7 +49,9 @@ class GatewayClient:
     """One authenticated connection to the gateway; events are kept for ``take_events``."""
 
     def __init__(self, endpoint: Endpoint, *, poll: float = 0.25, stale_after: float = 45.0,
-                 on_notice: Callable[[str], None] | None = None) -> None:  # fmt: skip
+                 on_notice: Callable[[str], None] | None = None,
+                 on_event: Callable[[bytes], None] | None = None) -> None:  # fmt: skip
+        """``on_event`` takes each event as it is read; without it, events are kept in ``events``."""
         self.endpoint = endpoint
         self.poll = poll
         self.stale_after = stale_after
@@ -57,6 +59,7 @@ class GatewayClient:
         self.channels: list[str] = []
         self.welcome: dict[str, Any] = {}
         self.events: collections.deque[bytes] = collections.deque()
+        self._on_event = on_event or self.events.append
         self._ws: Any = None
         self._ops: collections.deque[float] = collections.deque()
         self._last_heard = 0.0
@@ -194,7 +197,7 @@ class GatewayClient:
             if message["type"] == "error" and _error_code(message) != "rate_limited":
                 self.notice(f"gateway error: {_error_code(message)}: {message.get('message', '')}")
             return message
-        self.events.append(raw)
+        self._on_event(raw)
         return None
 
     def check_alive(self) -> None:
@@ -232,16 +235,15 @@ class GatewayTailSource(PolledSource):
         self.stats = stats
         self.reconnect_for = target.reconnect_for
         self.notice = target.on_notice or (lambda _m: None)
-        self.client = GatewayClient(endpoint, poll=target.poll, on_notice=self.notice)
         self._pending: collections.deque[ReceivedMessage] = collections.deque()
         self._channel = self.channels[0] if len(self.channels) == 1 else None
+        self.client = GatewayClient(endpoint, poll=target.poll, on_notice=self.notice, on_event=self._take)
 
     def open(self) -> None:
         """Connect, wait for welcome, subscribe to every channel; OcelotError on refusal."""
         self.client.connect()
         for channel in self.channels:
             self.client.subscribe(channel)
-        self._move_events()
 
     def close(self) -> None:
         self.client.close()
@@ -249,14 +251,11 @@ class GatewayTailSource(PolledSource):
     def _connected(self) -> bool:
         return self.client.connected
 
-    def _move_events(self) -> None:
-        events = self.client.events
-        while events:
-            self._pending.append(ReceivedMessage(events.popleft(), time.time(), channel=self._channel))
+    def _take(self, raw: bytes) -> None:
+        self._pending.append(ReceivedMessage(raw, time.time(), channel=self._channel))
 
     def _poll(self) -> None:
         self.client.read()
-        self._move_events()
         self.client.check_alive()
 
     def _reconnect(self, error: BaseException) -> None:
