@@ -31,6 +31,35 @@ def _print_traceback() -> None:
     print(scrub(traceback.format_exc()), file=sys.stderr, end="")
 
 
+def _raise_on_termination() -> dict[int, object]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C (every cleanup runs), then exit 143 or 129; the handlers
+    they replace, to put back."""
+    import signal
+
+    from ocelot_cli.errors import ExitStatus, SignalInterrupt
+
+    def handle(number: int, _frame: object) -> None:
+        raise SignalInterrupt(ExitStatus.TERMINATED if number == signal.SIGTERM else ExitStatus.HANGUP)
+
+    return {number: signal.signal(number, handle) for number in (signal.SIGTERM, signal.SIGHUP)}
+
+
+def _invoke(command: object, args: list[str]) -> object:
+    """Parse and run the command line, letting every exception through to ``run``.
+
+    Not click's ``main``: that turns Ctrl-C into a silent 130, SIGTERM with it, and a closed
+    stdout pipe into exit 1, which the exit table reserves for invalid events.
+    """
+    if "_OCELOT_COMPLETE" in os.environ:  # a shell asking for completions (see completions/)
+        from typer.completion import completion_init
+
+        completion_init()
+        return command.main(args=args, prog_name="ocelot", standalone_mode=False)  # type: ignore[attr-defined]
+    # a copy of the arguments: parsing consumes the list, and run() looks at it afterwards (--debug)
+    with command.make_context("ocelot", list(args)) as ctx:  # type: ignore[attr-defined]
+        return command.invoke(ctx)  # type: ignore[attr-defined]
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run ocelot with ``argv`` and return the exit status (never raises for expected failures)."""
     import typer
@@ -39,29 +68,30 @@ def run(argv: Sequence[str] | None = None) -> int:
     from ocelot_cli.app import app
     from ocelot_cli.commands.state import current
     from ocelot_cli.config.redact import scrub
-    from ocelot_cli.errors import ExitStatus, OcelotError
+    from ocelot_cli.errors import INTERRUPTS, ExitStatus, OcelotError, interrupt_status
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if "_OCELOT_COMPLETE" in os.environ:  # a shell asking for completions (see completions/)
-        from typer.completion import completion_init
-
-        completion_init()
     command = get_command(app)
+    previous = _raise_on_termination()
     try:
-        result = command.main(args=args, prog_name="ocelot", standalone_mode=False)
+        result = _invoke(command, args)
         return int(result) if isinstance(result, int) else ExitStatus.OK
+    except typer.Exit as exc:  # --help, --version, and the like
+        return exc.exit_code
     except OcelotError as exc:
         if _debug_requested(args):
             _print_traceback()
         if not exc.reported:
             current().output.error(scrub(str(exc)))
         return exc.exit_status
-    except BrokenPipeError:
+    except BrokenPipeError:  # `ocelot ... | head -1`: the reader has what it wanted
         _quiet_broken_pipe()
         return ExitStatus.OK
-    except (KeyboardInterrupt, typer.Abort):
-        print("interrupted", file=sys.stderr)
-        return ExitStatus.INTERRUPTED
+    except (*INTERRUPTS, typer.Abort) as exc:
+        status = interrupt_status(exc)
+        print({ExitStatus.TERMINATED: "terminated", ExitStatus.HANGUP: "hung up"}.get(status, "interrupted"),
+              file=sys.stderr)  # fmt: skip
+        return status
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, unknown command
         exc.show()  # type: ignore[attr-defined]
         return getattr(exc, "exit_code", ExitStatus.USAGE)
@@ -74,6 +104,11 @@ def run(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return ExitStatus.INTERNAL
+    finally:
+        import signal
+
+        for number, handler in previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -25,7 +25,9 @@ class ExitStatus(IntEnum):
     TIMEOUT = 9  # broker blocked (resource alarm) or no answer in time
     THRESHOLD = 10  # a --assert threshold of a load test was breached
     INTERNAL = 70  # a bug in ocelot: rerun with --debug and report it
-    INTERRUPTED = 130  # Ctrl-C
+    HANGUP = 129  # SIGHUP (the terminal went away)
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
 
 
 EXIT_STATUS_HELP: dict[ExitStatus, str] = {
@@ -41,7 +43,9 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
     ExitStatus.THRESHOLD: "a load test --assert threshold was breached",
     ExitStatus.INTERNAL: "internal error in ocelot (rerun with --debug and report it)",
-    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitStatus.HANGUP: "hung up (SIGHUP), after the summary",
+    ExitStatus.INTERRUPTED: "interrupted (Ctrl-C), after the summary",
+    ExitStatus.TERMINATED: "terminated (SIGTERM), after the summary",
 }
 
 
@@ -186,6 +190,23 @@ class ChecksFailed(OcelotError):
 
 class ValidationFailed(OcelotError):
     """Events were invalid or inputs unreadable (the report, already shown, says which)."""
+
+
+class SignalInterrupt(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is (like Ctrl-C's KeyboardInterrupt) so that every
+    ``finally`` runs (temporary files, queues, connections); ``status`` is the exit status it calls for."""
+
+    def __init__(self, status: ExitStatus) -> None:
+        super().__init__(status.name.lower())
+        self.status = status
+
+
+INTERRUPTS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SignalInterrupt)
+
+
+def interrupt_status(exc: BaseException) -> ExitStatus:
+    """The exit status of an interruption: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
+    return ExitStatus(getattr(exc, "status", None) or getattr(exc.__cause__, "status", None) or ExitStatus.INTERRUPTED)
 
 
 class Interrupted(OcelotError):

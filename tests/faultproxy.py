@@ -62,7 +62,10 @@ class FaultProxy:
         self.stalled.clear()
 
     def shutdown(self) -> None:
+        """Stop listening (new connections are refused) and close every open connection."""
         self._closed = True
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept loop; close() alone may not
         with contextlib.suppress(OSError):
             self.listener.close()
         self.close()

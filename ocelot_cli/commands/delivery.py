@@ -7,11 +7,12 @@ from typing import Any
 
 def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels: list[str] | None, oversize: str,
                    ca_file: str | None, connect_timeout: str | None, blocked_timeout: float = 30.0,
-                   **fields: Any) -> Any:  # fmt: skip
+                   reconnect_for: str = "60s", **fields: Any) -> Any:  # fmt: skip
     """The PublishTarget of --to / --amqp-url, with --channel and --oversize checked before anything is sent.
 
     ``fields`` are PublishTarget fields (exchange, routing_key, declare, window, rate).
     """
+    from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.envelope.channels import Oversize, check_channel
     from ocelot_cli.errors import UsageProblem
     from ocelot_cli.publishing.publish import PublishTarget
@@ -23,6 +24,7 @@ def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels
                               connect_timeout=connect_timeout, blocked_timeout=blocked_timeout)  # fmt: skip
     transport_for(endpoint, need=Capability.PUBLISH)
     fields["exchange"] = state.settings().get("exchange", fields.get("exchange"))
+    fields["reconnect_for"] = parse_duration(reconnect_for, option="--reconnect-for")
     target = PublishTarget(endpoint, channels=list(channels) if channels else None, oversize=Oversize(oversize),
                            **fields)  # fmt: skip
     if (channels or oversize != "pointer") and not target.channel_mode:
@@ -32,16 +34,34 @@ def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels
     return target
 
 
+def check_inputs(state: Any, names: list[str], validator: Any, catalog: Any, *, nothing: str) -> Any:
+    """First pass over files: every problem shown with file:line, and ValidationFailed (saying
+    ``nothing``) when any input is unreadable or, unless --no-validate, any event invalid."""
+    from ocelot_cli.errors import ValidationFailed
+    from ocelot_cli.publishing.replay import check_inputs as first_pass
+    from ocelot_cli.render import validation as render_validation
+
+    out = state.output
+    report, _per_loop = first_pass(names, validator, catalog)
+    if report.exit_status == 0:  # warnings only (naive times, a gap in a recording): stdout is for the messages
+        for problem in report.problems:
+            out.warn(render_validation.text_line(problem))
+        return report
+    for problem in report.problems:  # the refusal's report is what the command answers, on stdout
+        out.raw(render_validation.text_line(problem, color=out.color_for(out.stdout)))
+    render_validation.print_summary(out, report)
+    raise ValidationFailed(nothing, status=report.exit_status)
+
+
 def run_publisher(state: Any, target: Any, messages: Any, total: int | None, as_json: bool, *,
                   resumable: bool = False) -> None:  # fmt: skip
-    """Publish with progress on stderr, Ctrl-C handling, the summary; raise what the outcome says.
+    """Publish with progress on stderr; the same summary however it ends (done, failed, given up,
+    blocked, Ctrl-C, SIGTERM, SIGHUP); raise what the outcome says.
 
-    ``resumable`` (replay) makes an interrupted run say which --resume-from continues it.
+    ``resumable`` (replay, publish -f) makes an unfinished run say which --resume-from continues it.
     """
-    import signal
-
-    from ocelot_cli.errors import DeliveryFailed, Interrupted
-    from ocelot_cli.render.publish import ProgressLine, print_summary
+    from ocelot_cli.errors import OcelotError
+    from ocelot_cli.render.publish import ProgressLine
 
     out = state.output
     progress = ProgressLine(out, total)
@@ -51,35 +71,74 @@ def run_publisher(state: Any, target: Any, messages: Any, total: int | None, as_
         out.warn(message)
 
     publisher = target.publisher(messages, on_notice=notice, on_progress=progress.update)
-    interrupts = 0
+    stopping = _StopOnSignals(publisher, lambda: _stopping_notice(out, progress, target))
+    failure: OcelotError | None = None
+    with stopping:
+        try:
+            publisher.run()
+        except OcelotError as exc:  # gave up, blocked, refused: the counts so far are still the answer
+            failure = exc
+        finally:
+            progress.clear()
+    _end(out, publisher.report, target, as_json, resumable, stopping.signal, failure)
 
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 1:
+
+def _stopping_notice(out: Any, progress: Any, target: Any) -> None:
+    progress.clear()
+    out.status(f"stopping: waiting up to {target.drain_timeout:g}s for outstanding confirms (again to quit now)")
+
+
+class _StopOnSignals:
+    """SIGINT, SIGTERM and SIGHUP ask the publisher to stop (a second one quits at once)."""
+
+    def __init__(self, publisher: Any, on_first: Any) -> None:
+        self.publisher = publisher
+        self.on_first = on_first
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignals:
+        import signal
+
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, _frame: Any) -> None:
+        if self.signal is not None:
             raise KeyboardInterrupt
-        progress.clear()
-        out.status(
-            f"stopping: waiting up to {target.drain_timeout:g}s for outstanding confirms (Ctrl-C again to quit now)"
-        )
-        publisher.request_stop()
+        self.signal = number
+        self.on_first()
+        self.publisher.request_stop()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        report = publisher.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        progress.clear()
+    def __exit__(self, *_exc: object) -> None:
+        import signal
+
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+
+
+def _end(out: Any, report: Any, target: Any, as_json: bool, resumable: bool, signal_number: int | None,
+         failure: Any) -> None:  # fmt: skip
+    """The summary, the resume point, and the exit: a signal's status, the failure, or undelivered messages."""
+    from ocelot_cli.errors import DeliveryFailed, ExitStatus, Interrupted
+    from ocelot_cli.render.publish import print_summary
+
     if as_json:
-        out.json({**report.to_dict(), "exchange": target.exchange, "url": target.endpoint.shown}, pretty=False)
+        out.json({**report.to_dict(), "exchange": target.exchange, "url": target.endpoint.shown,
+                  **({"error": failure.message} if failure is not None else {})}, pretty=False)  # fmt: skip
     print_summary(out, report, target.describe(), channels=target.channel_mode)
-    if report.interrupted:
-        if report.stopped_at is not None and resumable:
-            position = report.stopped_at
+    if report.stopped_at is not None:  # something was left unconfirmed or unsent: where to pick up
+        position = report.stopped_at
+        if resumable:
             out.status(f"stopped before message {position + 1}; continue with --resume-from {position}")
-        elif report.stopped_at is not None:
-            out.status(f"stopped: the first {report.stopped_at} message(s) were sent; {report.confirmed} confirmed")
-        raise Interrupted("interrupted", reported=True)
+        else:
+            out.status(f"stopped: the first {position} message(s) were sent and answered")
+    if signal_number is not None:
+        status = {2: ExitStatus.INTERRUPTED, 15: ExitStatus.TERMINATED, 1: ExitStatus.HANGUP}[signal_number]
+        raise Interrupted("interrupted", status=status, reported=True)
+    if failure is not None:
+        raise failure
     if report.unroutable and target.channel_mode:
         raise DeliveryFailed(
             f"{report.unroutable} message(s) reached no subscriber: nobody listened on "
@@ -93,4 +152,4 @@ def run_publisher(state: Any, target: Any, messages: Any, total: int | None, as_
             hint=f"bind a queue to {target.exchange!r} for that routing key (or run 'ocelot tail' while publishing)",
         )
     if not report.ok:
-        raise DeliveryFailed(f"{report.unconfirmed} message(s) were not confirmed by the broker")
+        raise DeliveryFailed(f"{report.total - report.confirmed} message(s) were not confirmed by the broker")

@@ -156,3 +156,8 @@ ConnectTimeout = Annotated[
                  help=f"Give up connecting after this long (a broker that never answers too). [default: 10s; "
                       f"env: {settings.ENV_CONNECT_TIMEOUT}]"),
 ]  # fmt: skip
+ReconnectFor = Annotated[
+    str,
+    typer.Option("--reconnect-for", metavar="TIME",
+                 help="When the connection is lost, try again this long before giving up (with the summary)."),
+]  # fmt: skip

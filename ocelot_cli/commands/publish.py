@@ -65,9 +65,15 @@ def publish(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    reconnect_for: options.ReconnectFor = "60s",
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
+    resume_from: Annotated[
+        int,
+        typer.Option("--resume-from", min=0, metavar="N",
+                     help="With --file: skip the first N messages (as told by an unfinished publish)."),
+    ] = 0,  # fmt: skip
     as_json: options.JsonSummary = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
@@ -87,14 +93,15 @@ def publish(
       ocelot publish call.ended --declare      # create the exchange first
       ocelot publish --to redis://127.0.0.1:6379 telephony.call.received --tenant t1 --lead l1
     """
-    from ocelot_cli.commands.delivery import resolve_target, run_publisher
+    from ocelot_cli.commands.delivery import resolve_target
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
 
     state = state_of(ctx)
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, blocked_timeout=blocked_timeout, exchange=exchange,
-                            routing_key=routing_key, declare=declare, window=window, rate=rate)  # fmt: skip
+                            routing_key=routing_key, declare=declare, window=window, rate=rate,
+                            reconnect_for=reconnect_for)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     validator = None if no_validate else EventValidator(catalog, strict=strict)
     names = list(event_types or [])
@@ -102,6 +109,8 @@ def publish(
         raise UsageProblem("give event types or --file, not both")
     if files and count != 1:
         raise UsageProblem("--count applies to samples of event types, not to --file")
+    if names and resume_from:
+        raise UsageProblem("--resume-from applies to --file, not to samples of event types")
     if not names and not files:
         raise UsageProblem("name an event type to publish samples of, or give --file", hint="see 'ocelot catalog list'")
     if names:
@@ -110,31 +119,28 @@ def publish(
 
         factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments))
         messages, total = messages_from_samples(target, catalog, factory, names, count, validator)
-    else:
-        built = _file_messages(state, target, catalog, files or [], validator)
-        messages, total = iter(built), len(built)
-    if dry_run:
-        _print_dry_run(state.output, messages, target)
+        _send(state, target, messages, total, dry_run, as_json, resumable=False)
         return
-    run_publisher(state, target, messages, total, as_json)
-
-
-def _file_messages(state, target, catalog, files, validator):  # noqa: ANN001, ANN202
-    """The messages of the files, read and validated completely first; every problem shown, with file:line."""
     import sys
 
-    from ocelot_cli.errors import ValidationFailed
-    from ocelot_cli.publishing.publish import load_file_events, messages_from_records
-    from ocelot_cli.render import validation as render_validation
+    from ocelot_cli.commands.delivery import check_inputs
+    from ocelot_cli.formats.sources import spooled_stdin
+    from ocelot_cli.publishing.publish import checked_for_target, file_messages
 
-    out = state.output
-    records, report = load_file_events(files, validator, catalog, stdin=sys.stdin.buffer)
-    for problem in report.problems:
-        out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
-    if report.exit_status != 0:
-        render_validation.print_summary(out, report)
-        raise ValidationFailed("nothing was published", status=report.exit_status)
-    return messages_from_records(target, catalog, records)
+    with spooled_stdin(list(files or []), sys.stdin.buffer) as inputs:  # read twice: checked, then streamed
+        report = check_inputs(state, inputs, validator, catalog, nothing="nothing was published")
+        messages = checked_for_target(lambda: file_messages(inputs, catalog, target, resume_from), catalog, target)
+        total = None if target.channel_mode else max(0, report.events - resume_from)
+        _send(state, target, messages, total, dry_run, as_json, resumable=True)
+
+
+def _send(state, target, messages, total, dry_run, as_json, *, resumable: bool) -> None:  # noqa: ANN001
+    from ocelot_cli.commands.delivery import run_publisher
+
+    if dry_run:
+        _print_dry_run(state.output, messages, target)
+    else:
+        run_publisher(state, target, messages, total, as_json, resumable=resumable)
 
 
 def _print_dry_run(out, messages, target) -> None:  # noqa: ANN001

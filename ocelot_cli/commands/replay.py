@@ -59,6 +59,7 @@ def replay(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    reconnect_for: options.ReconnectFor = "60s",
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
@@ -84,58 +85,43 @@ def replay(
     """
     import sys
 
+    from ocelot_cli.commands.delivery import check_inputs
     from ocelot_cli.envelope.paths import parse_assignment
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
-    from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan, check_inputs, spool_stdin
-    from ocelot_cli.render import validation as render_validation
+    from ocelot_cli.formats.sources import spooled_stdin
+    from ocelot_cli.publishing.publish import checked_for_target
+    from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
 
     state = state_of(ctx)
     out = state.output
     if sum(bool(x) for x in (no_delay, rate, speed != 1.0)) > 1:
         raise UsageProblem("choose one of --speed, --no-delay and --rate")
     from ocelot_cli.commands.delivery import resolve_target
-    from ocelot_cli.envelope.channels import Oversize
-    from ocelot_cli.publishing.channels import fan_out
 
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, exchange=exchange, routing_key=routing_key,
-                            window=window)  # fmt: skip
-    channel_mode = target.channel_mode
+                            window=window, reconnect_for=reconnect_for)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
-    names, spooled = spool_stdin(list(files), sys.stdin.buffer)
-    try:
-        report, per_loop = check_inputs(names, None if no_validate else EventValidator(catalog, strict=strict), catalog)
-        for problem in report.problems:
-            out.data(render_validation.text_line(problem, color=out.color_for(out.stdout)))
-        if report.exit_status != 0:
-            from ocelot_cli.errors import ValidationFailed
-
-            render_validation.print_summary(out, report)
-            raise ValidationFailed("nothing was replayed", status=report.exit_status)
+    with spooled_stdin(list(files), sys.stdin.buffer) as names:  # read twice: checked, then streamed
+        validator = None if no_validate else EventValidator(catalog, strict=strict)
+        report = check_inputs(state, names, validator, catalog, nothing="nothing was replayed")
         replay_options = ReplayOptions(
             speed=speed, no_delay=no_delay, rate=rate, loop=loop, fresh_ids=fresh_ids, now=now, org=org,
             tenant=tenant, assignments=[parse_assignment(a) for a in assignments or []], resume_from=resume_from,
             routing_key=routing_key,
         )  # fmt: skip
-        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=channel_mode)
-        total = max(per_loop * loop - resume_from, 0)
-        messages = plan.messages()
-        if channel_mode:
-            messages = fan_out(messages, catalog, channels=channels, oversize=Oversize(oversize))
+        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=target.channel_mode)
+        total = max(report.events * loop - resume_from, 0)
+        messages = checked_for_target(plan.messages, catalog, target)
         if dry_run:
             _print_schedule(out, messages)
             return
         from ocelot_cli.commands.delivery import run_publisher
 
-        where = "real-time channels" if channel_mode else f"exchange {target.exchange!r}"
+        where = "real-time channels" if target.channel_mode else f"exchange {target.exchange!r}"
         out.status(f"replaying {total:,} event(s) to {where}")
-        run_publisher(state, target, messages, None if channel_mode else total, as_json, resumable=True)
-    finally:
-        if spooled:
-            import os
-
-            os.unlink(spooled)
+        run_publisher(state, target, messages, None if target.channel_mode else total, as_json, resumable=True)
 
 
 def _print_schedule(out, messages) -> None:  # noqa: ANN001

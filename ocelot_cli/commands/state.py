@@ -105,6 +105,9 @@ class RunState:
         if not token:
             raise ConfigError("no token for the gateway",
                               hint=f"set {ENV_WS_TOKEN} or pass --token-file (see 'ocelot token')")  # fmt: skip
+        if any(ord(c) < 0x21 or ord(c) == 0x7F for c in token):  # a CR/LF would become extra HTTP headers
+            raise ConfigError("the gateway token holds spaces or control characters, which no token has",
+                              hint=f"check {ENV_WS_TOKEN} or the token file: one line, the token alone")  # fmt: skip
         return token
 
     def gateway(self, url: str | None, channel: str, *, token_file: str | None = None, token: str | None = None,

@@ -205,7 +205,7 @@ def _channels(scheme, patterns, exchanges, channels) -> list[str]:  # noqa: ANN0
 def _run(state, transport, target, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
          catalog_dirs) -> None:  # fmt: skip
     from ocelot_cli.envelope.validate import EventValidator
-    from ocelot_cli.errors import Interrupted
+    from ocelot_cli.errors import INTERRUPTS, Interrupted, interrupt_status
     from ocelot_cli.formats.recording import RecordingWriter
     from ocelot_cli.render.tail import NdjsonRenderer, PrettyRenderer, TemplateRenderer
     from ocelot_cli.tail.session import TailSession
@@ -227,20 +227,20 @@ def _run(state, transport, target, tail_filter, limits, view, expand, template, 
     out.status(f"tailing {target.describe()} at {transport.endpoint.shown} (Ctrl-C to stop)")
     recorder = RecordingWriter(output_file) if output_file else None
     session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
-                          recorder=recorder.write if recorder else None, limits=limits, stats=stats)  # fmt: skip
-    interrupted = False
+                          recorder=recorder, limits=limits, stats=stats)  # fmt: skip
+    interrupted = None
     try:
         session.run()
-    except KeyboardInterrupt:
-        interrupted = True
+    except INTERRUPTS as exc:
+        interrupted = interrupt_status(exc)
         stats.stop_reason = "interrupted"
     finally:
         feed.close()
         if recorder is not None:
             recorder.close()
     _summary(out, stats, recorder)
-    if interrupted:
-        raise Interrupted("interrupted", reported=True)
+    if interrupted is not None:
+        raise Interrupted("interrupted", status=interrupted, reported=True)
 
 
 def _summary(out, stats, recorder) -> None:  # noqa: ANN001

@@ -21,8 +21,11 @@ def dump_compact(value: Any) -> bytes:
 
 
 def parse_body(body: bytes | str) -> Any:
-    """Parsed JSON of a message body; raises ValueError when it is not JSON."""
+    """Parsed JSON of a message body; raises ValueError when it is not JSON (or nests too deep to read)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return json.loads(body)  # what orjson refuses but JSON allows, such as huge integers
+        try:
+            return json.loads(body)  # what orjson refuses but JSON allows, such as huge integers
+        except RecursionError:  # deeper than orjson's 1024 levels: not an event anyone can use
+            raise ValueError("JSON nested too deep") from None

@@ -25,6 +25,7 @@ class ProblemKind(StrEnum):
     SYNTAX = "syntax"
     EMPTY = "empty"
     TOO_LARGE = "too-large"
+    TOO_DEEP = "too-deep"
     DUPLICATE_KEY = "duplicate-key"
 
 
@@ -59,6 +60,9 @@ class ReadProblem:
 Item = Record | ReadProblem
 
 
+STDIN_COPIES: set[str] = set()  # temporary copies of stdin (see sources.spooled_stdin), named as stdin
+
+
 def display_name(name: str) -> str:
-    """How a source is named in messages: as the user gave it, ``<stdin>`` for ``-``."""
-    return STDIN_NAME if name in ("-", STDIN_NAME) else name
+    """How a source is named in messages: as the user gave it, ``<stdin>`` for ``-`` (and its copy)."""
+    return STDIN_NAME if name in ("-", STDIN_NAME) or name in STDIN_COPIES else name

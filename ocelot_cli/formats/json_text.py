@@ -13,6 +13,41 @@ import orjson
 
 from ocelot_cli.formats.items import InputFormat, Item, ProblemKind, ReadProblem, Record
 
+MAX_DEPTH = 100  # levels of nesting of one value (= formats.safe_yaml.MAX_DEPTH); events nest a handful deep
+
+
+def _too_deep(text: str, start: int = 0, max_depth: int = MAX_DEPTH) -> int | None:
+    """The offset where JSON text nests deeper than ``max_depth``, else None (strings skipped).
+
+    Checked before parsing: a deep enough value exhausts the recursion of the decoders and of
+    everything that walks the value afterwards. Only text with that many brackets is scanned.
+    """
+    if text.count("[", start) + text.count("{", start) <= max_depth:
+        return None
+    depth, in_string, escaped = 0, False, False
+    for offset in range(start, len(text)):
+        char = text[offset]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return offset
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _deep_problem(label: str, line: int, column: int) -> ReadProblem:
+    return ReadProblem(label, line, column, f"nesting deeper than {MAX_DEPTH} levels", ProblemKind.TOO_DEEP)
+
 
 def _decode_line(raw: bytes, label: str, line_no: int) -> str | ReadProblem:
     try:
@@ -108,6 +143,10 @@ def read_json_lines(
         if not stripped:
             continue
         any_content = True
+        deep = _too_deep(stripped)
+        if deep is not None:
+            yield _deep_problem(label, line_no, deep + 1 + len(text) - len(text.lstrip()))
+            continue
         if checked and not _has_long_number(stripped):
             value = orjson.loads(stripped)
         else:
@@ -157,6 +196,10 @@ def walk_json(text: str, label: str) -> Iterator[Item]:
     lines = _LineCounter(text)
     pos = _skip_ws(text, 0)
     in_array = text.startswith("[", pos)
+    deep = _too_deep(text, pos, MAX_DEPTH + 1 if in_array else MAX_DEPTH)
+    if deep is not None:
+        yield _deep_problem(label, lines.at(deep), lines.column(deep))
+        return
     if in_array:
         pos = _skip_ws(text, pos + 1)
     index = 0

@@ -10,12 +10,19 @@
 The body is kept losslessly: ``event`` when it is JSON that re-serialises (compactly, as
 ocelot publishes) to the very same bytes, else ``body_text`` (exact UTF-8 text), else
 ``body_base64``. ``channel`` replaces ``exchange``/``routing_key`` for WebSocket recordings.
+
+Where the tail lost its connection, a gap record says that messages may be missing::
+
+    {"recorded": "ocelot/1", "gap": true, "received_at": "...", "reason": "the tail reconnected: ..."}
+
+``ocelot validate`` reports it as a warning; ``ocelot replay`` and ``publish -f`` skip it.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from ocelot_cli.envelope.codec import dump_compact
@@ -24,8 +31,18 @@ FORMAT = "ocelot/1"
 
 
 def is_recording(obj: Any) -> bool:
-    """True for a recorded-message wrapper (as opposed to a bare event)."""
+    """True for a recorded-message wrapper (as opposed to a bare event); gap records included."""
     return isinstance(obj, dict) and obj.get("recorded") == FORMAT
+
+
+def is_gap(obj: Any) -> bool:
+    """True for a gap record: where the tail lost its connection, messages may be missing."""
+    return is_recording(obj) and obj.get("gap") is True
+
+
+def make_gap(received_at: str, reason: str) -> dict[str, Any]:
+    """``{"recorded": "ocelot/1", "gap": true, "received_at": ..., "reason": ...}``."""
+    return {"recorded": FORMAT, "gap": True, "received_at": received_at, "reason": reason}
 
 
 def _canonical(value: Any) -> bytes:
@@ -103,6 +120,7 @@ class RecordingWriter:
             raise InputError(f"cannot write {path}: {exc.strerror}") from None
         self.path = path
         self.count = 0
+        self.gaps = 0
 
     def write(self, message: Any, parsed: Any) -> None:
         """Record one ``tail.ReceivedMessage`` (``parsed`` is its JSON body, or None)."""
@@ -117,6 +135,14 @@ class RecordingWriter:
         )
         self.file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.count += 1
+
+    def gap(self, reason: str) -> None:
+        """Mark in the recording that messages may be missing here."""
+        from ocelot_cli.envelope import formats
+
+        record = make_gap(formats.format_timestamp(formats.utc_from_epoch(time.time())), reason)
+        self.file.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self.gaps += 1
 
     def flush(self) -> None:
         self.file.flush()

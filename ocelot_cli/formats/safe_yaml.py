@@ -1,7 +1,13 @@
-"""YAML loaded safely: no object construction, duplicate keys refused, line numbers kept.
+"""YAML loaded safely: no object construction, duplicate keys refused, bounded, line numbers kept.
 
 PyYAML's safe loader silently keeps the last of two equal keys; a scenario or catalog
 file with a duplicated key is almost always a mistake, so it is an error here.
+
+Bounded: aliases let a few hundred bytes stand for billions of nodes (each use of ``*a``
+repeats all of ``&a``), and nesting can go deeper than any reader's recursion. Each document's
+node graph is measured before anything is constructed: more than ``MAX_NODES`` nodes with
+every alias expanded, nesting deeper than ``MAX_DEPTH``, or an alias inside itself is a
+``YAMLLimitError`` with the line of the document.
 """
 
 from __future__ import annotations
@@ -18,8 +24,62 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 
+MAX_NODES = 1_000_000  # nodes of one document, every alias counted each time it is used
+MAX_DEPTH = 100  # levels of nesting; events nest a handful deep
+
+
 class DuplicateKeyError(yaml.MarkedYAMLError):
     """A mapping that names the same key twice."""
+
+
+class YAMLLimitError(yaml.MarkedYAMLError):
+    """A document too big once its aliases are expanded, nested too deep, or with a recursive alias."""
+
+
+def check_bounds(node: yaml.Node, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> None:
+    """YAMLLimitError when ``node``'s graph expands past the limits; linear in the distinct nodes.
+
+    Expanded sizes and depths are memoised by node, so an alias bomb is measured without
+    being expanded; an explicit stack keeps deep documents from exhausting Python's recursion.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if size[key] > max_nodes:
+                raise _limit(node, current, f"more than {max_nodes:,} nodes once its aliases are expanded")
+            if depth[key] > max_depth:
+                raise _limit(node, current, f"nesting deeper than {max_depth} levels")
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise _limit(node, current, "an alias that contains itself")
+        on_path.add(key)
+        if len(on_path) > max_depth:
+            raise _limit(node, current, f"nesting deeper than {max_depth} levels")
+        stack.append((current, True))
+        stack.extend((child, False) for child in children if id(child) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _limit(document: yaml.Node, at: yaml.Node, problem: str) -> YAMLLimitError:
+    return YAMLLimitError("in this document", document.start_mark, problem, at.start_mark)
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -94,6 +154,7 @@ def load_documents(
             node = loader.get_node()
             if node is None:  # pragma: no cover - defensive
                 continue
+            check_bounds(node)
             item_lines = (
                 [child.start_mark.line + 1 for child in node.value] if isinstance(node, yaml.SequenceNode) else []
             )

@@ -37,6 +37,11 @@ from ocelot_cli.envelope.paths import parse_path, set_path
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.errors import OcelotError
 
+# Bounds of one scenario: what it expands to stays a test, never a way to exhaust memory or time.
+MAX_REPEAT = 100_000  # events of one step
+MAX_EVENTS = 1_000_000  # events of the whole scenario (replay --loop repeats it)
+MAX_SPAN = 366 * 24 * 3600.0  # seconds from the first event to the last
+
 TOP_KEYS = {"scenario", "name", "description", "defaults", "vars", "seed", "steps"}
 STEP_KEYS = {"type", "event", "set", "after", "repeat", "routing_key", "note", "description"}
 DEFAULT_KEYS = {"org", "tenant", "user", "lead"}
@@ -154,8 +159,8 @@ class _Expander:
             offset = self._step(index, step, offset, variables, factory)
         return self.result
 
-    def _timing(self, step: dict[str, Any], where: tuple[Any, ...]) -> tuple[float, int]:
-        """The step's delay (``after``) and ``repeat``; problems reported, harmless values instead."""
+    def _timing(self, step: dict[str, Any], where: tuple[Any, ...], offset: float) -> tuple[float, int]:
+        """The step's delay (``after``) and ``repeat``, within bounds; problems reported, harmless values instead."""
         after = step.get("after", 0)
         try:
             delay = float(after) if isinstance(after, int | float) else parse_duration(str(after), option="after")
@@ -163,9 +168,17 @@ class _Expander:
             self.problem((*where, "after"), exc.message + " (e.g. 2s, 500ms, 1m)")
             delay = 0.0
         repeat = step.get("repeat", 1)
-        if not isinstance(repeat, int) or repeat < 1:
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
             self.problem((*where, "repeat"), "'repeat' must be a positive integer")
             repeat = 1
+        room = MAX_EVENTS - len(self.result.events)
+        if repeat > min(MAX_REPEAT, room):
+            self.problem((*where, "repeat"), f"'repeat: {repeat}' is more than a scenario may expand to (at most "
+                         f"{MAX_REPEAT:,} a step, {MAX_EVENTS:,} events in all); loop the replay instead")  # fmt: skip
+            repeat = 1
+        if not delay >= 0 or offset + delay * repeat > MAX_SPAN:
+            self.problem((*where, "after"), f"'after: {after}' puts the scenario more than a year past its start")
+            delay = 0.0
         return delay, repeat
 
     def _step(self, index: int, step: Any, offset: float, variables: dict[str, Any], factory: SampleFactory) -> float:
@@ -176,7 +189,7 @@ class _Expander:
             return offset
         for key in sorted(set(step) - STEP_KEYS):
             self.problem((*where, key), f"unknown step key {key!r}; known: {', '.join(sorted(STEP_KEYS))}")
-        delay, repeat = self._timing(step, where)
+        delay, repeat = self._timing(step, where, offset)
         offset += delay
         if ("type" in step) == ("event" in step):
             self.problem(where, "a step needs exactly one of 'type' (a catalog type) or 'event' (a whole event)")

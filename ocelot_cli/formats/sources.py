@@ -7,21 +7,35 @@ line and never loaded whole; a JSON document is decoded once and walked element 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
+from ocelot_cli.errors import InputError
 from ocelot_cli.formats import safe_yaml
-from ocelot_cli.formats.items import STDIN_NAME, InputFormat, Item, ProblemKind, ReadProblem, Record, display_name
+from ocelot_cli.formats.items import (
+    STDIN_COPIES,
+    STDIN_NAME,
+    InputFormat,
+    Item,
+    ProblemKind,
+    ReadProblem,
+    Record,
+    display_name,
+)
 from ocelot_cli.formats.json_text import read_json_lines, walk_json
 
 __all__ = ["STDIN_NAME", "InputFormat", "Item", "ProblemKind", "ReadProblem", "Record", "display_name",
-           "read_json_lines", "read_source", "read_sources", "format_for", "expand_sources"]  # fmt: skip
+           "read_json_lines", "read_source", "read_sources", "format_for", "expand_sources",
+           "spooled_stdin"]  # fmt: skip
 
 JSON_LINES_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
@@ -199,3 +213,35 @@ def read_sources(names: Iterable[str], *, stdin: IO[bytes] | None = None, checke
             yield name
             continue
         yield from read_source(name, stdin=stdin, checked=checked)
+
+
+MAX_STDIN_BYTES = MAX_DOCUMENT_BYTES  # what may be copied from stdin to be read twice
+
+
+@contextlib.contextmanager
+def spooled_stdin(names: list[str], stdin: IO[bytes], *, limit: int | None = None) -> Iterator[list[str]]:
+    """``names`` with ``-`` replaced by a temporary copy of stdin, for inputs read twice (check, then
+    send). At most ``limit`` bytes are copied (InputError beyond); the copy is removed however the
+    block ends."""
+    if "-" not in names:
+        yield names
+        return
+    limit = MAX_STDIN_BYTES if limit is None else limit
+    descriptor, path = tempfile.mkstemp(prefix="ocelot-", suffix=".stdin")
+    STDIN_COPIES.add(path)
+    try:
+        with os.fdopen(descriptor, "wb") as copy:
+            copied = 0
+            while chunk := stdin.read(1024 * 1024):
+                copied += len(chunk)
+                if copied > limit:
+                    raise InputError(
+                        f"{STDIN_NAME}: more than {limit // (1024 * 1024)} MB, more than ocelot keeps a copy of",
+                        hint="write it to a file and name the file (JSON lines files of any size are streamed)",
+                    )
+                copy.write(chunk)
+        yield [path if name == "-" else name for name in names]
+    finally:
+        STDIN_COPIES.discard(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

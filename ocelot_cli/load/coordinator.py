@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocelot_cli.errors import BrokerTimeout, ExitStatus, OcelotError
+from ocelot_cli.errors import INTERRUPTS, BrokerTimeout, ExitStatus, OcelotError, interrupt_status
 from ocelot_cli.load.drivers import WorkerSpec
 from ocelot_cli.load.ledger import unpack
 from ocelot_cli.load.link import CONSUMER, PUBLISHER, Flag, Link
@@ -88,6 +88,7 @@ class LocalRun:
         self.notice = on_notice or (lambda _m: None)
         self.aggregate = Aggregate(plan.warmup)
         self.interrupted = False
+        self.stopped_by = 0  # the exit status of the signal that stopped the run
         self.live: dict[str, Any] = {"received_total": {}, "phase": "starting"}
         self.origin: float | None = None  # time.monotonic() of intended time 0, once started
         self.stopped_after = 0.0  # seconds after the origin when Ctrl-C came
@@ -114,8 +115,9 @@ class LocalRun:
             link.start.set()
             self.live["phase"] = "warm-up" if self.plan.warmup else "measuring"
             self._run_to_end(link, results)
-        except KeyboardInterrupt:
+        except INTERRUPTS as exc:
             self.interrupted = True
+            self.stopped_by = int(interrupt_status(exc))
             self.stopped_after = time.monotonic() - self.origin if self.origin is not None else 0.0
             link.stop_publishing.set()
             link.stop_consuming.set()
@@ -167,6 +169,7 @@ class LocalRun:
                 "cpu": {"publishers": cpu(PUBLISHER, plan.publishers), "consumers": cpu(CONSUMER, plan.consumers)},
                 "consumed": plan.consumers > 0}  # fmt: skip
         if self.interrupted:  # rates over the measured time that really passed
+            meta["stopped_by"] = self.stopped_by
             meta["measured_s"] = min(plan.duration, max(0.001, self.stopped_after - plan.warmup))
         return meta
 
@@ -231,7 +234,7 @@ class LocalRun:
                 kind, role, index, payload = link.results.get(timeout=0.1)
             except queue_mod.Empty:
                 continue
-            except KeyboardInterrupt:  # a second Ctrl-C: report what arrived so far, now
+            except INTERRUPTS:  # a second Ctrl-C: report what arrived so far, now
                 break
             if kind == "delta":
                 for delta in payload.get("deltas", []):

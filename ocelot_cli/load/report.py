@@ -77,6 +77,7 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
         "series": series,
         "cpu": meta.get("cpu", {}),
         "interrupted": bool(meta.get("interrupted", False)),
+        **({"stopped_by": meta["stopped_by"]} if meta.get("stopped_by") else {}),  # 130 Ctrl-C, 143 SIGTERM
         "notes": list(meta.get("notes", [])),
     }
     return report

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocelot_cli.envelope.catalog import Catalog
-from ocelot_cli.errors import BrokerTimeout, DeliveryFailed, Interrupted, OcelotError, ThresholdBreached
+from ocelot_cli.errors import BrokerTimeout, DeliveryFailed, ExitStatus, Interrupted, OcelotError, ThresholdBreached
 from ocelot_cli.load import assertions
 from ocelot_cli.load import report as reporting
 from ocelot_cli.load.coordinator import LocalRun
@@ -95,7 +95,7 @@ def judge(report: dict[str, Any], thresholds: list[Any]) -> None:
 def verdict(report: dict[str, Any]) -> OcelotError | None:
     """How a judged report ends the command: None for success, else the failure (with its exit status)."""
     if report["interrupted"]:
-        return Interrupted("interrupted", reported=True)
+        return Interrupted("interrupted", status=report.get("stopped_by") or ExitStatus.INTERRUPTED, reported=True)
     if report.get("missing_workers"):
         return BrokerTimeout(f"no report from worker(s) {report['missing_workers']} of run {report.get('run_id')}")
     failed = [r for r in report.get("assertions", []) if not r["ok"]]

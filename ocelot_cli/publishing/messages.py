@@ -12,7 +12,7 @@ from ocelot_cli.envelope import formats
 from ocelot_cli.envelope.catalog import Catalog
 from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
-from ocelot_cli.errors import UsageProblem
+from ocelot_cli.errors import InvalidEvent, UsageProblem
 from ocelot_cli.transports.messages import OutgoingMessage
 
 APP_ID = f"ocelot/{__version__}"
@@ -55,7 +55,10 @@ def routing_key_for(event: dict[str, Any], catalog: Catalog, override: str | Non
     if override:
         return override
     name = event_type_of(event)
-    entry = catalog.get(name) if name else None
+    if not name:
+        raise InvalidEvent("an event without a type has no routing key",
+                           hint="give the event its 'type' (or 'event'), or publish with --routing-key")  # fmt: skip
+    entry = catalog.get(name) if name in catalog else None
     if entry is None or not entry.routing_key:
         raise UsageProblem(
             f"{name!r} has no routing key: it is an OttoAI real-time event delivered on WebSocket channels",

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
 
 from ocelot_cli.envelope.catalog import Catalog
 from ocelot_cli.envelope.channels import Oversize
 from ocelot_cli.envelope.samples import SampleFactory
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.formats.recording import body_of, is_recording
 from ocelot_cli.publishing.messages import build_message
 from ocelot_cli.transports.base import Capability, Endpoint, Publisher, PublishOptions, transport_for
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
-from ocelot_cli.validation.report import ValidationReport, validate_sources
 
 CHANNEL_SCHEMES = ("redis", "rediss")  # the real-time hub's channels, not an exchange
 
@@ -90,50 +87,6 @@ def sample_messages(
             seq += 1
 
 
-def load_file_events(
-    names: list[str], validator: EventValidator | None, catalog: Catalog, *, stdin: IO[bytes] | None = None
-) -> tuple[list[tuple[Any, dict[str, Any] | None]], ValidationReport]:
-    """Read every event of the files (and validate them unless validator is None)."""
-    collected: list[tuple[Any, Any]] = []
-    checker = validator or EventValidator(catalog)
-    report = validate_sources(names, checker, stdin=stdin, collect=collected)
-    if validator is None:  # --no-validate: keep only problems that make the input unreadable
-        report.problems = [p for p in report.problems if p.kind not in ("schema", "duplicate-key")]
-        for summary in report.sources.values():
-            summary.invalid = 0
-    return [(record, record.value) for record, _event in collected], report
-
-
-def file_messages(
-    records: list[tuple[Any, Any]],
-    catalog: Catalog,
-    *,
-    exchange: str,
-    routing_key: str | None = None,
-    for_channels: bool = False,
-) -> list[OutgoingMessage]:
-    """Messages for events read from files; recorded messages keep their routing key and body."""
-    messages = []
-    for seq, (_record, value) in enumerate(records):
-        if is_recording(value):
-            props = dict(value.get("properties") or {})
-            messages.append(
-                OutgoingMessage(
-                    exchange=exchange,
-                    routing_key=routing_key or value.get("routing_key") or "",
-                    body=body_of(value),
-                    properties=props,
-                    event_id=props.get("message_id"),
-                    event_type=props.get("type"),
-                    seq=seq,
-                )
-            )
-        else:
-            messages.append(build_message(value, exchange=exchange, catalog=catalog, routing_key=routing_key,
-                                          seq=seq, for_channels=for_channels))  # fmt: skip
-    return messages
-
-
 def messages_from_samples(
     target: PublishTarget, catalog: Catalog, factory: SampleFactory, type_names: list[str], count: int,
     validator: EventValidator | None,
@@ -158,14 +111,35 @@ def messages_from_samples(
     return messages, len(type_names) * count
 
 
-def messages_from_records(
-    target: PublishTarget, catalog: Catalog, records: list[tuple[Any, Any]]
-) -> list[OutgoingMessage]:
-    """The messages of events read from files, every channel and size checked before anything is sent."""
-    built = file_messages(records, catalog, exchange=target.exchange, routing_key=target.routing_key,
-                          for_channels=target.channel_mode)  # fmt: skip
+def file_messages(names: list[str], catalog: Catalog, target: PublishTarget,
+                  resume_from: int = 0) -> Iterator[OutgoingMessage]:  # fmt: skip
+    """The messages of files read once already (``check_inputs``), streamed from ``resume_from``:
+    recordings keep their routing key, properties and body; scenarios give their events; nothing
+    is held in memory."""
+    from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
+
+    options = ReplayOptions(no_delay=True, routing_key=target.routing_key, resume_from=resume_from)
+    plan = ReplayPlan(names, catalog, options, exchange=target.exchange, for_channels=target.channel_mode)
+    for message in plan.messages():
+        message.due = None  # as fast as confirms allow, no schedule
+        yield message
+
+
+def checked_for_target(make: Callable[[], Iterator[OutgoingMessage]], catalog: Catalog,
+                       target: PublishTarget) -> Iterator[OutgoingMessage]:  # fmt: skip
+    """The messages ``make()`` gives, for the target, every one built once before the first is sent
+    when building can still fail: each event's routing key (unless --routing-key names one), or on
+    real-time channels each channel of its type and the size rule. A bad event never half-publishes."""
     if target.channel_mode:
         from ocelot_cli.publishing.channels import fan_out
 
-        built = list(fan_out(iter(built), catalog, channels=target.channels, oversize=target.oversize))
-    return built
+        def make_for_channels() -> Iterator[OutgoingMessage]:
+            return fan_out(make(), catalog, channels=target.channels, oversize=target.oversize)
+
+        for _message in make_for_channels():
+            pass
+        return make_for_channels()
+    if not target.routing_key:
+        for _message in make():
+            pass
+    return make()

@@ -11,13 +11,11 @@ change only what was asked; without them a recorded body is sent byte for byte.
 from __future__ import annotations
 
 import copy
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from ocelot_cli.envelope import formats
 from ocelot_cli.envelope.catalog import Catalog
@@ -25,7 +23,7 @@ from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind
 from ocelot_cli.envelope.paths import Assignment, apply_assignments
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.formats.recording import body_of, event_of, is_recording
+from ocelot_cli.formats.recording import body_of, event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import expand, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, read_sources
 from ocelot_cli.publishing.messages import amqp_properties, build_message
@@ -54,23 +52,13 @@ class ReplayOptions:
         return bool(self.fresh_ids or self.now or self.org or self.tenant or self.assignments)
 
 
-def spool_stdin(names: list[str], stdin: IO[bytes]) -> tuple[list[str], str | None]:
-    """Replace ``-`` by a temporary copy of stdin, so that the input can be read twice."""
-    if "-" not in names:
-        return names, None
-    spool = tempfile.NamedTemporaryFile(prefix="ocelot-replay-", suffix=".stdin", delete=False)  # noqa: SIM115
-    with spool:
-        shutil.copyfileobj(stdin, spool, 1024 * 1024)
-    return [spool.name if n == "-" else n for n in names], spool.name
-
-
 def check_inputs(names: list[str], validator: EventValidator | None, catalog: Catalog) -> tuple[ValidationReport, int]:
     """First pass: every problem of every input, and how many messages one loop holds."""
     from ocelot_cli.validation.parallel import check_sources
 
     report = check_sources(names, validator or EventValidator(catalog))
-    if validator is None:
-        report.problems = [p for p in report.problems if p.kind not in ("schema", "duplicate-key")]
+    if validator is None:  # --no-validate: only what stops anything from being sent
+        report = report.without_schema_problems()
     return report, report.events
 
 
@@ -100,6 +88,8 @@ def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
         if is_scenario(value):
             for event in expand(value, item.lines, catalog, start=start).events:
                 yield _Item(None, event.offset, event.event, None, event.routing_key)
+        elif is_gap(value):  # the recording tail lost messages here; there is nothing to send
+            continue
         elif is_recording(value):
             event = event_of(value)
             yield _Item(formats.epoch_of(value.get("received_at")), None, event, value, value.get("routing_key"))

@@ -42,7 +42,9 @@ class ProgressLine:
 def summary_line(report: PublishReport, target: str, *, channels: bool = False) -> str:
     """``published 100, confirmed 100, unroutable 0, ... in 0.42s (238/s) to EXCHANGE at URL``.
 
-    On real-time channels "confirmed" means at least one subscriber received the message.
+    published = confirmed + unroutable + nacked + unconfirmed (sent, never answered); what was
+    taken but not sent is "not sent". On real-time channels "confirmed" means at least one
+    subscriber received the message.
     """
     parts = [
         f"published {report.published:,}",
@@ -51,6 +53,8 @@ def summary_line(report: PublishReport, target: str, *, channels: bool = False) 
         f"nacked {report.nacked:,}",
         f"unconfirmed {report.unconfirmed:,}",
     ]
+    if report.unsent:
+        parts.append(f"not sent {report.unsent:,}")
     if report.republished or report.reconnects:
         parts.append(f"republished {report.republished:,} after {report.reconnects} reconnect(s)")
     return f"{', '.join(parts)} in {report.elapsed:.2f}s ({report.rate:,.0f}/s) to {target}"

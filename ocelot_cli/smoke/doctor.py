@@ -118,10 +118,10 @@ def _gateway_checks(report: Report, rows: dict[str, Resolved], endpoint: Callabl
             _down(resolved, result, exc, "start it ('ocelot gateway') or set OCELOT_WS_URL")
         else:
             if status != 200:
-                raise CheckFailed(f"{mask_url(ready)} says not ready ({status}): {body}",
+                raise CheckFailed(f"{mask_url(ready)} says not ready ({status}): {body.strip()}",
                                   ExitStatus.UNREACHABLE,
                                   hint="the gateway cannot reach one of its sources (see its /ready body)")  # fmt: skip
-            result.message = f"{mask_url(ready)}: {status} {body}"
+            result.message = f"{mask_url(ready)}: {status} {body.strip()}"
     if not report.passed("gateway") and report.checks[-1].outcome != WARNED:
         report.skip("token", "needs gateway")
         return

@@ -7,7 +7,7 @@ A transport supplies ``ReceivedMessage`` items (or None when nothing arrived for
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +15,19 @@ from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.envelope.validate import EventValidator, Violation
 from ocelot_cli.tail.filters import TailFilter
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
+
+
+class Recorder(Protocol):
+    """Where shown messages are recorded (``tail --output``)."""
+
+    def write(self, message: ReceivedMessage, parsed: Any) -> None: ...
+
+    def gap(self, reason: str) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+FLUSH_INTERVAL = 1.0  # a recording is on disk at most this long after a message arrived
 
 
 class Renderer(Protocol):
@@ -42,7 +55,7 @@ class TailSession:
         *,
         tail_filter: TailFilter | None = None,
         validator: EventValidator | None = None,
-        recorder: Callable[[ReceivedMessage, Any], None] | None = None,
+        recorder: Recorder | None = None,
         limits: TailLimits | None = None,
         stats: TailStats | None = None,
     ) -> None:
@@ -53,6 +66,8 @@ class TailSession:
         self.recorder = recorder
         self.limits = limits or TailLimits()
         self.stats = stats or TailStats()
+        self._reconnects_seen = self.stats.reconnects
+        self._next_flush = 0.0
 
     def run(self) -> TailStats:
         """Consume until --count, --for or --idle-timeout says stop (or the source ends)."""
@@ -63,6 +78,8 @@ class TailSession:
         try:
             for message in self.source:
                 now = time.monotonic()
+                if self.recorder is not None:
+                    self._keep_recording(now)
                 if message is None:
                     self.renderer.flush()
                     if limits.idle is not None and now - last_seen >= limits.idle:
@@ -91,6 +108,16 @@ class TailSession:
             self.renderer.flush()
         return stats
 
+    def _keep_recording(self, now: float) -> None:
+        """Mark a reconnect's gap in the recording, and flush it at least every second."""
+        assert self.recorder is not None
+        if self.stats.reconnects != self._reconnects_seen:
+            self._reconnects_seen = self.stats.reconnects
+            self.recorder.gap("the tail reconnected: messages sent while it was disconnected were not seen")
+        if now >= self._next_flush:
+            self.recorder.flush()
+            self._next_flush = now + FLUSH_INTERVAL
+
     def _show(self, message: ReceivedMessage, event: Any) -> None:
         violations = None
         if isinstance(event, dict) and event.get("event") == "system.buffer_dropped":
@@ -103,7 +130,7 @@ class TailSession:
                 self.stats.invalid += 1
         self.stats.shown += 1
         if self.recorder is not None:
-            self.recorder(message, event)
+            self.recorder.write(message, event)
         self.renderer.message(message, event, violations)
 
 

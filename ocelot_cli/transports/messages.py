@@ -70,12 +70,18 @@ class PublishReport:
 
     @property
     def unconfirmed(self) -> int:
-        """Messages taken but never confirmed (unsent, in flight at the end, unroutable or nacked)."""
-        return self.total - self.confirmed
+        """Messages sent that the broker never answered (in flight at the end): published = confirmed +
+        unroutable + nacked + unconfirmed, each message in one bucket."""
+        return max(0, self.published - self.confirmed - self.unroutable - self.nacked)
+
+    @property
+    def unsent(self) -> int:
+        """Messages taken from the input but never sent (stopped, or given up before their turn)."""
+        return max(0, self.total - self.published)
 
     @property
     def ok(self) -> bool:
-        return self.unconfirmed == 0 and not self.interrupted
+        return self.confirmed == self.total and not self.interrupted
 
     @property
     def rate(self) -> float:
@@ -90,6 +96,7 @@ class PublishReport:
             "unroutable": self.unroutable,
             "nacked": self.nacked,
             "unconfirmed": self.unconfirmed,
+            "unsent": self.unsent,
             "republished": self.republished,
             "reconnects": self.reconnects,
             "elapsed_s": round(self.elapsed, 3),

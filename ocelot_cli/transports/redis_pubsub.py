@@ -185,7 +185,10 @@ class RedisPublisher:
                 break
             except CONNECTION_ERRORS as exc:
                 delay = backoff.next_delay()
-                if backoff.expired or self._stop:
+                if backoff.expired or self._stop:  # this batch is not sent: resume from its first message
+                    self.report.stopped_at = batch[0].seq
+                    if self._stop:
+                        return
                     raise translate_error(exc, self.endpoint) from None
                 if backoff.attempts == 1:
                     self.report.republished += len(batch)

@@ -6,14 +6,16 @@ Nothing here prints: the report is plain data for ``render/validation.py``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator
 from ocelot_cli.errors import ExitStatus
-from ocelot_cli.formats.recording import event_of, is_recording
+from ocelot_cli.formats.recording import event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import ScenarioEvent, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, display_name, read_sources
+
+EVENT_KINDS = ("schema", "duplicate-key", "scenario", "not-an-event", "gap")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,9 @@ class Problem:
     column: int | None
     message: str
     severity: str = ERROR
-    kind: str = "schema"  # schema | duplicate-key | syntax | encoding | empty | unreadable | too-large
+    # schema | duplicate-key | scenario | not-an-event (problems of events: exit 1), or a problem of the
+    # input itself: syntax | encoding | empty | unreadable | too-large | too-deep (exit 3)
+    kind: str = "schema"
     path: str | None = None
     event_type: str | None = None
     index: int | None = None
@@ -108,7 +112,16 @@ class ValidationReport:
 
     @property
     def unreadable(self) -> list[Problem]:
-        return [p for p in self.problems if p.kind not in ("schema", "duplicate-key", "scenario")]
+        return [p for p in self.problems if p.kind not in EVENT_KINDS]
+
+    def without_schema_problems(self) -> ValidationReport:
+        """The report as --no-validate sees it: only problems that stop anything from being sent
+        (unreadable input, values that are no event at all)."""
+        kept = [p for p in self.problems if p.kind not in ("schema", "duplicate-key")]
+        no_events = {(p.source, p.index if p.index is not None else p.line) for p in kept if p.kind == "not-an-event"}
+        sources = {name: replace(s, invalid=sum(1 for where in no_events if where[0] == name))
+                   for name, s in self.sources.items()}  # fmt: skip
+        return ValidationReport(sources, kept, self.outcomes)
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -139,13 +152,11 @@ def validate_sources(
     *,
     stdin: IO[bytes] | None = None,
     keep_outcomes: bool = False,
-    collect: list[tuple[Record, Any]] | None = None,
 ) -> ValidationReport:
     """Read and validate every event of the named sources; every problem is collected, none raised.
 
     Recorded messages (``ocelot tail --output``) are validated by their event, and YAML
-    scenarios by each event they expand to (at the line of its step). With ``collect``,
-    every record read is appended to it with its event, for publishing.
+    scenarios by each event they expand to (at the line of its step).
     """
     import time
 
@@ -169,9 +180,7 @@ def validate_sources(
         if is_scenario(item.value):
             records = _scenario_records(item, source, validator, report, start)
         for record in records:
-            event = check_record(record, source, summary, validator, report, pending_duplicates, keep_outcomes)
-            if collect is not None:
-                collect.append((record, event))
+            check_record(record, source, summary, validator, report, pending_duplicates, keep_outcomes)
             pending_duplicates = []
     report.problems.extend(pending_duplicates)
     return report
@@ -202,8 +211,15 @@ def check_record(
     duplicates: list[Problem],
     keep_outcomes: bool,
 ) -> Any:
-    """Validate one record into the report (duplicates: its pending duplicate-key problems); its event."""
+    """Validate one record into the report (duplicates: its pending duplicate-key problems); its event.
+
+    A gap record of a recording is no event: it is reported as a warning and not counted.
+    """
     event = record.value
+    if is_gap(event):
+        reason = event.get("reason") or "the recording tail reconnected"
+        report.problems.append(Problem(source, record.line, None, f"gap in the recording: {reason}", WARNING, "gap"))
+        return None
     if is_recording(event):
         event = event_of(event)
         if event is None:
@@ -216,8 +232,10 @@ def check_record(
     problems = [
         Problem(p.source, p.line, p.column, p.message, p.severity, p.kind, None, None, record.index) for p in duplicates
     ]
+    # A value that is no object at all cannot be published even with --no-validate: its own kind.
+    kind = "schema" if isinstance(event, dict) or is_recording(record.value) else "not-an-event"
     problems += [
-        Problem(source, record.line, None, v.message, v.severity, "schema", v.path, result.event_type, record.index)
+        Problem(source, record.line, None, v.message, v.severity, kind, v.path, result.event_type, record.index)
         for v in result.violations
     ]
     summary.events += 1

@@ -93,3 +93,11 @@ def test_a_password_on_the_command_line_is_warned_of_naming_the_option_and_the_v
     assert result.code == 0, result.err
     assert f"warning: --to holds a password, which other users can see in the process list; set {env}" in result.err
     assert "pw-on-argv" not in result.err
+
+
+def test_a_token_with_control_characters_is_refused_before_anything_is_sent(cli, monkeypatch):
+    monkeypatch.setenv("OCELOT_WS_TOKEN", "abc\r\nX-Injected: yes")
+    result = cli("tail", "ws://127.0.0.1:1/ws", "--channel", "tenant:t1:events")
+    assert result.code == 4
+    assert "the gateway token holds spaces or control characters" in result.err
+    assert "X-Injected" not in result.err

@@ -34,6 +34,7 @@ from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
 from ocelot_cli.transports.retry import Backoff
 
 _NOW, _SLEPT, _HELD = object(), object(), object()  # what _when_due says of a message with a due time
+CLOSE_TIMEOUT = 1.0  # seconds to wait for the broker's answer to our close
 
 
 class ConfirmedPublisher:
@@ -100,11 +101,15 @@ class ConfirmedPublisher:
                 if self._finished:
                     return self.report
                 # The connection was lost: reconnect with backoff, then send again what was not confirmed.
+                if self._stop_requested:  # stopped while (or before) reconnecting: end with what was done
+                    return self.report
                 delay = self.backoff.next_delay()
-                if self._stop_requested or self.backoff.expired:
+                if self.backoff.expired:
                     raise translate_close(self._lost_reason or pex.StreamLostError(), self.endpoint)
                 self.notice(f"connection to {self.endpoint.shown} lost; reconnecting in {delay:.2g}s")
                 self._sleep(delay)
+                if self._stop_requested:
+                    return self.report
         finally:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
@@ -207,6 +212,8 @@ class ConfirmedPublisher:
         connection = self._connection
         if connection is not None and connection.is_open:
             connection.close()
+            # A broker that stalls never answers the close either: stop waiting for it after a moment.
+            connection.ioloop.call_later(CLOSE_TIMEOUT, connection.ioloop.stop)
         elif connection is not None:
             connection.ioloop.stop()
 
@@ -353,9 +360,9 @@ class ConfirmedPublisher:
             self._schedule_read_ahead()
         if self._fatal is not None:
             self._close()
-        elif not inflight.outstanding and not inflight.resend and not self._ready and (
-            self._input_done or self._stop_requested
-        ):
+        elif not inflight.outstanding and (
+            self._stop_requested or (self._input_done and not inflight.resend and not self._ready)
+        ):  # stopped: what is still to send (held for its time, or to send again) is not sent
             self._finished = True
             self._close()
 
