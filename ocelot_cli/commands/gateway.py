@@ -28,6 +28,14 @@ def gateway(
     amqp_url: options.AmqpUrl = None,
     exchange: options.Exchange = None,
     connect_timeout: options.ConnectTimeout = None,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option("--metrics-listen", metavar="HOST:PORT",
+                     help="Serve /metrics here, without a token [default: on --listen, with a gateway token]."),
+    ] = None,
+    metrics_tenant_labels: Annotated[
+        bool, typer.Option("--metrics-tenant-labels", help="Count connections per tenant id in /metrics.")
+    ] = False,
     ping_interval: Annotated[
         str, typer.Option("--ping-interval", metavar="DURATION", help="Application ping period.")
     ] = "20s",
@@ -56,7 +64,9 @@ def gateway(
     tokens are closed with code 1008. A connection may subscribe to its tenant, its user and
     lead channels, and never receives another tenant's events. Heartbeat, subscribe rate
     limit, 32 KB pointer messages and the per-connection buffer follow the real-time spec.
-    GET /ready says whether Redis is reachable; GET /metrics serves Prometheus metrics.
+    GET /ready is 503 while a source is down or stalled; GET /metrics serves Prometheus metrics
+    to a caller with a gateway token (or on --metrics-listen), tenant ids only when asked.
+    Connections are closed when their token expires.
 
     \b
     Examples:
@@ -77,9 +87,8 @@ def gateway(
 
     state = state_of(ctx)
     out = state.output
-    host, _, port_text = listen.rpartition(":")
-    if not host or not port_text.isdigit():
-        raise UsageProblem(f"--listen {listen!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8765")
+    host, port = _address(listen, "--listen")
+    metrics_port = _address(metrics_listen, "--metrics-listen")[1] if metrics_listen else None
     limits = Limits(
         ping_interval=parse_duration(ping_interval, option="--ping-interval"),
         stale_after=parse_duration(stale_after, option="--stale-after"),
@@ -91,19 +100,21 @@ def gateway(
     if chosen - {"redis", "amqp"}:
         raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
     redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout) if "redis" in chosen else None
-    amqp = state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout) if "amqp" in chosen else None
+    # heartbeats every 5 s: a stalled broker link shows on /ready within seconds, not a minute
+    amqp = (state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout, heartbeat=5)
+            if "amqp" in chosen else None)  # fmt: skip
     server = Gateway(
-        GatewayOptions(host=host, port=int(port_text), redis=redis, amqp=amqp,
+        GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,
                        exchange=state.settings().get("exchange", exchange), secret=load_secret(secret_file),
-                       limits=limits),
+                       limits=limits, metrics_port=metrics_port, metrics_tenant_labels=metrics_tenant_labels),
         on_notice=out.warn,
     )  # fmt: skip
     origins = [e.shown for e in (redis, amqp) if e is not None]
 
     def listening(port: int) -> None:
-        out.status(
-            f"gateway listening on ws://{host}:{port}/ws (GET /ready, /metrics); events from {', '.join(origins)}"
-        )
+        metrics = f"http://{host}:{server.metrics_port}/metrics" if server.metrics_port else "/metrics with a token"
+        out.status(f"gateway listening on ws://{host}:{port}/ws (GET /ready, {metrics}); events from "
+                   f"{', '.join(origins)}")  # fmt: skip
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -116,3 +127,12 @@ def gateway(
     except OSError as exc:
         raise UsageProblem(f"cannot listen on {listen}: {exc.strerror}") from None
     out.status("gateway stopped")
+
+
+def _address(text: str, option: str) -> tuple[str, int]:
+    from ocelot_cli.errors import UsageProblem
+
+    host, _, port_text = text.rpartition(":")
+    if not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise UsageProblem(f"{option} {text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8765 (port 0: any free port)")
+    return host, int(port_text)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ocelot_cli.envelope import formats
 from ocelot_cli.envelope.channels import CHANNEL_PATTERN, MAX_MESSAGE_BYTES, pointer_for
+from ocelot_cli.envelope.codec import parse_body
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Limits:
     subscribe_window: float = 60.0
     buffer: int = 100
     max_message: int = MAX_MESSAGE_BYTES
+    max_channel_length: int = 200  # characters of one channel name
+    max_channels: int = 100  # channels one connection may hold
+    max_channels_total: int = 100_000  # distinct channels all connections may hold together
 
 
 def channel_kind(channel: str) -> str:
@@ -54,6 +58,10 @@ class Client:
 
     def may_subscribe(self, channel: str) -> str | None:
         """Why this connection may not subscribe to ``channel``, or None when it may."""
+        if len(channel) > self.limits.max_channel_length:
+            return f"invalid channel: longer than {self.limits.max_channel_length} characters"
+        if len(self.channels) >= self.limits.max_channels and channel not in self.channels:
+            return f"too many channels: at most {self.limits.max_channels} a connection"
         if not CHANNEL_PATTERN.match(channel):
             return "invalid channel: use tenant:{id}:events, user:{id}:tasks or lead:{id}:timeline, no wildcards"
         kind, ident = channel.split(":")[:2]
@@ -82,10 +90,14 @@ class Metrics:
         self.dropped: collections.Counter[str] = collections.Counter()
         self.subscriptions: collections.Counter[str] = collections.Counter()
 
-    def render(self, clients: list[Client]) -> str:
+    def render(self, clients: list[Client], *, tenant_labels: bool = False) -> str:
+        """Prometheus text; connections per tenant only when asked (tenant ids are not for everyone)."""
         lines = ["# TYPE ws_connections gauge"]
-        per_tenant = collections.Counter(c.tenant for c in clients)
-        lines += [f'ws_connections{{tenant_id="{_label(t)}"}} {n}' for t, n in sorted(per_tenant.items())]
+        if tenant_labels:
+            per_tenant = collections.Counter(c.tenant for c in clients)
+            lines += [f'ws_connections{{tenant_id="{_label(t)}"}} {n}' for t, n in sorted(per_tenant.items())]
+        else:
+            lines.append(f"ws_connections {len(clients)}")
         for name, counter, label in (
             ("ws_messages_sent_total", self.sent, "channel"),
             ("ws_messages_dropped_total", self.dropped, "reason"),
@@ -116,8 +128,17 @@ class Hub:
 
     def leave(self, client: Client) -> None:
         for channel in client.channels:
-            self.by_channel[channel].discard(id(client))
+            self._unlist(channel, client)
+        client.channels.clear()
         self.clients = [c for c in self.clients if c is not client]
+
+    def _unlist(self, channel: str, client: Client) -> None:
+        """Forget that ``client`` listens on ``channel``; a channel nobody listens on is forgotten too."""
+        listeners = self.by_channel.get(channel)
+        if listeners is not None:
+            listeners.discard(id(client))
+            if not listeners:
+                del self.by_channel[channel]
 
     def welcome(self, client: Client) -> dict[str, Any]:
         return {"type": "welcome", "tenant_id": client.tenant, "user_id": client.user,
@@ -145,12 +166,16 @@ class Hub:
                     "message": f"at most {self.limits.subscribe_ops} subscribe/unsubscribe per "
                                f"{self.limits.subscribe_window:g}s"}  # fmt: skip
         if kind == "unsubscribe":
-            client.channels.discard(channel)
-            self.by_channel[channel].discard(id(client))
-            return {"type": "unsubscribe_result", "channel": channel, "success": True}
+            if channel in client.channels:
+                client.channels.discard(channel)
+                self._unlist(channel, client)
+            return {"type": "unsubscribe_result", "channel": channel[: self.limits.max_channel_length], "success": True}
         reason = client.may_subscribe(channel)
-        if reason:
-            return {"type": "subscribe_result", "channel": channel, "success": False, "reason": reason}
+        if reason is None and channel not in self.by_channel and len(self.by_channel) >= self.limits.max_channels_total:
+            reason = "the gateway holds as many channels as it may; try again later"
+        if reason:  # a refused name is not echoed back whole
+            shown = channel[: self.limits.max_channel_length]
+            return {"type": "subscribe_result", "channel": shown, "success": False, "reason": reason}
         if channel not in client.channels:
             client.channels.add(channel)
             self.by_channel[channel].add(id(client))
@@ -164,8 +189,8 @@ class Hub:
             return 0
         text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
         try:
-            event = json.loads(text)
-        except ValueError:
+            event = parse_body(text)
+        except ValueError:  # not JSON, or nested past any reader: counted and dropped, nothing else
             self.metrics.dropped["not_json"] += 1
             return 0
         tenant = event.get("tenant_id") if isinstance(event, dict) else None

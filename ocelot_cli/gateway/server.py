@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.gateway.auth import verify
 from ocelot_cli.gateway.hub import Hub, Limits
@@ -46,6 +47,8 @@ class GatewayOptions:
     exchange: str = "ocelot.events"
     secret: bytes = b""
     limits: Limits = field(default_factory=Limits)
+    metrics_port: int | None = None  # a separate listener for /metrics (no token asked there)
+    metrics_tenant_labels: bool = False  # tenant ids as labels of ws_connections
 
 
 class Gateway:
@@ -57,6 +60,7 @@ class Gateway:
         self.notice = on_notice or (lambda _m: None)
         self.ready = {"Redis": options.redis is None, "RabbitMQ": options.amqp is None}
         self.port: int | None = None
+        self.metrics_port: int | None = None  # the separate metrics listener's port, once listening
         self._stop = asyncio.Event()
         self._stopping = threading.Event()
 
@@ -82,9 +86,18 @@ class Gateway:
                                         lambda message: bridge(message.body, catalog), loop))  # fmt: skip
         tasks = [asyncio.create_task(asyncio.to_thread(source)) for source in sources]
         try:
-            async with serve(self._handle, self.options.host, self.options.port, process_request=self._http,
-                             ping_interval=None, max_size=64 * 1024, compression=None) as server:  # fmt: skip
+            async with contextlib.AsyncExitStack() as stack:
+                server = await stack.enter_async_context(
+                    serve(self._handle, self.options.host, self.options.port, process_request=self._http,
+                          ping_interval=None, max_size=64 * 1024, compression=None)
+                )  # fmt: skip
                 self.port = next(iter(server.sockets)).getsockname()[1]
+                if self.options.metrics_port is not None:
+                    metrics = await stack.enter_async_context(
+                        serve(self._handle, self.options.host, self.options.metrics_port,
+                              process_request=self._metrics_only)
+                    )  # fmt: skip
+                    self.metrics_port = next(iter(metrics.sockets)).getsockname()[1]
                 if on_listening:
                     on_listening(self.port)
                 await self._stop.wait()
@@ -120,23 +133,40 @@ class Gateway:
                         if self._stopping.is_set():
                             break
                         if message is not None:
-                            batch.extend(route(message))
+                            batch.extend(self._routed(name, route, message, loop))
                         # A few messages per hop to the loop: fewer hops than one each, and the loop is never
                         # held up for long by one big burst (its writers send between batches).
                         if batch and (len(batch) >= HOP_BATCH or not source.has_pending):
                             loop.call_soon_threadsafe(deliver, batch)
                             batch = []
-                except OcelotError as exc:
+                except Exception as exc:  # noqa: BLE001 - a source never dies: it is marked down and retried
                     self.ready[name] = False
                     delay = backoff.next_delay()
+                    reason = exc.message if isinstance(exc, OcelotError) else f"{type(exc).__name__}: {exc}"
                     loop.call_soon_threadsafe(
-                        self.notice, f"{name} at {endpoint.shown} unavailable ({exc.message}); retrying in {delay:g}s"
+                        self.notice, f"{name} at {endpoint.shown} unavailable ({reason}); retrying in {delay:g}s"
                     )
                     self._stopping.wait(delay)
                 finally:
                     source.close()
 
         return feed
+
+    def _routed(self, name: str, route: Callable[[ReceivedMessage], list[tuple[str, bytes]]],
+                message: ReceivedMessage, loop: asyncio.AbstractEventLoop) -> list[tuple[str, bytes]]:  # fmt: skip
+        """Where a source's message goes; one that cannot be routed is counted and dropped, never fatal."""
+        try:
+            return route(message)
+        except Exception as exc:  # noqa: BLE001 - one bad message must not take the source down
+            loop.call_soon_threadsafe(self._unroutable, name, exc)
+            return []
+
+    def _unroutable(self, name: str, error: Exception) -> None:
+        dropped = self.hub.metrics.dropped
+        dropped["unroutable"] += 1
+        if dropped["unroutable"] in (1, 10, 100, 1000) or dropped["unroutable"] % 10_000 == 0:
+            self.notice(f"{name} source: dropped a message that cannot be bridged ({type(error).__name__}: "
+                        f"{str(error)[:200]}); {dropped['unroutable']} so far (ws_messages_dropped_total)")  # fmt: skip
 
     # -- HTTP ------------------------------------------------------------------------
     def _http(self, connection: Any, request: Any) -> Any:
@@ -147,12 +177,34 @@ class Gateway:
                 return connection.respond(503, f"not ready: {' and '.join(missing)} unreachable\n")
             return connection.respond(200, "ready\n")
         if path == "/metrics":
-            response = connection.respond(200, self.hub.metrics.render(self.hub.clients))
-            response.headers["Content-Type"] = "text/plain; version=0.0.4"
-            return response
+            if self.options.metrics_port is not None:
+                return connection.respond(404, "not found: metrics are served on their own address\n")
+            if not self._authorized(request):
+                return connection.respond(401, "unauthorized: /metrics needs a Bearer token of this gateway\n")
+            return self._metrics(connection)
         if path != "/ws":
             return connection.respond(404, "not found: the WebSocket endpoint is /ws\n")
         return None
+
+    def _authorized(self, request: Any) -> bool:
+        header = request.headers.get("Authorization", "")
+        try:
+            verify(header[7:].strip() if header.startswith("Bearer ") else "", self.options.secret)
+        except ValueError:
+            return False
+        return True
+
+    def _metrics(self, connection: Any) -> Any:
+        text = self.hub.metrics.render(self.hub.clients, tenant_labels=self.options.metrics_tenant_labels)
+        response = connection.respond(200, text)
+        response.headers["Content-Type"] = "text/plain; version=0.0.4"
+        return response
+
+    def _metrics_only(self, connection: Any, request: Any) -> Any:
+        """The separate metrics listener: /metrics, and nothing else (no WebSocket)."""
+        if request.path.split("?", 1)[0] == "/metrics":
+            return self._metrics(connection)
+        return connection.respond(404, "not found: this address serves /metrics only\n")
 
     # -- WebSocket -------------------------------------------------------------------
     async def _handle(self, connection: Any) -> None:
@@ -175,13 +227,14 @@ class Gateway:
 
         client = self.hub.join(claims["tenant_id"], claims["sub"], send)
         tasks = [asyncio.create_task(self._write(connection, client, queue)),
-                 asyncio.create_task(self._heartbeat(connection, client))]  # fmt: skip
+                 asyncio.create_task(self._heartbeat(connection, client)),
+                 asyncio.create_task(self._expire(connection, claims.get("exp")))]  # fmt: skip
         try:
             await connection.send(json.dumps(self.hub.welcome(client)))
             async for raw in connection:
                 try:
-                    message = json.loads(raw)
-                except ValueError:
+                    message = parse_body(raw)
+                except ValueError:  # not JSON, or nested deeper than anyone reads: answered with an error frame
                     message = None
                 reply = self.hub.control(client, message)
                 if reply is not None:
@@ -202,6 +255,8 @@ class Gateway:
                 await connection.send(notice)
 
     async def _heartbeat(self, connection: Any, client: Any) -> None:
+        """Ping every interval; close a connection that did not answer within the stale time, even one
+        whose sends are blocked because it stopped reading (a ping is not queued behind them)."""
         limits = self.hub.limits
         tick = min(limits.ping_interval, limits.stale_after) / 4
         next_ping = time.monotonic() + limits.ping_interval
@@ -209,8 +264,34 @@ class Gateway:
             await asyncio.sleep(tick)
             now = time.monotonic()
             if now - client.last_pong > limits.stale_after:
-                await connection.close(1001, f"stale: no pong for {limits.stale_after:g}s")
+                await _close(connection, 1001, f"stale: no pong for {limits.stale_after:g}s")
                 return
-            if now >= next_ping:
+            if now >= next_ping and _writable(connection):
                 next_ping = now + limits.ping_interval
-                await connection.send('{"type":"ping"}')
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(connection.send('{"type":"ping"}'), tick)
+
+    async def _expire(self, connection: Any, expires: Any) -> None:
+        """Close the connection when its token expires (1008, as for a refused token)."""
+        if not isinstance(expires, int | float):
+            return
+        await asyncio.sleep(max(0.0, expires - time.time()))
+        await _close(connection, 1008, "token expired")
+
+
+WRITE_BACKLOG = 256 * 1024  # bytes waiting to be written: a connection this far behind is not reading
+
+
+def _writable(connection: Any) -> bool:
+    transport = getattr(connection, "transport", None)
+    return transport is None or transport.get_write_buffer_size() < WRITE_BACKLOG
+
+
+async def _close(connection: Any, code: int, reason: str) -> None:
+    """Close with a code and a reason; a connection that does not take the close frame is cut."""
+    try:
+        await asyncio.wait_for(connection.close(code, reason), 2.0)
+    except (TimeoutError, Exception):  # noqa: BLE001 - whatever happens, it ends here
+        transport = getattr(connection, "transport", None)
+        if transport is not None:
+            transport.abort()

@@ -225,9 +225,14 @@ class RedisTailSource(PolledSource):
         self.reconnect_for = target.reconnect_for
         self.notice = target.on_notice or (lambda _m: None)
         self.purpose = target.purpose
+        # A link that stalls (no error, nothing arrives) is found by a PING after this much silence,
+        # which must be answered within the connect timeout.
+        self.health_after = min(5.0, max(1.0, endpoint.connect_timeout / 2))
         self._client: Any = None
         self._pubsub: Any = None
         self._pending: collections.deque[ReceivedMessage] = collections.deque()
+        self._heard = 0.0
+        self._pinged_at: float | None = None
 
     def open(self) -> None:
         """Connect and subscribe; OcelotError when Redis cannot be reached or refuses."""
@@ -253,6 +258,7 @@ class RedisTailSource(PolledSource):
             client.close()
             raise translate_error(exc, self.endpoint) from None
         self._client, self._pubsub = client, pubsub
+        self._heard, self._pinged_at = time.monotonic(), None
 
     def close(self) -> None:
         pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
@@ -266,6 +272,10 @@ class RedisTailSource(PolledSource):
 
     def _poll(self) -> None:
         message = self._pubsub.get_message(timeout=self.poll)
+        if message is not None:
+            self._heard, self._pinged_at = time.monotonic(), None
+        else:
+            self._check_health()
         taken = 0
         while message is not None:
             if message.get("type") in ("message", "pmessage"):
@@ -278,6 +288,16 @@ class RedisTailSource(PolledSource):
             if taken >= self.DRAIN:
                 return
             message = self._pubsub.get_message(timeout=0)
+
+    def _check_health(self) -> None:
+        """PING a link that has been silent a while; TimeoutError (a lost link) when it does not answer."""
+        now = time.monotonic()
+        if self._pinged_at is not None:
+            if now - self._pinged_at > self.endpoint.connect_timeout:
+                raise rex.TimeoutError(f"no answer to PING within {self.endpoint.connect_timeout:g}s (a stalled link)")
+        elif now - self._heard > self.health_after:
+            self._pubsub.ping()
+            self._pinged_at = now
 
     def _reconnect(self, error: BaseException) -> None:
         self.close()

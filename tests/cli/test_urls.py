@@ -101,3 +101,13 @@ def test_a_token_with_control_characters_is_refused_before_anything_is_sent(cli,
     assert result.code == 4
     assert "the gateway token holds spaces or control characters" in result.err
     assert "X-Injected" not in result.err
+
+
+def test_a_password_of_any_characters_is_masked_by_config_show_and_doctor(cli, monkeypatch):
+    monkeypatch.setenv("OCELOT_AMQP_URL", "amqp://user:p/a?ss#w0rd@127.0.0.1:1/%2F")
+    monkeypatch.setenv("OCELOT_REDIS_URL", "redis://:r/e?d#is@127.0.0.1:1/0")
+    for args in (["config", "show", "--json"], ["doctor"]):
+        result = cli(*args)
+        shown = result.out + result.err
+        assert "p/a?ss#w0rd" not in shown and "r/e?d#is" not in shown, args
+        assert "amqp://user:****@127.0.0.1:1/%2F" in shown, args

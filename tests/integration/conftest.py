@@ -262,9 +262,13 @@ class Gateway:
         self.port = port
         self.running = running
 
-    def http(self, path):
+    def http(self, path, token=None, port=None):
+        """(status, body) of a GET; ``token`` is sent as a Bearer token (/metrics asks for one)."""
+        request = urllib.request.Request(f"http://127.0.0.1:{port or self.port}{path}")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()

@@ -153,3 +153,25 @@ def test_a_reconnect_leaves_a_gap_record_that_validate_reports_and_replay_skips(
     assert "warning: " in schedule.stderr.decode() and "gap in the recording" in schedule.stderr.decode()
     scheduled = [json.loads(line)["event"]["type"] for line in schedule.stdout.splitlines()]
     assert scheduled == ["call.started", "call.ended"]
+
+
+def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_adds_up(rabbit, start_ocelot,
+                                                                                      events_file):  # fmt: skip
+    path, _ids = events_file
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    with FaultProxy(5672) as proxy:
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F"
+        running = start_ocelot("replay", str(path), "--rate", "400", "--exchange", exchange, "--json",
+                               OCELOT_AMQP_URL=url)  # fmt: skip
+        wait_for(lambda: rabbit.depth(queue) > 100, 30, "the replay to be under way")
+        proxy.stall()  # nothing moves any more, and nothing says so
+        running.proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        code, out = running.finish(timeout=60)
+        elapsed = time.monotonic() - started
+    assert code == 130, running.stderr
+    assert elapsed < 5 + 1 + 3  # the drain, the close that is never answered, a margin for a busy machine
+    report = json.loads(out)
+    assert adds_up(report) and report["unconfirmed"] > 0
+    assert f"continue with --resume-from {report['stopped_at']}" in running.stderr

@@ -124,7 +124,7 @@ def test_a_slow_client_loses_messages_and_is_told_how_many(gateway):
 
 
 def test_ready_and_metrics(gateway):
-    server = gateway()
+    server = gateway("--metrics-tenant-labels")
     # ready once its Redis subscription is up (it says 503 until then): wait for it, do not race it
     wait_for(lambda: server.http("/ready") == (200, "ready\n"), 10, "the gateway to be ready")
     client = server.connect(tenant="t9")
@@ -132,7 +132,8 @@ def test_ready_and_metrics(gateway):
     client.subscribe("tenant:t9:events")
     wait_for(lambda: redis_publish("tenant:t9:events", event_for("t9")) > 0, 10, "the subscription")
     client.recv()
-    status, text = server.http("/metrics")
+    assert server.http("/metrics")[0] == 401  # tenant ids are not for anyone who asks
+    status, text = server.http("/metrics", token=mint(SECRET.encode(), tenant="ops", user="prometheus"))
     assert status == 200
     assert 'ws_connections{tenant_id="t9"} 1' in text
     assert 'ws_subscriptions_total{channel="tenant"} 1' in text

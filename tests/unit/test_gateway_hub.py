@@ -34,3 +34,40 @@ def test_events_of_another_tenant_are_never_delivered_whatever_the_subscription(
     assert hub.publish("lead:L:timeline", json.dumps({"tenant_id": "t2", "data": {}})) == 0
     assert hub.publish("lead:L:timeline", json.dumps({"tenant_id": "t1", "data": {}})) == 1
     assert len(got) == 1 and hub.metrics.dropped["tenant_mismatch"] == 1
+
+
+def test_a_channel_nobody_listens_on_is_forgotten_and_names_are_bounded():
+    hub = Hub(Limits(max_channel_length=60, max_channels=3, subscribe_ops=10_000))
+    client = hub.join("t1", "u1", lambda _t: True)
+    for n in range(200):  # unique names subscribed and dropped again: nothing accumulates
+        name = f"lead:{n:040d}:timeline"
+        assert hub.control(client, {"type": "subscribe", "channel": name}, now=n)["success"] is True
+        assert hub.control(client, {"type": "unsubscribe", "channel": name}, now=n)["success"] is True
+    assert hub.by_channel == {} and client.channels == set()
+    long = hub.control(client, {"type": "subscribe", "channel": "lead:" + "x" * 60_000 + ":timeline"}, now=300)
+    assert long["success"] is False and "longer than 60" in long["reason"] and len(long["channel"]) == 60
+    for n in range(3):
+        hub.control(client, {"type": "subscribe", "channel": f"lead:{n}:timeline"}, now=400)
+    fourth = hub.control(client, {"type": "subscribe", "channel": "lead:9:timeline"}, now=400)
+    assert fourth["success"] is False and "at most 3" in fourth["reason"]
+    hub.leave(client)
+    assert hub.by_channel == {}
+
+
+def test_messages_no_reader_can_parse_are_counted_and_dropped():
+    hub = Hub()
+    got = []
+    client = hub.join("t1", "u1", lambda text: got.append(text) or True)
+    hub.control(client, {"type": "subscribe", "channel": "tenant:t1:events"})
+    for hostile in (b"[" * 200_000, b"\xff\xfe", b"not json", "{" * 5000):
+        assert hub.publish("tenant:t1:events", hostile) == 0
+    assert hub.publish("tenant:t1:events", json.dumps({"tenant_id": "t1", "data": {}})) == 1
+    assert len(got) == 1 and hub.metrics.dropped["not_json"] == 4
+
+
+def test_metrics_name_tenants_only_when_asked():
+    hub = Hub()
+    hub.join("secret-tenant", "u1", lambda _t: True)
+    plain = hub.metrics.render(hub.clients)
+    assert "secret-tenant" not in plain and "ws_connections 1" in plain
+    assert 'ws_connections{tenant_id="secret-tenant"} 1' in hub.metrics.render(hub.clients, tenant_labels=True)

@@ -28,3 +28,14 @@ def test_everything_the_layout_names_exists():
     transports = PACKAGE / "transports"
     absent = [n for n in named if not ((PACKAGE / n).exists() or (transports / n).exists())]
     assert named and absent == []
+
+
+def test_every_test_the_reliability_table_cites_exists():
+    doc = (REPO / "tests" / "RELIABILITY.md").read_text()
+    cited = re.findall(r"`((?:unit|cli|integration)/test_\w+\.py)(?:::(test_\w+))?", doc)
+    continued = re.findall(r", `::(test_\w+)`", doc)  # "`file::a`, `::b`": b in the same file
+    assert cited and "RELIABILITY.md" in (REPO / "README.md").read_text()
+    names = {path: (REPO / "tests" / path).read_text() for path, _name in cited}
+    missing = [f"{path}::{name}" for path, name in cited if name and f"def {name}(" not in names[path]]
+    missing += [name for name in continued if not any(f"def {name}(" in text for text in names.values())]
+    assert missing == []

@@ -1,0 +1,138 @@
+"""The gateway survives any client and any message: hostile Redis messages, malformed platform
+events, clients that stop reading, expired tokens, broken frames, a stalled Redis link."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+
+import pika
+import pytest
+
+from ocelot_cli.gateway.auth import mint
+from tests.faultproxy import FaultProxy
+from tests.integration.conftest import AMQP_URL, SECRET, event_for, redis_publish, wait_for
+
+pytestmark = pytest.mark.integration
+
+HOSTILE = [b"[" * 200_000, b"{" * 3000, b"\xff\xfe\x00", b"not json at all", b'{"tenant_id": 7}', b"", b"x" * 70_000]
+
+
+def ops_token() -> str:
+    return mint(SECRET.encode(), tenant="ops", user="prometheus")
+
+
+def test_hostile_redis_messages_never_cost_another_tenant_an_event(gateway):
+    server = gateway()
+    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
+    tenant, lead = f"t-{uuid.uuid4().hex[:6]}", f"L{uuid.uuid4().hex[:6]}"
+    victim = server.connect(tenant=tenant)
+    victim.recv()
+    victim.subscribe(f"tenant:{tenant}:events")
+    attacker = server.connect(tenant="attacker")  # any user may subscribe to a lead channel
+    attacker.recv()
+    attacker.subscribe(f"lead:{lead}:timeline")
+    wait_for(lambda: redis_publish(f"tenant:{tenant}:events", event_for(tenant, seq=-1)) > 0, 10, "the subscription")
+    assert victim.recv()["data"]["seq"] == -1
+    for n in range(20):
+        for hostile in HOSTILE:
+            redis_publish(f"lead:{lead}:timeline", hostile)
+            redis_publish(f"tenant:{tenant}:events", hostile)
+        redis_publish(f"tenant:{tenant}:events", event_for(tenant, seq=n))
+    got = [victim.recv()["data"]["seq"] for _ in range(20)]
+    assert got == list(range(20))
+    assert server.http("/ready") == (200, "ready\n")
+    status, metrics = server.http("/metrics", token=ops_token())
+    assert status == 200
+    dropped = int(next(line.split()[-1] for line in metrics.splitlines() if 'reason="not_json"' in line))
+    assert dropped >= 20 * 4
+    assert "Redis at" not in server.running.stderr  # the subscription was never lost
+
+
+def test_the_bridge_survives_malformed_platform_events(gateway, rabbit):
+    exchange = rabbit.exchange()
+    server = gateway("--source", "amqp", "--exchange", exchange)
+    wait_for(lambda: server.http("/ready")[0] == 200, 20, "the bridge to be up")
+    org = f"org-{uuid.uuid4().hex[:6]}"
+    client = server.connect(tenant=org)
+    client.recv()
+    client.subscribe(f"tenant:{org}:events")
+    from ocelot_cli.envelope.catalog import load_catalog
+    from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+
+    good = SampleFactory(load_catalog(), SampleOptions(org=org)).make("call.ended")
+    broken = {**good, "metadata": "oops"}
+    connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    try:
+        channel = connection.channel()
+        for body in (json.dumps(broken), "[" * 100_000, json.dumps(good)):
+            channel.basic_publish(exchange, "comms.call.ended", body.encode())
+    finally:
+        connection.close()
+    arrived = client.recv()
+    assert arrived["event"] == "call.ended" and arrived["tenant_id"] == org
+    server.running.wait_for_stderr("dropped a message that cannot be bridged")
+    assert server.http("/ready") == (200, "ready\n")
+
+
+def test_a_client_that_stops_reading_is_closed_after_the_stale_time_even_while_sends_block(gateway):
+    server = gateway("--buffer", "1000")
+    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
+    tenant = f"t-{uuid.uuid4().hex[:6]}"
+    sleeper = server.connect(tenant=tenant)
+    sleeper.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sleeper.recv()
+    sleeper.subscribe(f"tenant:{tenant}:events")
+    big = json.dumps(event_for(tenant, note="y" * 30_000))
+    started = time.monotonic()
+    while redis_publish(f"tenant:{tenant}:events", big) and time.monotonic() - started < 3:
+        pass  # it reads nothing from now on: the gateway's sends to it block
+    closed = wait_for(lambda: "ws_connections 0" in server.http("/metrics", token=ops_token())[1], 15, "the close")
+    assert closed
+
+
+def test_a_connection_is_closed_when_its_token_expires(gateway):
+    server = gateway("--stale-after", "60s")
+    client = server.connect(token=mint(SECRET.encode(), tenant="t1", user="u1", ttl=2))
+    client.recv()
+    assert client.subscribe("tenant:t1:events")["success"] is True
+    started = time.monotonic()
+    client.ws.settimeout(10)
+    code, reason = client.close_code()
+    assert (code, reason) == (1008, "token expired")
+    assert time.monotonic() - started < 5
+
+
+def test_a_malformed_frame_gets_an_error_frame_and_the_connection_stays(gateway):
+    server = gateway()
+    client = server.connect()
+    client.recv()
+    for frame in ("[" * 5000, "not json", "[1, 2]"):
+        client.ws.send(frame)
+        assert client.recv() == {"type": "error", "code": "bad_message", "message": "send JSON objects with a 'type'"}
+    assert client.subscribe("tenant:t1:events")["success"] is True
+
+
+def test_metrics_need_a_token_or_their_own_address_and_name_no_tenant_unless_asked(gateway):
+    server = gateway("--metrics-listen", "127.0.0.1:0")
+    port = int(server.running.stderr.split("http://127.0.0.1:")[1].split("/")[0])
+    client = server.connect(tenant="quiet-tenant")
+    client.recv()
+    assert server.http("/metrics", token=ops_token())[0] == 404  # not on the WebSocket address any more
+    status, text = server.http("/metrics", port=port)
+    assert status == 200 and "ws_connections 1" in text and "quiet-tenant" not in text
+    assert server.http("/ws", port=port)[0] == 404
+
+
+def test_a_stalled_redis_link_makes_the_gateway_not_ready(gateway):
+    with FaultProxy(6379) as proxy:
+        server = gateway("--redis-url", f"redis://127.0.0.1:{proxy.port}/0", "--connect-timeout", "2s")
+        wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
+        proxy.stall()
+        started = time.monotonic()
+        wait_for(lambda: server.http("/ready")[0] == 503, 15, "the stalled link to be noticed")
+        assert time.monotonic() - started < 10
+        proxy.resume()
+        wait_for(lambda: server.http("/ready")[0] == 200, 20, "the gateway to be ready again")
