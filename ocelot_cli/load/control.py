@@ -30,7 +30,7 @@ class Control:
         self.endpoint = endpoint
         self.run_id = run_id
         self.queue: str | None = None
-        self.session = transport_for(endpoint, need=Capability.LOAD, option="--workers-from").session(
+        self.session = transport_for(endpoint, need=Capability.LOAD).session(
             "ocelot load control"
         )
         self.session.connect()

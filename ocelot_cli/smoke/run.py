@@ -92,7 +92,7 @@ class SmokeRun:
         report = Report("ocelot smoke")
         checks = self.options.checks
         if any(name != "gateway" for name in checks):
-            self.session = transport_for(self.options.broker, need=Capability.PROBE, option="--amqp-url").session(
+            self.session = transport_for(self.options.broker, need=Capability.PROBE).session(
                 "ocelot smoke"
             )
         try:

@@ -111,3 +111,13 @@ def test_a_password_of_any_characters_is_masked_by_config_show_and_doctor(cli, m
         shown = result.out + result.err
         assert "p/a?ss#w0rd" not in shown and "r/e?d#is" not in shown, args
         assert "amqp://user:****@127.0.0.1:1/%2F" in shown, args
+
+
+def test_a_bracket_in_the_password_of_the_amqp_url_variable_is_a_usage_error(cli, monkeypatch):
+    monkeypatch.setenv("OCELOT_AMQP_URL", "amqp://guest:pa[ss@127.0.0.1:5672/%2F")
+    for args in (["publish", "call.ended"], ["tail"], ["smoke"], ["load", "--duration", "1s"]):
+        result = cli(*args)
+        shown = result.out + result.err
+        assert result.code == 2, (args, shown)
+        assert "OCELOT_AMQP_URL amqp://guest:****@127.0.0.1:5672/%2F: cannot use this URL (Invalid IPv6 URL)" in shown
+        assert "pa[ss" not in shown
