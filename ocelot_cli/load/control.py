@@ -30,9 +30,7 @@ class Control:
         self.endpoint = endpoint
         self.run_id = run_id
         self.queue: str | None = None
-        self.session = transport_for(endpoint, need=Capability.LOAD).session(
-            "ocelot load control"
-        )
+        self.session = transport_for(endpoint, need=Capability.LOAD).session("ocelot load control")
         self.session.connect()
         if lead:  # auto-delete: it goes when the leader's queue (its only binding) is deleted
             self.session.declare_exchange(EXCHANGE, durable=False, auto_delete=True)

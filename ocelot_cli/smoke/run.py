@@ -92,9 +92,7 @@ class SmokeRun:
         report = Report("ocelot smoke")
         checks = self.options.checks
         if any(name != "gateway" for name in checks):
-            self.session = transport_for(self.options.broker, need=Capability.PROBE).session(
-                "ocelot smoke"
-            )
+            self.session = transport_for(self.options.broker, need=Capability.PROBE).session("ocelot smoke")
         try:
             run_in_order(report, [(name, NEEDS[name], getattr(self, f"check_{name}")) for name in checks])
         finally:
