@@ -64,6 +64,24 @@ Examples:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+
+def _arguments_as_people_write_them() -> None:
+    """Help shows an argument by its metavar alone (typer adds Python types such as ``<list[str]>``)
+    and the usage line writes it as a manual would: ``FILE...``, ``[TYPE]...``."""
+    from typer.core import TyperArgument
+
+    def usage_name(self: TyperArgument) -> str:
+        name = self.display_name_raw
+        if self.nargs != 1 and not name.endswith("..."):
+            name += "..."
+        return name if self.required or name.startswith("[") else f"[{name}]"
+
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign]
+
+
+_arguments_as_people_write_them()
+
 app = typer.Typer(
     name="ocelot",
     help=HELP,

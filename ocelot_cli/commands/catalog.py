@@ -105,7 +105,7 @@ def sample(
         typer.Argument(metavar="TYPE...", help="Event types to sample.", autocompletion=options.complete_event_type),
     ] = None,
     all_types: Annotated[bool, typer.Option("--all", help="One sample (or --count) of every type.")] = False,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Samples per type.")] = 1,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, metavar="N", help="Samples per type.")] = 1,
     assignments: options.Assignments = None,
     org: options.Org = None,
     user: options.User = None,

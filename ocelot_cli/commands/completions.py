@@ -28,7 +28,7 @@ def completion_script(shell: str) -> str:
 
 def completions(
     ctx: typer.Context,
-    shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.")],
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
 ) -> None:
     """Print the shell completion script; commands, options and event types complete.
 

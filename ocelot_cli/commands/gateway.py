@@ -43,13 +43,13 @@ def gateway(
         str, typer.Option("--stale-after", metavar="DURATION", help="Close a connection silent this long.")
     ] = "40s",
     subscribe_limit: Annotated[
-        int, typer.Option("--subscribe-limit", min=1, help="Subscribe/unsubscribe operations per window.")
+        int, typer.Option("--subscribe-limit", min=1, metavar="N", help="Subscribe/unsubscribe operations per window.")
     ] = 10,
     subscribe_window: Annotated[
         str, typer.Option("--subscribe-window", metavar="DURATION", help="The rate-limit window.")
     ] = "60s",
     buffer: Annotated[
-        int, typer.Option("--buffer", min=1, help="Messages buffered per connection before dropping.")
+        int, typer.Option("--buffer", min=1, metavar="N", help="Messages buffered per connection before dropping.")
     ] = 100,
     secret_file: Annotated[
         str | None,

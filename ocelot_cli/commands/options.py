@@ -43,7 +43,11 @@ Strict = Annotated[
 ]
 Envelope = Annotated[
     EnvelopeChoice | None,
-    typer.Option("--envelope", help="Only accept events of this envelope (platform = RabbitMQ, realtime = OttoAI)."),
+    typer.Option(
+        "--envelope",
+        metavar="platform|realtime",
+        help="Only accept events of this envelope (platform = RabbitMQ, realtime = OttoAI).",
+    ),
 ]
 EventTypeArg = Annotated[
     str,
@@ -61,18 +65,24 @@ Assignments = Annotated[
 ]
 Org = Annotated[
     str | None,
-    typer.Option("--org", help="organizationId of platform events (also the tenant if --tenant is not given)."),
+    typer.Option(
+        "--org", metavar="ID", help="organizationId of platform events (also the tenant if --tenant is not given)."
+    ),
 ]
-User = Annotated[str | None, typer.Option("--user", help="userId / user_id of the events.")]
+User = Annotated[str | None, typer.Option("--user", metavar="ID", help="userId / user_id of the events.")]
 Tenant = Annotated[
     str | None,
-    typer.Option("--tenant", help="tenant_id of real-time events (also the organization if --org is not given)."),
+    typer.Option(
+        "--tenant", metavar="ID", help="tenant_id of real-time events (also the organization if --org is not given)."
+    ),
 ]
 Lead = Annotated[
-    str | None, typer.Option("--lead", help="lead_id of real-time events (and data.lead_id where the type has one).")
+    str | None,
+    typer.Option("--lead", metavar="ID", help="lead_id of real-time events (and data.lead_id where the type has one)."),
 ]
 Seed = Annotated[
-    int | None, typer.Option("--seed", help="Random seed: the same seed gives the same events, timestamps included.")
+    int | None,
+    typer.Option("--seed", metavar="N", help="Random seed: the same seed gives the same events, timestamps included."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="JSON output even on a terminal.")]
 
@@ -131,7 +141,7 @@ OversizeOption = Annotated[
 
 # Default confirm window: publish, replay and PublishTarget share it (see benchmarks/bench_publish.py).
 DEFAULT_WINDOW = 2048
-Window = Annotated[int, typer.Option("--window", min=1, help="Messages in flight awaiting confirms.")]
+Window = Annotated[int, typer.Option("--window", min=1, metavar="N", help="Messages in flight awaiting confirms.")]
 JsonSummary = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
 
 
@@ -150,6 +160,8 @@ def sample_options(org, user, tenant, lead, seed, assignments, envelope=None):  
         assignments=[parse_assignment(a) for a in assignments or []],
         envelope=EnvelopeKind(envelope.value) if envelope else None,
     )
+
+
 ConnectTimeout = Annotated[
     str | None,
     typer.Option("--connect-timeout", metavar="TIME", show_default=False,

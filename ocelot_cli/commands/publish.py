@@ -15,7 +15,7 @@ def publish(
     event_types: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[TYPE]...", help="Event types to publish samples of.", autocompletion=options.complete_event_type
+            metavar="TYPE...", help="Event types to publish samples of.", autocompletion=options.complete_event_type
         ),
     ] = None,
     files: Annotated[
@@ -27,14 +27,17 @@ def publish(
             help="Publish the events of a JSON, JSON lines or YAML file; - for stdin; repeatable.",
         ),
     ] = None,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Samples per type.")] = 1,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, metavar="N", help="Samples per type.")] = 1,
     rate: Annotated[
         float | None,
-        typer.Option("--rate", "-r", min=0.001, help="Messages per second (default: as fast as confirms allow)."),
+        typer.Option(
+            "--rate", "-r", min=0.001, metavar="N", help="Messages per second (default: as fast as confirms allow)."
+        ),
     ] = None,
     exchange: options.Exchange = None,
     routing_key: Annotated[
-        str | None, typer.Option("--routing-key", "-k", help="Use this routing key instead of the catalog's.")
+        str | None,
+        typer.Option("--routing-key", "-k", metavar="KEY", help="Use this routing key instead of the catalog's."),
     ] = None,
     declare: Annotated[
         bool, typer.Option("--declare", help="Create the exchange (topic, durable) if it does not exist.")
@@ -71,8 +74,12 @@ def publish(
     oversize: options.OversizeOption = "pointer",
     resume_from: Annotated[
         int,
-        typer.Option("--resume-from", min=0, metavar="N",
-                     help="With --file: skip the first N messages (as told by an unfinished publish)."),
+        typer.Option(
+            "--resume-from",
+            min=0,
+            metavar="N",
+            help="With --file: skip the first N messages (as told by an unfinished publish).",
+        ),
     ] = 0,  # fmt: skip
     as_json: options.JsonSummary = False,
     catalog_dirs: options.CatalogDirs = None,

@@ -20,23 +20,27 @@ def replay(
         ),
     ],
     speed: Annotated[
-        float, typer.Option("--speed", min=0.001, help="Play faster (10 = ten times) or slower (0.5).")
+        float,
+        typer.Option("--speed", min=0.001, metavar="FACTOR", help="Play faster (10 = ten times) or slower (0.5)."),
     ] = 1.0,
     no_delay: Annotated[
         bool, typer.Option("--no-delay", help="Send as fast as confirms allow, ignoring the timing.")
     ] = False,
     rate: Annotated[
-        float | None, typer.Option("--rate", "-r", min=0.001, help="Send at this many messages per second instead.")
+        float | None,
+        typer.Option("--rate", "-r", min=0.001, metavar="N", help="Send at this many messages per second instead."),
     ] = None,
-    loop: Annotated[int, typer.Option("--loop", min=1, help="Play the input this many times.")] = 1,
+    loop: Annotated[int, typer.Option("--loop", min=1, metavar="N", help="Play the input this many times.")] = 1,
     fresh_ids: Annotated[
         bool, typer.Option("--fresh-ids", help="New event ids (and message ids) for every message.")
     ] = False,
     now: Annotated[
         bool, typer.Option("--now", help="Move event times to the present, keeping the gaps between them.")
     ] = False,
-    org: Annotated[str | None, typer.Option("--org", help="Rewrite organizationId (and tenant_id) to this.")] = None,
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Rewrite tenant_id to this.")] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", metavar="ID", help="Rewrite organizationId (and tenant_id) to this.")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option("--tenant", metavar="ID", help="Rewrite tenant_id to this.")] = None,
     assignments: options.Assignments = None,
     resume_from: Annotated[
         int,
@@ -46,7 +50,7 @@ def replay(
     ] = 0,
     exchange: options.Exchange = None,
     routing_key: Annotated[
-        str | None, typer.Option("--routing-key", "-k", help="Send everything with this routing key.")
+        str | None, typer.Option("--routing-key", "-k", metavar="KEY", help="Send everything with this routing key.")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the schedule (when, where, what); send nothing.")

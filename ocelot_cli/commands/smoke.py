@@ -71,7 +71,9 @@ def smoke(
             help=f"Run only this check (and those it needs); repeatable. Checks: {', '.join(CHECKS)}.",
         ),
     ] = None,  # fmt: skip
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.text,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", metavar="text|json|junit|github", help="Report format.")
+    ] = Format.text,
     exchange: options.Exchange = None,
     declare: Annotated[
         bool, typer.Option("--declare", help="Create the exchange (durable topic) if missing: for throwaway brokers.")

@@ -22,9 +22,11 @@ def tail(
     ctx: typer.Context,
     patterns: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[URL] [PATTERN]...",
-                       help="Where to tail, if not the broker of OCELOT_AMQP_URL: amqp(s)://, redis(s):// or ws(s)://; "
-                            "then binding patterns of the exchange (topic syntax: * one word, # any). Default: #."),
+        typer.Argument(
+            metavar="[URL] [PATTERN]...",
+            help="Where to tail, if not the broker of OCELOT_AMQP_URL: amqp(s)://, redis(s):// or ws(s)://; "
+            "then binding patterns of the exchange (topic syntax: * one word, # any). Default: #.",
+        ),
     ] = None,
     exchanges: Annotated[
         list[str] | None,
@@ -32,9 +34,13 @@ def tail(
     ] = None,
     types: Annotated[
         list[str] | None,
-        typer.Option("--type", "-t", help="Only these event types (globs such as 'call.*'); repeatable."),
+        typer.Option(
+            "--type", "-t", metavar="TYPE", help="Only these event types (globs such as 'call.*'); repeatable."
+        ),
     ] = None,
-    org: Annotated[str | None, typer.Option("--org", help="Only this organizationId / tenant_id.")] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", metavar="ID", help="Only this organizationId / tenant_id.")
+    ] = None,
     where: Annotated[
         list[str] | None,
         typer.Option(
@@ -45,7 +51,7 @@ def tail(
         ),
     ] = None,
     count: Annotated[
-        int | None, typer.Option("--count", "-n", min=1, help="Stop after this many events shown.")
+        int | None, typer.Option("--count", "-n", min=1, metavar="N", help="Stop after this many events shown.")
     ] = None,
     idle_timeout: Annotated[
         str | None,
@@ -86,12 +92,17 @@ def tail(
     max_queue: Annotated[
         int,
         typer.Option(
-            "--max-queue", min=1,
-            help="RabbitMQ: bound of the tail's own queue; overflow drops the oldest and is reported."
+            "--max-queue",
+            min=1,
+            metavar="N",
+            help="RabbitMQ: bound of the tail's own queue; overflow drops the oldest and is reported.",
         ),
     ] = 10_000,
     prefetch: Annotated[
-        int, typer.Option("--prefetch", min=1, help="RabbitMQ: messages the broker sends ahead of acknowledgements.")
+        int,
+        typer.Option(
+            "--prefetch", min=1, metavar="N", help="RabbitMQ: messages the broker sends ahead of acknowledgements."
+        ),
     ] = 1000,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,

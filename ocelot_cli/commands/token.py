@@ -11,10 +11,12 @@ from ocelot_cli.commands.state import state_of
 
 def token(
     ctx: typer.Context,
-    tenant: Annotated[str, typer.Option("--tenant", help="tenant_id claim: the tenant whose channels it opens.")],
-    user: Annotated[str, typer.Option("--user", help="sub claim: the user (for user:{id}:tasks).")],
+    tenant: Annotated[
+        str, typer.Option("--tenant", metavar="ID", help="tenant_id claim: the tenant whose channels it opens.")
+    ],
+    user: Annotated[str, typer.Option("--user", metavar="ID", help="sub claim: the user (for user:{id}:tasks).")],
     ttl: Annotated[str, typer.Option("--ttl", metavar="DURATION", help="How long it is valid, e.g. 15m or 8h.")] = "1h",
-    role: Annotated[str | None, typer.Option("--role", help="Optional role claim.")] = None,
+    role: Annotated[str | None, typer.Option("--role", metavar="ROLE", help="Optional role claim.")] = None,
     secret_file: Annotated[
         str | None,
         typer.Option("--secret-file", metavar="FILE", help="File holding the HS256 secret. [env: OCELOT_JWT_SECRET]"),

@@ -29,7 +29,8 @@ def validate(
     ],
     report_format: Annotated[
         ReportFormat,
-        typer.Option("--format", "-f", help="text (people), json, junit (CI test reports) or github (annotations)."),
+        typer.Option("--format", "-f", metavar="text|json|junit|github",
+                     help="text (people), json, junit (CI test reports) or github (annotations)."),
     ] = ReportFormat.text,
     strict: options.Strict = False,
     envelope: options.Envelope = None,

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,19 @@ def test_catalog_show_on_a_terminal_lists_fields_with_constraints():
     assert "routing key: comms.call.transcribed" in text
     assert "data.language" in text and "BCP-47" in text
     assert "data.confidence" in text and "0.0..1.0" in text
+
+
+COMMANDS = ["publish", "tail", "replay", "load", "load merge", "smoke", "doctor", "gateway", "validate", "token",
+            "catalog list", "catalog show", "catalog schema", "catalog sample", "config show", "config path",
+            "completions"]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_readable_metavars_not_python_types(cli, command):
+    result = cli(*command.split(), "--help")
+    assert result.code == 0
+    options = [line for line in result.out.splitlines() if line.startswith("  ")]
+    python_types = [line for line in options if re.search(r"<(list|str|int|float|bool)\b|<\w+ range>", line)]
+    assert python_types == []
+    usage = result.out.splitlines()[0]
+    assert "[[" not in usage and "{" not in usage and "]...]" not in usage
