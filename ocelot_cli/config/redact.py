@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MASK = "****"
 # Query parameters whose value is a secret: exact names, and names that contain one of the words.
@@ -74,3 +74,14 @@ def scrub(text: str) -> str:
             with contextlib.suppress(ValueError):
                 secrets.append(urlsplit(value).password)
     return redact(text, secrets)
+
+
+def url_error_text(error: BaseException, url: str) -> str:
+    """A library's complaint about ``url``, fit to print: when it quotes any part of the URL's
+    password (however short), a plain description instead of the library's words."""
+    text = scrub(str(error))
+    userinfo, at, _rest = url.partition("://")[2].rpartition("@")
+    password = userinfo.partition(":")[2] if at else ""
+    if password and any(part and part in text for part in (password, unquote(password), *password.split("/"))):
+        return "the URL could not be read (its password is not shown)"
+    return text

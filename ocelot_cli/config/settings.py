@@ -140,7 +140,7 @@ def _load_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: expected a mapping with 'profiles:' (and optionally 'default_profile:')")
     unknown = set(config) - {"profiles", "default_profile"}
     if unknown:
-        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{path}: unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}")
     for name, profile in config.get("profiles", {}).items():
         if not isinstance(profile, dict):
             raise ConfigError(f"{path}: profile {name!r} must be a mapping of settings")
@@ -148,7 +148,7 @@ def _load_config(path: Path) -> dict[str, Any]:
         if bad:
             allowed = ", ".join(sorted(set(SETTINGS) - {"ws_token"}))
             raise ConfigError(
-                f"{path}: profile {name!r} has unknown setting(s) {', '.join(sorted(bad))}",
+                f"{path}: profile {name!r} has unknown setting(s) {', '.join(sorted(map(str, bad)))}",
                 hint=f"known settings: {allowed} (tokens go in a file named by ws_token_file)",
             )
     return config

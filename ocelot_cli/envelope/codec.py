@@ -7,6 +7,7 @@ and tail; what it refuses but JSON allows (integers beyond 64 bits) falls back t
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -20,12 +21,33 @@ def dump_compact(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is beyond a double")
+    return number
+
+
+# The standard decoder, as strict as JSON: no NaN or Infinity, no number that overflows a double.
+STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
 def parse_body(body: bytes | str) -> Any:
-    """Parsed JSON of a message body; raises ValueError when it is not JSON (or nests too deep to read)."""
+    """Parsed JSON of a message body; ValueError when it is not JSON that every reader can use
+    (NaN, Infinity, a lone surrogate escape, nesting deeper than any decoder reads)."""
     try:
         return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            return json.loads(body)  # what orjson refuses but JSON allows, such as huge integers
-        except RecursionError:  # deeper than orjson's 1024 levels: not an event anyone can use
-            raise ValueError("JSON nested too deep") from None
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):  # "\ud800" alone is no character: nothing downstream could print it
+            raise ValueError(f"not JSON: {exc}") from None
+    try:  # what orjson refuses but JSON allows, such as integers beyond 64 bits
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        return STRICT_DECODER.decode(text)
+    except RecursionError:  # deeper than orjson's 1024 levels: not an event anyone can use
+        raise ValueError("JSON nested too deep") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc}") from None

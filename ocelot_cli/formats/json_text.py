@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import orjson
 
+from ocelot_cli.envelope.codec import STRICT_DECODER
 from ocelot_cli.formats.items import InputFormat, Item, ProblemKind, ReadProblem, Record
 
 MAX_DEPTH = 100  # levels of nesting of one value (= formats.safe_yaml.MAX_DEPTH); events nest a handful deep
@@ -123,18 +124,64 @@ def _locate_duplicate(text: str, key: str, start: int, end: int) -> int:
     return second if second != -1 else start
 
 
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one JSON line; an event is a few KB, the broker's limit 128 MB
+
+
+def _strict_decoder(duplicates: list[str]) -> json.JSONDecoder:
+    """The checking decoder: duplicate keys recorded, and as strict as JSON (no NaN, Infinity, overflow)."""
+    return json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates), parse_constant=STRICT_DECODER.parse_constant,
+                            parse_float=STRICT_DECODER.parse_float)  # fmt: skip
+
+
+def _lines(stream: IO[bytes], label: str) -> Iterator[tuple[int, bytes | ReadProblem]]:
+    """Numbered lines, each read at most MAX_LINE_BYTES at a time: a longer line is a problem, skipped."""
+    line_no = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        line_no += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stream.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                pass
+            megabytes = MAX_LINE_BYTES // (1024 * 1024)
+            yield line_no, ReadProblem(label, line_no, None, f"a line longer than {megabytes} MB; an event is a few KB",
+                                       ProblemKind.TOO_LARGE)  # fmt: skip
+            continue
+        yield line_no, raw[3:] if line_no == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+
+
+def _slow_parse(decoder: json.JSONDecoder, text: str, stripped: str, label: str,
+                line_no: int) -> Any | ReadProblem:  # fmt: skip
+    """The checking decoder's value, or the problem with its column."""
+    indent = len(text) - len(text.lstrip())
+    try:
+        value = decoder.decode(stripped)
+    except json.JSONDecodeError as exc:
+        return ReadProblem(label, line_no, exc.colno + indent, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
+    except ValueError as exc:  # NaN, Infinity, a number beyond a double
+        return ReadProblem(label, line_no, None, f"invalid JSON: {exc}", ProblemKind.SYNTAX)
+    if _lone_surrogate(value):
+        return ReadProblem(label, line_no, None, "invalid JSON: a lone surrogate escape (\\ud800-\\udfff) is no "
+                           "character", ProblemKind.ENCODING)  # fmt: skip
+    return value
+
+
+def _lone_surrogate(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except TypeError as exc:
+        return "surrogate" in str(exc)
+    return False
+
+
 def read_json_lines(
     stream: IO[bytes], label: str, fmt: InputFormat | None, *, checked: bool = False, allow_empty: bool = False
 ) -> Iterator[Item]:
     """Records and problems of a JSON-lines stream, line by line (never loaded whole)."""
     duplicates: list[str] = []
-    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates))
+    decoder = _strict_decoder(duplicates)
     index = 0
     any_content = False
-    for line_no, raw in enumerate(stream, start=1):
-        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        text = _decode_line(raw, label, line_no)
+    for line_no, raw in _lines(stream, label):
+        text = raw if isinstance(raw, ReadProblem) else _decode_line(raw, label, line_no)
         if isinstance(text, ReadProblem):
             any_content = True
             yield text
@@ -152,11 +199,9 @@ def read_json_lines(
         else:
             value = _fast_parse(stripped)
         if value is _SLOW:
-            try:
-                value = decoder.decode(stripped)
-            except json.JSONDecodeError as exc:
-                column = exc.colno + (len(text) - len(text.lstrip()))
-                yield ReadProblem(label, line_no, column, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
+            value = _slow_parse(decoder, text, stripped, label, line_no)
+            if isinstance(value, ReadProblem):
+                yield value
                 continue
         for key in duplicates:
             column = _locate_duplicate(text, key, 0, len(text)) + 1
@@ -192,7 +237,7 @@ def _skip_ws(text: str, pos: int) -> int:
 def walk_json(text: str, label: str) -> Iterator[Item]:
     """Each element of a top-level array, or each of a sequence of JSON values."""
     duplicates: list[str] = []
-    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook(duplicates))
+    decoder = _strict_decoder(duplicates)
     lines = _LineCounter(text)
     pos = _skip_ws(text, 0)
     in_array = text.startswith("[", pos)
@@ -217,7 +262,14 @@ def walk_json(text: str, label: str) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield ReadProblem(label, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", ProblemKind.SYNTAX)
             return
+        except ValueError as exc:  # NaN, Infinity, a number beyond a double
+            yield ReadProblem(label, lines.at(pos), lines.column(pos), f"invalid JSON: {exc}", ProblemKind.SYNTAX)
+            return
         line = lines.at(pos)
+        if _lone_surrogate(value):
+            yield ReadProblem(label, line, lines.column(pos), "invalid JSON: a lone surrogate escape "
+                              "(\\ud800-\\udfff) is no character", ProblemKind.ENCODING)  # fmt: skip
+            return
         for key in duplicates:
             at = _locate_duplicate(text, key, pos, end)
             yield ReadProblem(

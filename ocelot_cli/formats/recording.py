@@ -21,11 +21,12 @@ Where the tail lost its connection, a gap record says that messages may be missi
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 from typing import Any
 
-from ocelot_cli.envelope.codec import dump_compact
+from ocelot_cli.envelope.codec import dump_compact, parse_body
 
 FORMAT = "ocelot/1"
 
@@ -55,11 +56,12 @@ def body_fields(body: bytes, parsed: Any = None) -> dict[str, Any]:
     """How a body is stored: ``event`` (JSON, byte-exact), ``body_text`` or ``body_base64``."""
     if parsed is None:
         try:
-            parsed = json.loads(body)
+            parsed = parse_body(body)
         except (ValueError, UnicodeDecodeError):
             parsed = None
-    if parsed is not None and _canonical(parsed) == body:
-        return {"event": parsed}
+    with contextlib.suppress(ValueError):  # a value that cannot be serialised is kept as text
+        if parsed is not None and _canonical(parsed) == body:
+            return {"event": parsed}
     try:
         return {"body_text": body.decode("utf-8")}
     except UnicodeDecodeError:
@@ -80,7 +82,7 @@ def event_of(record: dict[str, Any]) -> Any:
     if "event" in record:
         return record["event"]
     try:
-        return json.loads(body_of(record))
+        return parse_body(body_of(record))
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -115,7 +117,8 @@ class RecordingWriter:
         from ocelot_cli.errors import InputError
 
         try:
-            self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            # A lone surrogate in a header is written as its JSON escape, which reads back the same.
+            self.file = open(path, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
         except OSError as exc:
             raise InputError(f"cannot write {path}: {exc.strerror}") from None
         self.path = path

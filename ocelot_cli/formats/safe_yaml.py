@@ -12,6 +12,7 @@ every alias expanded, nesting deeper than ``MAX_DEPTH``, or an alias inside itse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -36,8 +37,9 @@ class YAMLLimitError(yaml.MarkedYAMLError):
     """A document too big once its aliases are expanded, nested too deep, or with a recursive alias."""
 
 
-def check_bounds(node: yaml.Node, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> None:
-    """YAMLLimitError when ``node``'s graph expands past the limits; linear in the distinct nodes.
+def check_bounds(node: yaml.Node, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> int:
+    """How many nodes ``node``'s graph expands to; YAMLLimitError past the limits, or for a value JSON
+    cannot hold (a key that is not text, NaN, Infinity). Linear in the distinct nodes.
 
     Expanded sizes and depths are memoised by node, so an alias bomb is measured without
     being expanded; an explicit stack keeps deep documents from exhausting Python's recursion.
@@ -52,10 +54,11 @@ def check_bounds(node: yaml.Node, max_nodes: int = MAX_NODES, max_depth: int = M
         children = _children(current)
         if done:
             on_path.discard(key)
+            _check_json_shape(node, current)
             size[key] = 1 + sum(size[id(c)] for c in children)
             depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
             if size[key] > max_nodes:
-                raise _limit(node, current, f"more than {max_nodes:,} nodes once its aliases are expanded")
+                raise _limit(node, current, f"more than {MAX_NODES:,} nodes in the file once aliases are expanded")
             if depth[key] > max_depth:
                 raise _limit(node, current, f"nesting deeper than {max_depth} levels")
             continue
@@ -68,6 +71,22 @@ def check_bounds(node: yaml.Node, max_nodes: int = MAX_NODES, max_depth: int = M
             raise _limit(node, current, f"nesting deeper than {max_depth} levels")
         stack.append((current, True))
         stack.extend((child, False) for child in children if id(child) not in size)
+    return size[id(node)]
+
+
+_TEXT_KEY_TAGS = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:merge")
+_NOT_FINITE = re.compile(r"^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$")
+
+
+def _check_json_shape(document: yaml.Node, node: yaml.Node) -> None:
+    """Events are JSON: mapping keys are text, numbers are finite."""
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            if not (isinstance(key, yaml.ScalarNode) and key.tag in _TEXT_KEY_TAGS):
+                shown = key.value if isinstance(key, yaml.ScalarNode) else "a collection"
+                raise _limit(document, key, f"a key that is not text ({shown}); quote it")
+    elif isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:float" and _NOT_FINITE.match(node.value):
+        raise _limit(document, node, f"{node.value} is not a JSON number")
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -130,14 +149,20 @@ class YamlDocument:
 
 
 def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            _node_lines(child, (*path, index), out)
-    elif isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                _node_lines(value_node, (*path, key_node.value), out)
+    """The line of every node's path; a node an alias repeats is walked once (its first place)."""
+    seen: set[int] = set()
+    stack = [(node, path)]
+    while stack:
+        current, where = stack.pop()
+        out.setdefault(where, current.start_mark.line + 1)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend((child, (*where, index)) for index, child in enumerate(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            pairs = [(key, value) for key, value in current.value if isinstance(key, yaml.ScalarNode)]
+            stack.extend((value, (*where, key.value)) for key, value in pairs)
 
 
 def load_documents(
@@ -149,12 +174,13 @@ def load_documents(
     """
     loader = _StrictLoader(stream)
     loader.duplicates = duplicates
+    expanded = 0  # nodes of all documents so far: a stream of many documents is bounded too
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover - defensive
                 continue
-            check_bounds(node)
+            expanded += check_bounds(node, MAX_NODES - expanded)
             item_lines = (
                 [child.start_mark.line + 1 for child in node.value] if isinstance(node, yaml.SequenceNode) else []
             )

@@ -38,8 +38,8 @@ from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
 from ocelot_cli.errors import OcelotError
 
 # Bounds of one scenario: what it expands to stays a test, never a way to exhaust memory or time.
-MAX_REPEAT = 100_000  # events of one step
-MAX_EVENTS = 1_000_000  # events of the whole scenario (replay --loop repeats it)
+MAX_REPEAT = 10_000  # events of one step
+MAX_EVENTS = 100_000  # events of the whole scenario (replay --loop repeats it)
 MAX_SPAN = 366 * 24 * 3600.0  # seconds from the first event to the last
 
 TOP_KEYS = {"scenario", "name", "description", "defaults", "vars", "seed", "steps"}
@@ -167,6 +167,8 @@ class _Expander:
         except OcelotError as exc:
             self.problem((*where, "after"), exc.message + " (e.g. 2s, 500ms, 1m)")
             delay = 0.0
+        except OverflowError:  # a number of hundreds of digits
+            delay = float("inf")
         repeat = step.get("repeat", 1)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
             self.problem((*where, "repeat"), "'repeat' must be a positive integer")

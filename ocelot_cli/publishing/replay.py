@@ -23,12 +23,15 @@ from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind
 from ocelot_cli.envelope.paths import Assignment, apply_assignments
 from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.errors import InvalidEvent, UsageProblem
 from ocelot_cli.formats.recording import body_of, event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import expand, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, read_sources
 from ocelot_cli.publishing.messages import amqp_properties, build_message
 from ocelot_cli.transports.messages import OutgoingMessage
 from ocelot_cli.validation.report import ValidationReport
+
+MAX_WAIT = 366 * 24 * 3600.0  # seconds from the first message to any other, in a timed replay
 
 
 @dataclass
@@ -101,7 +104,11 @@ def _shift_time(text: Any, delta: float) -> Any:
     moment = formats.epoch_of(text)
     if moment is None:
         return text
-    return formats.format_timestamp(formats.utc_from_epoch(moment + delta))
+    try:
+        return formats.format_timestamp(formats.utc_from_epoch(moment + delta))
+    except (ValueError, OverflowError, OSError):
+        raise InvalidEvent(f"the time {text!r}, moved to now with the others, falls outside the years 1 to 9999",
+                           hint="replay without --now, or fix the event's time") from None  # fmt: skip
 
 
 class ReplayPlan:
@@ -160,7 +167,12 @@ class ReplayPlan:
             return 0.0
         if options.rate:
             return (seq - options.resume_from) / options.rate
-        return timeline / options.speed
+        due = timeline / options.speed
+        if due > MAX_WAIT:
+            days = due / 86400
+            raise UsageProblem(f"message {seq + 1} would be sent {days:,.0f} days after the first, at this speed",
+                               hint="replay with --no-delay, --rate N or a higher --speed")  # fmt: skip
+        return due
 
     def _message(self, item: _Item, seq: int, shift: float) -> OutgoingMessage:
         options = self.options

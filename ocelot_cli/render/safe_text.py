@@ -1,7 +1,7 @@
 """Make payload text safe for a terminal: control characters escaped, never interpreted.
 
-Escaped: C0 controls except tab and newline, DEL, C1 controls (ESC and CSI among them), and
-the Unicode bidirectional overrides that can reorder what a reader sees.
+Escaped: C0 controls except tab and newline, DEL, C1 controls (ESC and CSI among them), the
+Unicode bidirectional overrides that can reorder what a reader sees, and lone surrogates.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import json
 import re
 from typing import Any
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # json.dumps escapes C0 already
+# Surrogates too: a lone one (a non-UTF-8 file name, a "\ud800" escape) cannot even be written as UTF-8.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # json.dumps escapes C0 already
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\x1b": "\\e"}
 
 

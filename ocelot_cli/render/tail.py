@@ -97,7 +97,7 @@ class PrettyRenderer:
             return
         name = event_type_of(event) if isinstance(event, dict) else None
         org = (event.get("organizationId") or event.get("tenant_id")) if isinstance(event, dict) else None
-        color = _COLORS[zlib.crc32((name or "").split(".")[0].encode()) % len(_COLORS)]
+        color = _COLORS[zlib.crc32((name or "").split(".")[0].encode("utf-8", "surrogatepass")) % len(_COLORS)]
         data = event.get("data") if isinstance(event, dict) else None
         fields = escape_control(_key_fields(data), one_line=True)
         if isinstance(data, dict) and data.get("_truncated") is True:

@@ -234,9 +234,14 @@ def check_url(url: str, where: str) -> None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError as exc:
-        text = str(exc)
-        hint = ("the port must be a number from 1 to 65535" if "ort" in text else
-                "percent-encode special characters of the user and password (%5B for [, %40 for @, %2F for /)")
-        raise UsageProblem(f"{where}: cannot use this URL ({text})", hint=hint) from None
+        # Never the library's text: it quotes the part it could not read, which may be the password
+        # (in amqp://user:pass/word@host the port is "pass").
+        encode = "percent-encode special characters of the user and password (%5B for [, %40 for @, %2F for /)"
+        if "ort" in str(exc):
+            problem = "its port is not a number from 1 to 65535"
+            hint = f"write SCHEME://HOST:PORT/...; {encode}" if "@" in url else "write SCHEME://HOST:PORT/..."
+        else:
+            problem, hint = "a bracket or other special character is not percent-encoded", encode
+        raise UsageProblem(f"{where}: cannot use this URL ({problem})", hint=hint) from None
     if not parts.hostname:
         raise UsageProblem(f"{where}: the URL names no host", hint="write SCHEME://HOST:PORT/...")

@@ -25,6 +25,7 @@ import redis.exceptions as rex
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ocelot_cli.config.redact import url_error_text
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError, UsageProblem
 from ocelot_cli.transports.base import Capability, Endpoint, PublishOptions, TailTarget, Transport
 from ocelot_cli.transports.messages import (
@@ -73,7 +74,8 @@ def client_for(endpoint: Endpoint, purpose: str) -> redis.Redis:
                                     retry=Retry(NoBackoff(), 0))  # fmt: skip
     except ValueError as exc:
         hint = "write redis://HOST:PORT/DB, a password percent-encoded before the host"
-        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {exc}", hint=hint) from None
+        reason = url_error_text(exc, endpoint.url)
+        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {reason}", hint=hint) from None
 
 
 class RedisTransport(Transport):

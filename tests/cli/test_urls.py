@@ -38,12 +38,12 @@ def test_doctor_fails_the_check_of_a_url_of_the_wrong_kind(cli):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["tail", "ws://127.0.0.1:abc/ws", "--channel", "tenant:t1:events"],
-     "the tail URL ws://127.0.0.1:abc/ws: cannot use this URL (Port could not be cast"),
+     "the tail URL ws://127.0.0.1:abc/ws: cannot use this URL (its port is not a number from 1 to 65535)"),
     (["tail", "ws://u:pa[ss@127.0.0.1:8765/ws", "--channel", "tenant:t1:events"],
-     "the tail URL ws://u:****@127.0.0.1:8765/ws: cannot use this URL (Invalid IPv6 URL)"),
+     "the tail URL ws://u:****@127.0.0.1:8765/ws: cannot use this URL (a bracket or other special character is not"),
     (["smoke", "--ws", "ws://[::1/ws", "--channel", "tenant:t1:events", "--check", "gateway"],
      "--ws ws://[::1/ws: cannot use this URL"),
-    (["tail", "amqp://127.0.0.1:99999/%2F"], "the port must be a number from 1 to 65535"),
+    (["tail", "amqp://127.0.0.1:99999/%2F"], "its port is not a number from 1 to 65535"),
 ], ids=["port", "bracket-in-password", "broken-ipv6", "port-range"])  # fmt: skip
 def test_a_malformed_url_is_a_usage_error_naming_its_source(cli, monkeypatch, args, message):
     monkeypatch.setenv("OCELOT_WS_TOKEN", "not-used")
@@ -52,6 +52,20 @@ def test_a_malformed_url_is_a_usage_error_naming_its_source(cli, monkeypatch, ar
     assert result.code == 2, shown
     assert message in shown
     assert "pa[ss" not in shown and "Traceback" not in shown
+
+
+@pytest.mark.parametrize("args", [
+    ["tail", "amqp://user:pass/word@127.0.0.1/%2F"],  # the parser reads "pass" as the port
+    ["tail", "redis://user:pass/word@127.0.0.1/0", "--channel", "c"],
+    ["tail", "ws://user:pass/word@127.0.0.1/ws", "--channel", "tenant:t1:events"],
+    ["publish", "call.ended", "--amqp-url", "amqp://user:pa[ss@127.0.0.1/%2F"],
+], ids=["amqp-port", "redis-port", "ws-port", "bracket"])  # fmt: skip
+def test_no_complaint_about_a_url_quotes_its_password(cli, args):
+    result = cli(*args)
+    shown = result.out + result.err
+    assert result.code == 2, shown
+    assert "cannot use" in shown and "****" in shown
+    assert "pass" not in shown.replace("password", "")
 
 
 def test_a_url_after_a_binding_pattern_is_refused_not_taken_as_a_pattern(cli):
@@ -119,5 +133,6 @@ def test_a_bracket_in_the_password_of_the_amqp_url_variable_is_a_usage_error(cli
         result = cli(*args)
         shown = result.out + result.err
         assert result.code == 2, (args, shown)
-        assert "OCELOT_AMQP_URL amqp://guest:****@127.0.0.1:5672/%2F: cannot use this URL (Invalid IPv6 URL)" in shown
+        assert ("OCELOT_AMQP_URL amqp://guest:****@127.0.0.1:5672/%2F: cannot use this URL (a bracket or other special "
+                "character is not percent-encoded)") in shown
         assert "pa[ss" not in shown

@@ -93,6 +93,24 @@ def test_record_then_replay_is_lossless(rabbit, start_tail, tmp_path):
     assert comparable(again) == comparable(source)
 
 
+def test_bodies_no_json_reader_accepts_are_recorded_as_text_and_replayed_byte_for_byte(rabbit, start_tail, tmp_path):
+    # A lone surrogate escape, a number beyond a double, NaN: no crash, no "event" that cannot be read back.
+    exchange = rabbit.exchange()
+    bodies = [b'{"type":"call.ended","id":"x\\udc9b"}', b'{"data":{"score":1e400}}', b'{"data":{"score":NaN}}']
+    recording = tmp_path / "odd.jsonl"
+    tail = start_tail("--exchange", exchange, "--count", "3", "--output", str(recording))
+    for body in bodies:
+        rabbit.publish(exchange, "comms.odd", body)
+    code, out = tail.finish()
+    assert code == 0, tail.stderr
+    assert [json.loads(line)["_ocelot"]["not_json"] for line in out.splitlines()] == [True, True, True]
+    rows = [json.loads(line) for line in recording.read_text().splitlines()]
+    assert [row["body_text"].encode() for row in rows] == bodies
+    queue = rabbit.queue(exchange)
+    replay(exchange, str(recording), "--no-delay", "--no-validate")
+    assert [body for _m, _p, body in rabbit.drain(queue)] == bodies
+
+
 def test_bad_input_is_reported_in_full_and_nothing_is_sent(rabbit, tmp_path):
     exchange = rabbit.exchange()
     queue = rabbit.queue(exchange)

@@ -68,3 +68,18 @@ def test_scrub_masks_urls_in_free_text_and_secret_env_values(monkeypatch):
     monkeypatch.setenv("OCELOT_AMQP_URL", "amqp://ops:pa55word@rabbit/%2F")
     text = "failed amqp://ops:pa55word@rabbit/%2F with eyJhbGciOi.secret.token; pa55word again"
     assert scrub(text) == "failed amqp://ops:****@rabbit/%2F with ****; **** again"
+
+
+@pytest.mark.parametrize(("url", "quoted"), [
+    ("amqp://u:pa/ss@h/%2F", "pa"),  # urlsplit reads "pa" as the port
+    ("amqp://u:pa/ss@h/%2F", "pa/ss"),
+    ("amqp://u:p%40ss@h/%2F", "p@ss"),  # the decoded password
+    ("amqp://u:p%40ss@h/%2F", "p%40ss"),
+    ("redis://u:x@h/0", "x"),  # however short
+])  # fmt: skip
+def test_a_library_error_quoting_any_part_of_the_password_is_replaced(url, quoted):
+    from ocelot_cli.config.redact import url_error_text
+
+    shown = url_error_text(ValueError(f"Port could not be cast to integer value as '{quoted}'"), url)
+    assert shown == "the URL could not be read (its password is not shown)"
+    assert url_error_text(ValueError("Invalid heartbeat value 'abc'"), url) == "Invalid heartbeat value 'abc'"

@@ -20,10 +20,10 @@ from ocelot_cli.transports.messages import PublishReport, ReceivedMessage
 HOSTILE = st.one_of(
     st.text(max_size=30),
     st.sampled_from(["\x1b[31mred", "\x1b]8;;http://evil\x07link\x1b]8;;\x07", "\x9b2J", "\x7f", "\u202eevil",
-                     "[bold]markup[/]", "\x1bc", "\r\x1b[2K", "a\x00b"]),  # fmt: skip
+                     "[bold]markup[/]", "\x1bc", "\r\x1b[2K", "a\x00b", "\udc9b", "lone \ud800"]),  # fmt: skip
     st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x9F), max_size=12),
 )
-UNSAFE = re.compile("[\x1b\x7f\x80-\x9f]")
+UNSAFE = re.compile("[\x1b\x7f\x80-\x9f\ud800-\udfff]")
 
 
 class Terminal(io.StringIO):
@@ -58,7 +58,7 @@ def run_views(monkeypatch, event: dict, where: str, text: str) -> str:
     for renderer in (PrettyRenderer(output), PrettyRenderer(output, expand=True), ndjson,
                      TemplateRenderer(output, "{type} {event} {routing_key} {channel} {exchange} {data} {body}")):
         renderer.message(message, event, violations)
-        renderer.message(ReceivedMessage(text.encode(), 0.0, routing_key=where), None, None)
+        renderer.message(ReceivedMessage(text.encode("utf-8", "surrogatepass"), 0.0, routing_key=where), None, None)
     output.warn(text)
     output.error(text)
     output.status(text)
@@ -74,6 +74,7 @@ def run_views(monkeypatch, event: dict, where: str, text: str) -> str:
 def test_no_view_writes_a_terminal_control_byte(monkeypatch, event, where, text):
     shown = run_views(monkeypatch, event, where, text)
     assert UNSAFE.findall(shown) == []
+    shown.encode("utf-8")  # a lone surrogate could not even be written to the terminal
 
 
 def test_an_osc8_link_in_a_data_key_is_shown_escaped_in_the_pretty_view(monkeypatch):
