@@ -13,6 +13,7 @@ from ocelot_cli.envelope.catalog import Catalog
 from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
 from ocelot_cli.errors import InvalidEvent, UsageProblem
+from ocelot_cli.transports.limits import amqp_problem
 from ocelot_cli.transports.messages import OutgoingMessage
 
 APP_ID = f"ocelot/{__version__}"
@@ -88,9 +89,16 @@ def build_message(
             hint="keep payloads small (send references, not whole objects), or raise max_message_size on the broker",
         )
     props = amqp_properties(event)
+    routing = "" if for_channels else routing_key_for(event, catalog, routing_key)
+    # Text of at most 63 characters is at most 252 bytes: only longer ids and keys need measuring.
+    if not for_channels and max(len(routing), len(props.get("message_id") or ""), len(props.get("type") or "")) > 63:
+        problem = amqp_problem(exchange, routing, props)
+        if problem:
+            raise InvalidEvent(f"event {seq + 1} cannot be sent over AMQP: {problem}",
+                               hint="shorten the event's id or type, or the --routing-key")  # fmt: skip
     return OutgoingMessage(
         exchange=exchange,
-        routing_key="" if for_channels else routing_key_for(event, catalog, routing_key),
+        routing_key=routing,
         body=body,
         properties=props,
         event_id=props.get("message_id"),

@@ -69,10 +69,15 @@ class PublishReport:
     stopped_at: int | None = None  # first input position not confirmed, for --resume-from
 
     @property
+    def settled(self) -> int:
+        """Messages the broker answered: confirmed, returned or refused."""
+        return self.confirmed + self.unroutable + self.nacked
+
+    @property
     def unconfirmed(self) -> int:
         """Messages sent that the broker never answered (in flight at the end): published = confirmed +
         unroutable + nacked + unconfirmed, each message in one bucket."""
-        return max(0, self.published - self.confirmed - self.unroutable - self.nacked)
+        return max(0, self.published - self.settled)
 
     @property
     def unsent(self) -> int:

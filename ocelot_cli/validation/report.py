@@ -14,6 +14,7 @@ from ocelot_cli.errors import ExitStatus
 from ocelot_cli.formats.recording import event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import ScenarioEvent, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, display_name, read_sources
+from ocelot_cli.transports.limits import amqp_problem
 
 EVENT_KINDS = ("schema", "duplicate-key", "scenario", "not-an-event", "gap")
 
@@ -202,6 +203,15 @@ def _scenario_records(
     ]
 
 
+def _unsendable(record: dict[str, Any]) -> str | None:
+    """Why AMQP cannot carry this recorded message (its routing key, its properties), or None."""
+    if record.get("channel") is not None:  # recorded from Redis or a gateway: no AMQP limits
+        return None
+    routing_key = record.get("routing_key")
+    problem = amqp_problem("", routing_key if isinstance(routing_key, str) else "", record.get("properties"))
+    return f"the recorded message cannot be sent over AMQP: {problem}" if problem else None
+
+
 def check_record(
     record: Record,
     source: str,
@@ -220,7 +230,9 @@ def check_record(
         reason = event.get("reason") or "the recording tail reconnected"
         report.problems.append(Problem(source, record.line, None, f"gap in the recording: {reason}", WARNING, "gap"))
         return None
+    unsendable = None
     if is_recording(event):
+        unsendable = _unsendable(event)
         event = event_of(event)
         if event is None:
             event = "(recorded body is not JSON)"
@@ -238,6 +250,9 @@ def check_record(
         Problem(source, record.line, None, v.message, v.severity, kind, v.path, result.event_type, record.index)
         for v in result.violations
     ]
+    if unsendable:  # refused even with --no-validate: sent, it would close the connection
+        problems.append(Problem(source, record.line, None, unsendable, ERROR, "not-an-event", None,
+                                result.event_type, record.index))  # fmt: skip
     summary.events += 1
     if any(p.severity == ERROR for p in problems):
         summary.invalid += 1

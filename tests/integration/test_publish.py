@@ -1,6 +1,8 @@
 import json
 import signal
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from tests.integration.conftest import run_ocelot, wait_for
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog()
 PLATFORM_TYPES = [t.name for t in CATALOG if t.routing_key]
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_published_sample_arrives_with_routing_key_and_properties(rabbit):
@@ -226,3 +229,84 @@ def test_a_type_without_a_route_stops_the_whole_publish_before_anything_is_sent(
     result = run_ocelot("publish", "call.ended", "task.updated", "--exchange", exchange)
     assert result.returncode == 2 and b"'task.updated' has no routing key" in result.stderr
     assert rabbit.depth(queue) == 0
+
+
+def test_an_event_amqp_cannot_carry_is_refused_before_anything_is_sent_not_retried_forever(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    events = tmp_path / "events.jsonl"
+    good = {"type": "call.ended", "id": "ok"}
+    events.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "x" * 300}) + "\n" + json.dumps(good) + "\n")
+    result = run_ocelot("publish", "-f", str(events), "--no-validate", "--exchange", exchange, "--reconnect-for", "60s",
+                        timeout=30)  # fmt: skip
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    assert "error: event 2 cannot be sent over AMQP: properties.message_id is 300 bytes; AMQP allows at most 255" in err
+    assert "reconnect" not in err
+    assert rabbit.depth(queue) == 0  # every message is built before the first is sent: nothing half-published
+
+
+def test_a_recording_amqp_cannot_carry_is_refused_at_its_line_and_nothing_is_sent(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    lines = (FIXTURES / "recorded" / "callback-flow.jsonl").read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["properties"]["headers"] = {"score": 0.5}  # pika has no type for a float in a header
+    recording = tmp_path / "bad.jsonl"
+    recording.write_text("\n".join([lines[0], json.dumps(bad), lines[2]]) + "\n")
+    for flags in ([], ["--no-validate"]):
+        result = run_ocelot("replay", str(recording), "--no-delay", "--exchange", exchange, *flags)
+        assert result.returncode == 1, result.stderr
+        assert (f"{recording}:2: error: call.transcribed: the recorded message cannot be sent over AMQP: "
+                "properties.headers.score is a "
+                "decimal number, which pika cannot send in a header") in result.stdout.decode()  # fmt: skip
+    assert rabbit.depth(queue) == 0
+
+
+@pytest.mark.parametrize("args", [
+    ["publish", "call.ended", "--exchange", "x" * 300], ["tail", "--exchange", "x" * 300],
+    ["tail", "--exchange", "ocelot.events", "k" * 300],
+], ids=["publish-exchange", "tail-exchange", "tail-pattern"])  # fmt: skip
+def test_names_amqp_cannot_carry_are_usage_errors_before_connecting(args):
+    result = run_ocelot(*args, "--amqp-url", "amqp://127.0.0.1:1/%2F", timeout=30)  # nothing listens on port 1
+    assert result.returncode == 2, result.stderr
+    assert "is 300 bytes; AMQP allows at most 255" in result.stderr.decode()
+
+
+def test_a_message_that_slips_past_the_checks_stops_the_run_after_what_came_before(rabbit):
+    from ocelot_cli.errors import InvalidEvent
+    from ocelot_cli.transports.base import Capability, Endpoint, PublishOptions, transport_for
+    from ocelot_cli.transports.messages import OutgoingMessage
+
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+
+    def message(seq, **properties):
+        return OutgoingMessage(exchange, "comms.x", b'{"n":%d}' % seq, {"message_id": f"m{seq}", **properties}, seq=seq)
+
+    messages = iter([message(0), message(1), message(2, headers={"score": 0.5}), message(3)])
+    transport = transport_for(Endpoint(rabbit.url, client_name=f"slip-{uuid.uuid4().hex[:8]}"), need=Capability.PUBLISH)
+    publisher = transport.publisher(messages, PublishOptions(exchange=exchange))
+    with pytest.raises(InvalidEvent, match="message 3 cannot be sent over AMQP: properties.headers.score is a decimal"):
+        publisher.run()
+    report = publisher.report
+    assert (report.confirmed, report.reconnects, report.stopped_at, report.unsent) == (2, 0, 2, 1)
+    assert [body for _m, _p, body in rabbit.drain(queue)] == [b'{"n":0}', b'{"n":1}']
+
+
+def test_a_broker_that_closes_every_new_connection_is_given_up_on_after_reconnect_for(rabbit, start_ocelot, tmp_path):
+    # Reconnecting counts as recovered only once a message is confirmed (or the connection lasts):
+    # connections closed again before any progress do not restart the --reconnect-for window.
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text("steps:\n  - type: call.started\n  - type: call.ended\n    after: 10m\n")
+    running = start_ocelot("replay", str(scenario), "--exchange", exchange, "--reconnect-for", "3s")
+    wait_for(lambda: rabbit.depth(queue) == 1, 30, "the first event")
+    started = time.monotonic()
+    while running.proc.poll() is None and time.monotonic() - started < 60:
+        running.close_connections("ocelot publish")
+    code, _out = running.finish(timeout=30)
+    assert code == 5, running.stderr
+    assert running.stderr.count("reconnected to") >= 1
+    assert time.monotonic() - started < 60

@@ -20,7 +20,7 @@ import pika.exceptions as pex
 from pika.adapters.utils import connection_workflow
 
 from ocelot_cli import __version__
-from ocelot_cli.config.redact import scrub
+from ocelot_cli.config.redact import scrub, url_error_text
 from ocelot_cli.errors import (
     AuthenticationFailed,
     BrokerTimeout,
@@ -31,6 +31,7 @@ from ocelot_cli.errors import (
     UsageProblem,
 )
 from ocelot_cli.transports.base import Endpoint
+from ocelot_cli.transports.limits import short_string_problem
 
 # Driver exceptions that mean "the connection is gone; reconnecting may help".
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -53,7 +54,7 @@ def connection_parameters(endpoint: Endpoint, *, purpose: str = "ocelot") -> pik
         parts = urlsplit(endpoint.url)
         params = pika.URLParameters(endpoint.url) if parts.scheme in ("amqp", "amqps") else None
     except (ValueError, TypeError) as exc:
-        raise UsageProblem(f"cannot use the AMQP URL {endpoint.shown}: {scrub(str(exc))}",
+        raise UsageProblem(f"cannot use the AMQP URL {endpoint.shown}: {url_error_text(exc, endpoint.url)}",
                            hint="percent-encode special characters of the user and password (%40 for @)") from None
     if params is None:
         raise UsageProblem(f"{endpoint.shown} is not an amqp:// or amqps:// URL")
@@ -202,3 +203,14 @@ def is_recoverable(error: BaseException | None) -> bool:
 def _describe(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     return scrub(text)
+
+
+def check_names(*, exchange: str | None = None, routing_key: str | None = None, pattern: str | None = None) -> None:
+    """UsageProblem for an exchange name, routing key or binding pattern AMQP cannot carry (over 255
+    bytes): refused before connecting, not met as a connection the broker closes again and again."""
+    named = (("the exchange name", "--exchange", exchange), ("the routing key", "--routing-key", routing_key),
+             ("the binding pattern", "PATTERN", pattern))  # fmt: skip
+    for what, option, value in named:
+        problem = short_string_problem(value, what) if value is not None else None
+        if problem:
+            raise UsageProblem(f"{problem} ({option})", hint="give a shorter one")

@@ -25,6 +25,7 @@ import pika.exceptions as pex
 from ocelot_cli.errors import ExitStatus, OcelotError
 from ocelot_cli.transports.amqp.connection import (
     CONNECTION_ERRORS,
+    check_names,
     close_quietly,
     exchange_missing,
     open_blocking,
@@ -74,6 +75,8 @@ class AmqpTailSource(PolledSource):
         self.endpoint = endpoint
         self.purpose = target.purpose
         self.bindings = target.bindings
+        for exchange, pattern in self.bindings:
+            check_names(exchange=exchange, pattern=pattern)
         self.stats = stats
         self.max_length = target.max_queue
         self.prefetch = target.prefetch

@@ -9,9 +9,9 @@ bounded time for the confirms still outstanding.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import gc
+import struct
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +22,7 @@ import pika.exceptions as pex
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.transports.amqp.confirms import InFlight
 from ocelot_cli.transports.amqp.connection import (
+    check_names,
     connection_parameters,
     exchange_missing,
     is_recoverable,
@@ -29,12 +30,16 @@ from ocelot_cli.transports.amqp.connection import (
     translate_connect_error,
 )
 from ocelot_cli.transports.amqp.frames import FrameWriter, SendTiming, sleep_unless_readable
+from ocelot_cli.transports.amqp.intake import Intake
 from ocelot_cli.transports.base import Endpoint, PublishOptions
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
 from ocelot_cli.transports.retry import Backoff
 
 _NOW, _SLEPT, _HELD = object(), object(), object()  # what _when_due says of a message with a due time
 CLOSE_TIMEOUT = 1.0  # seconds to wait for the broker's answer to our close
+# What pika raises for a message it cannot encode (a key over 255 bytes, a float header, an unknown property).
+UNENCODABLE = (TypeError, ValueError, struct.error, pex.ShortStringTooLong, pex.UnsupportedAMQPFieldException)
+STABLE = 10.0  # seconds a connection must last (or a message be confirmed) to count as recovered
 
 
 class ConfirmedPublisher:
@@ -44,8 +49,8 @@ class ConfirmedPublisher:
 
     def __init__(self, endpoint: Endpoint, messages: Iterator[OutgoingMessage], options: PublishOptions) -> None:
         self.endpoint = endpoint
+        check_names(exchange=options.exchange)
         self.params = connection_parameters(endpoint, purpose="ocelot publish")
-        self.messages = messages
         self.options = options
         self.exchange = options.exchange
         self.window = max(1, options.window)
@@ -53,15 +58,17 @@ class ConfirmedPublisher:
         self.notice = options.on_notice or (lambda _m: None)
         self.report = PublishReport()
         self.inflight = InFlight(self.report, options.on_settled)
+        self.intake = Intake(messages, self.report)
         self.backoff = Backoff(options.reconnect_for)
 
-        self._input_done = False
         self._stop_requested = False
         self._closing = False
         self._finished = False
         self._fatal: OcelotError | None = None
         self._lost_reason: BaseException | None = None
         self._ever_connected = False
+        self._opened_at: float | None = None  # when the current connection opened
+        self._settled_at_open = 0
         self._connection: Any = None
         self._channel: Any = None
         self._wake_at: float | None = None
@@ -69,11 +76,9 @@ class ConfirmedPublisher:
         self._rate_base: tuple[float, int] | None = None
         self._drain_deadline: float | None = None
         self._writer: FrameWriter | None = None
-        self._ready: collections.deque[OutgoingMessage] = collections.deque()
         self._fill_scheduled = False
         self._origin = options.origin or 0.0  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self.timing = SendTiming(options.send_early, options.precise_wait, options.before_send)
-        self._next_seq = 0  # input position after the last message taken (for --resume-from)
 
     # -- public ----------------------------------------------------------------------
     def request_stop(self) -> None:
@@ -83,7 +88,17 @@ class ConfirmedPublisher:
         if connection is not None:
             # The loop may already be closing; the flag alone then does the job.
             with contextlib.suppress(Exception):
-                connection.ioloop.add_callback_threadsafe(self._pump)
+                connection.ioloop.add_callback_threadsafe(self._on_stop_request)
+
+    def _on_stop_request(self) -> None:
+        connection = self._connection
+        if self._opened_at is None and connection is not None:
+            # Still connecting (a broker slow to answer): give up this attempt now, not at the connect timeout.
+            with contextlib.suppress(Exception):
+                connection.close()
+            connection.ioloop.stop()
+            return
+        self._pump()
 
     def run(self) -> PublishReport:
         """Publish everything (or until stopped); raises OcelotError on a fatal failure."""
@@ -99,10 +114,14 @@ class ConfirmedPublisher:
                 if self._fatal is not None:
                     raise self._fatal
                 if self._finished:
+                    if self.intake.error is not None:  # a message that cannot be built or encoded
+                        raise self.intake.error
                     return self.report
                 # The connection was lost: reconnect with backoff, then send again what was not confirmed.
                 if self._stop_requested:  # stopped while (or before) reconnecting: end with what was done
                     return self.report
+                if self._recovered():  # a new loss, not the same one again: a fresh --reconnect-for window
+                    self.backoff.reset()
                 delay = self.backoff.next_delay()
                 if self.backoff.expired:
                     raise translate_close(self._lost_reason or pex.StreamLostError(), self.endpoint)
@@ -120,6 +139,7 @@ class ConfirmedPublisher:
     # -- connection lifecycle --------------------------------------------------------------
     def _connect_and_loop(self) -> None:
         self._lost_reason = None
+        self._opened_at = None
         self._wake_at = None  # timers died with the previous connection's loop
         self._fill_scheduled = False
         self._closing = False
@@ -133,13 +153,20 @@ class ConfirmedPublisher:
         self._connection.add_on_connection_unblocked_callback(self._on_unblocked)
         self._connection.ioloop.start()
 
+    def _recovered(self) -> bool:
+        """The last connection did work (a confirm) or lasted: a reconnect that only meets the same
+        failure again (a broker that closes at once) is not progress, so --reconnect-for still ends it."""
+        opened = self._opened_at  # None: this attempt never opened
+        lasted = opened is not None and time.monotonic() - opened >= STABLE
+        return opened is not None and (self.report.settled > self._settled_at_open or lasted)
+
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while not self._stop_requested and time.monotonic() < end:
             time.sleep(min(0.05, end - time.monotonic()))
 
     def _on_open_error(self, _connection: Any, error: BaseException) -> None:
-        if not self._ever_connected:
+        if not self._ever_connected and not self._stop_requested:  # not a given-up attempt: a real error
             self._fatal = translate_connect_error(error, self.endpoint)
         else:
             self._lost_reason = error
@@ -150,7 +177,8 @@ class ConfirmedPublisher:
             self.report.reconnects += 1
             self.notice(f"reconnected to {self.endpoint.shown}; sending again {len(self.inflight.resend)} unconfirmed")
         self._ever_connected = True
-        self.backoff.reset()
+        self._opened_at = time.monotonic()
+        self._settled_at_open = self.report.settled
         connection.channel(on_open_callback=self._on_channel_open)
 
     def _on_closed(self, connection: Any, reason: BaseException) -> None:
@@ -223,25 +251,7 @@ class ConfirmedPublisher:
             return None
         if self.inflight.resend:
             return self.inflight.resend.popleft()
-        if self._ready:
-            return self._ready.popleft()
-        return self._take_input()
-
-    def _take_input(self) -> OutgoingMessage | None:
-        if self._input_done:
-            return None
-        try:
-            message = next(self.messages)
-        except StopIteration:
-            self._input_done = True
-            return None
-        except OcelotError as exc:  # a message that cannot be built (too large, no route)
-            self._fatal = exc
-            self._input_done = True
-            return None
-        self.report.total += 1
-        self._next_seq = message.seq + 1
-        return message
+        return self.intake.next()
 
     def _read_ahead(self) -> None:
         """Build upcoming messages while the broker works on the ones in flight.
@@ -252,17 +262,11 @@ class ConfirmedPublisher:
         self._fill_scheduled = False
         if self._closing or self._stop_requested or self._fatal is not None:
             return
-        for _ in range(self.BATCH // 2):
-            if len(self._ready) >= self.window or self._input_done:
-                return
-            message = self._take_input()
-            if message is None:
-                return
-            self._ready.append(message)
-        self._schedule_read_ahead()
+        if self.intake.read_ahead(self.BATCH // 2, self.window):
+            self._schedule_read_ahead()
 
     def _schedule_read_ahead(self) -> None:
-        if not self._fill_scheduled and not self._input_done and self.rate is None:
+        if not self._fill_scheduled and not self.intake.done and self.rate is None:
             self._fill_scheduled = True
             self._connection.ioloop.call_later(0, self._read_ahead)
 
@@ -333,11 +337,11 @@ class ConfirmedPublisher:
         if timing.early < wait <= timing.precise_wait and may_sleep:
             if sleep_unless_readable(self._connection, wait):
                 return _SLEPT
-            self._ready.appendleft(message)  # a confirm came in: read it first
+            self.intake.hold(message)  # a confirm came in: read it first
             self._wake(0)
             return _HELD
         if wait > timing.early:  # not due yet: hold it and come back on time
-            self._ready.appendleft(message)
+            self.intake.hold(message)
             self._wake(max(0.0, wait - timing.precise_wait))
             return _HELD
         return _NOW
@@ -346,12 +350,16 @@ class ConfirmedPublisher:
         before_send = self.timing.before_send
         if before_send is not None and not message.sends:
             before_send(message)
+        try:  # pika marshals every frame before writing any: a failure leaves nothing half-sent
+            properties = pika.BasicProperties(**message.properties)
+            if self._writer is not None:
+                self._writer.publish(message.exchange, message.routing_key, message.body, properties)
+            else:
+                channel.basic_publish(message.exchange, message.routing_key, message.body, properties, mandatory=True)
+        except UNENCODABLE as exc:  # checked at the input; one that still slips through is never sent
+            self.intake.refuse(message, exc)
+            return
         self.inflight.sent(message, time.monotonic() - self._origin)
-        properties = pika.BasicProperties(**message.properties)
-        if self._writer is not None:
-            self._writer.publish(message.exchange, message.routing_key, message.body, properties)
-        else:
-            channel.basic_publish(message.exchange, message.routing_key, message.body, properties, mandatory=True)
 
     def _after_pump(self) -> None:
         """Read ahead while the window is full; finish when everything was sent and settled."""
@@ -361,7 +369,7 @@ class ConfirmedPublisher:
         if self._fatal is not None:
             self._close()
         elif not inflight.outstanding and (
-            self._stop_requested or (self._input_done and not inflight.resend and not self._ready)
+            self._stop_requested or (self.intake.exhausted and not inflight.resend)
         ):  # stopped: what is still to send (held for its time, or to send again) is not sent
             self._finished = True
             self._close()
@@ -385,8 +393,8 @@ class ConfirmedPublisher:
             self._connection.ioloop.call_later(self.options.progress_interval, self._tick)
 
     def _record_stop_position(self) -> None:
-        pending = self.inflight.pending_positions() + [m.seq for m in self._ready]
+        pending = self.inflight.pending_positions() + self.intake.unsent_positions()
         if pending:
             self.report.stopped_at = min(pending)
-        elif self._stop_requested:
-            self.report.stopped_at = self._next_seq
+        elif self._stop_requested or self.intake.error is not None or not self.intake.done:
+            self.report.stopped_at = self.intake.next_seq  # nothing in flight: the next one not taken

@@ -20,6 +20,7 @@ import pika.exceptions as pex
 from ocelot_cli.errors import DeliveryFailed, ExchangeNotFound, Unroutable
 from ocelot_cli.transports.amqp.connection import (
     CONNECTION_ERRORS,
+    check_names,
     close_quietly,
     exchange_missing,
     open_blocking,
@@ -55,6 +56,7 @@ class AmqpSession:
 
     # -- exchanges --------------------------------------------------------------------
     def exchange_exists(self, name: str) -> bool:
+        check_names(exchange=name)
         channel = self._channel()
         try:
             channel.exchange_declare(name, passive=True)
@@ -110,6 +112,7 @@ class AmqpSession:
     # -- queues -----------------------------------------------------------------------
     def probe_queue(self, exchange: str, routing_key: str) -> str:
         """A server-named, exclusive queue bound to ``routing_key`` (deleted by ``close``)."""
+        check_names(exchange=exchange, pattern=routing_key)
         channel = self._channel()
         queue = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
         channel.queue_bind(queue, exchange, routing_key=routing_key)
