@@ -118,7 +118,7 @@ def gateway(
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a server's normal stop: exit 0
             loop.add_signal_handler(signum, server.stop)
         await server.run(listening)
 

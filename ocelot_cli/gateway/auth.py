@@ -17,6 +17,13 @@ ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32  # RFC 7518: an HS256 key should be at least as long as the hash
 
 
+def bearer_token(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header ('' when there is none); the scheme
+    name is case-insensitive (RFC 9110), so ``bearer`` and ``BEARER`` work as well."""
+    scheme, _, value = header.strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
 def load_secret(secret_file: str | None = None) -> bytes:
     """The signing secret from a file or OCELOT_JWT_SECRET; ConfigError saying how to set one."""
     if secret_file:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
-from ocelot_cli.gateway.auth import verify
+from ocelot_cli.gateway.auth import bearer_token, verify
 from ocelot_cli.gateway.hub import Hub, Limits
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
@@ -189,7 +189,7 @@ class Gateway:
     def _authorized(self, request: Any) -> bool:
         header = request.headers.get("Authorization", "")
         try:
-            verify(header[7:].strip() if header.startswith("Bearer ") else "", self.options.secret)
+            verify(bearer_token(header), self.options.secret)
         except ValueError:
             return False
         return True
@@ -209,7 +209,7 @@ class Gateway:
     # -- WebSocket -------------------------------------------------------------------
     async def _handle(self, connection: Any) -> None:
         header = connection.request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        token = bearer_token(header)
         try:
             claims = verify(token, self.options.secret)
         except ValueError as exc:

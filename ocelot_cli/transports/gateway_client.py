@@ -107,6 +107,11 @@ class GatewayClient:
                 f"{self.shown} refused the token (HTTP {status} before the WebSocket upgrade)",
                 hint="check that the token is signed for this gateway and has not expired",
             )
+        if status == 431:  # Request Header Fields Too Large: in practice, the token
+            return AuthenticationFailed(
+                f"{self.shown} refused the request headers as too large (HTTP 431): the token is too long for it",
+                hint="check OCELOT_WS_TOKEN / --token-file: a token is a few hundred bytes, not kilobytes",
+            )
         return BrokerUnreachable(f"{self.shown} refused the WebSocket upgrade (HTTP {status})",
                                  hint="check the URL path (ocelot's gateway serves /ws)")  # fmt: skip
 

@@ -136,3 +136,39 @@ def test_a_stalled_redis_link_makes_the_gateway_not_ready(gateway):
         assert time.monotonic() - started < 10
         proxy.resume()
         wait_for(lambda: server.http("/ready")[0] == 200, 20, "the gateway to be ready again")
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_the_bearer_scheme_name_is_case_insensitive(gateway, scheme):
+    import websocket
+
+    server = gateway()
+    token = mint(SECRET.encode(), tenant="t1", user="u1")
+    ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws", header=[f"Authorization: {scheme} {token}"],
+                                     timeout=5)  # fmt: skip
+    try:
+        assert json.loads(ws.recv())["type"] == "welcome"
+    finally:
+        ws.close()
+
+
+def test_a_token_too_large_for_the_gateway_is_told_as_such_with_exit_6(gateway):
+    from tests.integration.conftest import run_ocelot
+
+    server = gateway()
+    result = run_ocelot("tail", f"ws://127.0.0.1:{server.port}/ws", "--channel", "tenant:t1:events", "--count", "1",
+                        OCELOT_WS_TOKEN="x" * 20_000, timeout=30)  # fmt: skip
+    err = result.stderr.decode()
+    assert result.returncode == 6, err
+    assert "refused the request headers as too large (HTTP 431): the token is too long for it" in err
+    assert "x" * 50 not in err
+
+
+def test_sighup_stops_the_gateway_like_sigterm_with_exit_0(gateway):
+    import signal
+
+    server = gateway()
+    server.running.proc.send_signal(signal.SIGHUP)
+    code, _out = server.running.finish(timeout=30)
+    assert code == 0, server.running.stderr
+    assert "gateway stopped" in server.running.stderr
