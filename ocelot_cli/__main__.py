@@ -68,7 +68,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     from ocelot_cli.app import app
     from ocelot_cli.commands.state import current
     from ocelot_cli.config.redact import scrub
-    from ocelot_cli.errors import INTERRUPTS, ExitStatus, OcelotError, interrupt_status
+    from ocelot_cli.errors import INTERRUPTS, ExitStatus, OcelotError, interrupt_status, output_failure
 
     args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
@@ -84,9 +84,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         if not exc.reported:
             current().output.error(scrub(str(exc)))
         return exc.exit_status
-    except BrokenPipeError:  # `ocelot ... | head -1`: the reader has what it wanted
-        _quiet_broken_pipe()
-        return ExitStatus.OK
+    except BrokenPipeError:  # `ocelot ... | head -1`: the reader has what it wanted; 141 as SIGPIPE would give,
+        _quiet_broken_pipe()  # so that `set -o pipefail` never mistakes a cut-short run for a complete one
+        return ExitStatus.PIPE
     except (*INTERRUPTS, typer.Abort) as exc:
         status = interrupt_status(exc)
         print({ExitStatus.TERMINATED: "terminated", ExitStatus.HANGUP: "hung up"}.get(status, "interrupted"),
@@ -96,6 +96,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         exc.show()  # type: ignore[attr-defined]
         return getattr(exc, "exit_code", ExitStatus.USAGE)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
+        failure = output_failure(exc) if isinstance(exc, OSError) else None
+        if failure is not None:  # stdout on a full disk (> /dev/full): say so, not "internal error"
+            current().output.error(str(failure))
+            return failure.exit_status
         if _debug_requested(args):
             _print_traceback()
         else:
@@ -118,6 +122,11 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+        status = status or 141
+    except OSError as exc:  # the last of the output did not fit (a full disk)
+        _quiet_broken_pipe()
+        print(f"error: cannot write the output: {exc.strerror}", file=sys.stderr)
+        status = status or 74
     sys.exit(status)
 
 

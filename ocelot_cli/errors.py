@@ -7,6 +7,7 @@ messages and exit codes.
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -25,9 +26,11 @@ class ExitStatus(IntEnum):
     TIMEOUT = 9  # broker blocked (resource alarm) or no answer in time
     THRESHOLD = 10  # a --assert threshold of a load test was breached
     INTERNAL = 70  # a bug in ocelot: rerun with --debug and report it
+    OUTPUT = 74  # output could not be written (disk full, I/O error): sysexits' EX_IOERR
     HANGUP = 129  # SIGHUP (the terminal went away)
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM
+    PIPE = 141  # the reader of stdout went away (``| head``): stopped early, as SIGPIPE would end it
 
 
 EXIT_STATUS_HELP: dict[ExitStatus, str] = {
@@ -43,8 +46,10 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
     ExitStatus.THRESHOLD: "a load test --assert threshold was breached",
     ExitStatus.INTERNAL: "internal error in ocelot (rerun with --debug and report it)",
+    ExitStatus.OUTPUT: "output could not be written (disk full, I/O error)",
     ExitStatus.HANGUP: "hung up (SIGHUP), after the summary",
     ExitStatus.INTERRUPTED: "interrupted (Ctrl-C), after the summary",
+    ExitStatus.PIPE: "the reader of the output went away (| head): stopped early, quietly",
     ExitStatus.TERMINATED: "terminated (SIGTERM), after the summary",
 }
 
@@ -75,6 +80,24 @@ class OcelotError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class OutputFailed(OcelotError):
+    """Output that could not be written: a full disk, an I/O error (not a reader that went away)."""
+
+    exit_status = ExitStatus.OUTPUT
+
+
+# errno values that mean "the output cannot be written", as opposed to a reader that left (EPIPE).
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
+def output_failure(error: OSError, what: str = "the output") -> OutputFailed | None:
+    """The OutputFailed for an OSError met while writing ``what``; None when it is another kind of error."""
+    if error.errno not in OUTPUT_ERRNOS:
+        return None
+    return OutputFailed(f"cannot write {what}: {error.strerror}",
+                        hint="free some space (or write somewhere else) and run it again")  # fmt: skip
 
 
 class UsageProblem(OcelotError):

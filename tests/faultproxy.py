@@ -26,6 +26,7 @@ class FaultProxy:
         self.cut_after: int | None = None  # bytes client->server before the connection is cut
         self.stalled = threading.Event()
         self.accepted = 0
+        self.held = 0  # chunks from clients held while stalled (a test can wait for data stuck in the proxy)
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -103,6 +104,8 @@ class FaultProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                if self.stalled.is_set() and budget is not None:  # client to server
+                    self.held += 1
                 while self.stalled.is_set() and not self._closed:
                     time.sleep(0.01)
                 if self.latency:

@@ -60,7 +60,7 @@ def run_publisher(state: Any, target: Any, messages: Any, total: int | None, as_
 
     ``resumable`` (replay, publish -f) makes an unfinished run say which --resume-from continues it.
     """
-    from ocelot_cli.errors import OcelotError
+    from ocelot_cli.errors import INTERRUPTS, OcelotError
     from ocelot_cli.render.publish import ProgressLine
 
     out = state.output
@@ -78,6 +78,8 @@ def run_publisher(state: Any, target: Any, messages: Any, total: int | None, as_
             publisher.run()
         except OcelotError as exc:  # gave up, blocked, refused: the counts so far are still the answer
             failure = exc
+        except INTERRUPTS:  # a second signal: quit now, still with the summary and the first signal's status
+            pass
         finally:
             progress.clear()
     _end(out, publisher.report, target, as_json, resumable, stopping.signal, failure)
@@ -106,7 +108,9 @@ class _StopOnSignals:
 
     def _handle(self, number: int, _frame: Any) -> None:
         if self.signal is not None:
-            raise KeyboardInterrupt
+            from ocelot_cli.errors import ExitStatus, SignalInterrupt
+
+            raise SignalInterrupt(ExitStatus(128 + number))  # quit now: 130, 143 or 129
         self.signal = number
         self.on_first()
         self.publisher.request_stop()

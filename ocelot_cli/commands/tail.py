@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -239,22 +239,41 @@ def _run(state, transport, target, tail_filter, limits, view, expand, template, 
     recorder = RecordingWriter(output_file) if output_file else None
     session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
                           recorder=recorder, limits=limits, stats=stats)  # fmt: skip
-    interrupted = None
+    interrupted = failure = None
     try:
         session.run()
     except INTERRUPTS as exc:
         interrupted = interrupt_status(exc)
         stats.stop_reason = "interrupted"
+    except OSError as exc:  # the view or the recording could not be written (a full disk)
+        failure = _output_failure(exc, output_file)
     finally:
         feed.close()
         if recorder is not None:
-            recorder.close()
-    _summary(out, stats, recorder)
+            try:
+                recorder.close()
+            except OSError as exc:
+                failure = failure or _output_failure(exc, output_file)
+    recording_failed = failure is not None and output_file is not None and output_file in failure.message
+    _summary(out, stats, recorder, recording_failed)
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
+    if failure is not None:
+        raise failure
 
 
-def _summary(out, stats, recorder) -> None:  # noqa: ANN001
+def _output_failure(error: OSError, output_file: str | None) -> Any:
+    """What to report for a write that failed: the recording's file when that is what failed."""
+    from ocelot_cli.errors import output_failure
+
+    where = output_file if output_file and error.filename in (None, output_file) else "the output"
+    failure = output_failure(error, where)
+    if failure is None:
+        raise error
+    return failure
+
+
+def _summary(out, stats, recorder, recording_failed: bool = False) -> None:  # noqa: ANN001
     import time
 
     elapsed = stats.elapsed if stats.ended else time.monotonic() - stats.started
@@ -270,5 +289,6 @@ def _summary(out, stats, recorder) -> None:  # noqa: ANN001
         parts.append(f"reconnects {stats.reconnects} (gaps possible)")
     line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s)"
     if recorder is not None:
-        line += f"; recorded {recorder.count:,} to {recorder.path}"
+        done = f"recorded {recorder.count:,} to" if not recording_failed else "recording failed:"
+        line += f"; {done} {recorder.path}"
     out.status(line)

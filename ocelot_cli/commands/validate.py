@@ -52,10 +52,12 @@ def validate(
 
     from ocelot_cli.envelope.model import EnvelopeKind
     from ocelot_cli.envelope.validate import EventValidator
+    from ocelot_cli.formats.sources import refuse_stdin_twice
     from ocelot_cli.render import validation as render
     from ocelot_cli.validation.report import validate_sources
 
     state = state_of(ctx)
+    refuse_stdin_twice(files)
     validator = EventValidator(
         state.catalog(catalog_dirs),
         strict=strict,

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import yaml
 
-from ocelot_cli.errors import InputError
+from ocelot_cli.errors import InputError, UsageProblem
 from ocelot_cli.formats import safe_yaml
 from ocelot_cli.formats.items import (
     STDIN_COPIES,
@@ -218,6 +218,13 @@ def read_sources(names: Iterable[str], *, stdin: IO[bytes] | None = None, checke
 MAX_STDIN_BYTES = MAX_DOCUMENT_BYTES  # what may be copied from stdin to be read twice
 
 
+def refuse_stdin_twice(names: Iterable[str]) -> None:
+    """UsageProblem when ``-`` is named more than once: stdin can be read only once."""
+    if sum(1 for name in names if name == "-") > 1:
+        raise UsageProblem("'-' (stdin) is given more than once; it can be read only once",
+                           hint="name it once, or save the input to a file and name that")  # fmt: skip
+
+
 @contextlib.contextmanager
 def spooled_stdin(names: list[str], stdin: IO[bytes], *, limit: int | None = None) -> Iterator[list[str]]:
     """``names`` with ``-`` replaced by a temporary copy of stdin, for inputs read twice (check, then
@@ -226,6 +233,7 @@ def spooled_stdin(names: list[str], stdin: IO[bytes], *, limit: int | None = Non
     if "-" not in names:
         yield names
         return
+    refuse_stdin_twice(names)
     limit = MAX_STDIN_BYTES if limit is None else limit
     descriptor, path = tempfile.mkstemp(prefix="ocelot-", suffix=".stdin")
     STDIN_COPIES.add(path)

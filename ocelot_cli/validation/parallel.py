@@ -9,10 +9,12 @@ process by ``validation.validate_sources``.
 
 from __future__ import annotations
 
+import collections
 import io
 import os
 import signal
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import get_context
 from typing import IO
@@ -30,6 +32,10 @@ _validator: EventValidator | None = None  # set in the parent before forking
 
 def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    # Not the parent's handlers (they unwind a command, with a summary): a worker that is told to
+    # end (the pool's own terminate, or a SIGTERM to the process group) just ends, without a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int]:
@@ -87,17 +93,39 @@ def check_sources(
     global _validator
     _validator = validator
     report = ValidationReport()
-    with get_context("fork").Pool(workers, initializer=_quiet_worker) as pool:
+    # concurrent.futures, not multiprocessing.Pool: a worker killed while it waits for work (a SIGTERM
+    # to the process group) leaves Pool.terminate() waiting forever for a lock the worker held.
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_quiet_worker)
+    try:
         for name in names:
             if not _big_json_lines(name):
                 part = validate_sources([name], validator, stdin=stdin)
                 report.sources.update(part.sources)
                 report.problems.extend(part.problems)
                 continue
-            summary = report.sources[name] = SourceSummary(name)
-            for problems, events, invalid in pool.imap(_check_chunk, _chunks(name, name)):
-                base = summary.events  # records in the chunks before this one
-                report.problems.extend(replace(p, index=p.index + base) if p.index is not None else p for p in problems)
-                summary.events += events
-                summary.invalid += invalid
+            _check_file(pool, name, report.sources.setdefault(name, SourceSummary(name)), report, 4 * workers)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return report
+
+
+def _check_file(pool: ProcessPoolExecutor, name: str, summary: SourceSummary, report: ValidationReport,
+                window: int) -> None:  # fmt: skip
+    """Chunks of one file to the workers, at most ``window`` at a time; results merged in file order."""
+    pending: collections.deque[Future[tuple[list[Problem], int, int]]] = collections.deque()
+    for job in _chunks(name, name):
+        pending.append(pool.submit(_check_chunk, job))
+        while pending and (pending[0].done() or len(pending) >= window):
+            _merge(summary, report, pending.popleft().result())
+    while pending:
+        _merge(summary, report, pending.popleft().result())
+
+
+def _merge(summary: SourceSummary, report: ValidationReport, result: tuple[list[Problem], int, int]) -> None:
+    problems, events, invalid = result
+    base = summary.events  # records in the chunks before this one
+    report.problems.extend(replace(p, index=p.index + base) if p.index is not None else p for p in problems)
+    summary.events += events
+    summary.invalid += invalid

@@ -33,7 +33,7 @@ def test_a_yaml_alias_bomb_is_refused_with_its_line(cli, tmp_path):
     bomb.write_text(alias_bomb())
     result = cli("validate", str(bomb))
     assert result.code == 3
-    assert f"{bomb}:6:5: error: invalid YAML: in this document: more than 1,000,000 nodes" in result.out
+    assert f"{bomb}:6:5: error: invalid YAML: in this document: more than 1,000,000 nodes in the file" in result.out
 
 
 def test_an_alias_bomb_inside_an_event_is_refused_by_replay_and_publish_too(cli, tmp_path):
@@ -78,6 +78,59 @@ def test_a_scenario_too_long_or_too_repeated_is_refused_at_its_step(cli, tmp_pat
     result = cli("validate", str(many))
     assert result.code == 1
     assert f"{many}:3: error: 'repeat: 100000000' is more than a scenario may expand to" in result.out
+
+
+def test_many_yaml_documents_are_bounded_as_a_whole_file(cli, tmp_path):
+    # Each document expands to ~111,000 nodes, under the bound; twelve of them are not.
+    many = tmp_path / "many-documents.yaml"
+    many.write_text(("---\n" + alias_bomb(levels=5)) * 12)
+    result = cli("validate", str(many))
+    assert result.code == 3
+    assert "more than 1,000,000 nodes in the file once aliases are expanded" in result.out
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), [
+    ("type: call.ended\ndata:\n  ? [a, b]\n  : 1\n", ":3:5:", "a key that is not text (a collection); quote it"),
+    ("type: call.ended\ndata:\n  score: .nan\n", ":3:10:", ".nan is not a JSON number"),
+    ("type: call.ended\ndata:\n  score: -.inf\n", ":3:10:", "-.inf is not a JSON number"),
+], ids=["collection-key", "nan", "infinity"])  # fmt: skip
+def test_yaml_values_json_cannot_carry_are_refused_at_their_place(cli, tmp_path, text, where, problem):
+    path = tmp_path / "event.yaml"
+    path.write_text(text)
+    for args in (["validate", str(path)], ["publish", "-f", str(path), "--no-validate", "--dry-run"]):
+        result = cli(*args)
+        assert result.code == 3, (args, result.err)
+        assert f"{path}{where} error: invalid YAML: in this document: {problem}" in result.out
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ('{"type": "call.ended", "id": "x\\udc9b"}', "a lone surrogate escape (\\ud800-\\udfff) is no character"),
+    ('{"type": "call.ended", "data": {"score": 1e400}}', "1e400 is beyond a double"),
+    ('{"type": "call.ended", "data": {"score": NaN}}', "NaN is not JSON"),
+    ('{"type": "call.ended", "data": {"score": -Infinity}}', "-Infinity is not JSON"),
+], ids=["surrogate", "overflow", "nan", "infinity"])  # fmt: skip
+def test_json_no_other_reader_accepts_is_refused_even_with_no_validate(cli, tmp_path, line, problem):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"type": "call.ended"}\n' + line + "\n")
+    commands = (["validate", str(path)], ["publish", "-f", str(path), "--no-validate", "--dry-run"],
+                ["replay", str(path), "--no-validate", "--dry-run"])  # fmt: skip
+    for args in commands:
+        result = cli(*args)
+        assert result.code == 3, (args, result.err)
+        assert f"{path}:2: error: invalid JSON: {problem}" in result.out
+
+
+def test_a_scenario_is_bounded_in_all_its_steps_and_in_huge_numbers(cli, tmp_path):
+    total = tmp_path / "total.yaml"
+    total.write_text("steps:\n" + "  - type: call.ended\n    repeat: 10000\n" * 11)
+    result = cli("validate", str(total))
+    assert result.code == 1
+    assert f"{total}:23: error: 'repeat: 10000' is more than a scenario may expand to" in result.out
+    digits = tmp_path / "digits.yaml"
+    digits.write_text("steps:\n  - type: call.ended\n    after: " + "9" * 400 + "\n")
+    result = cli("replay", str(digits), "--dry-run")
+    assert result.code == 1
+    assert f"{digits}:3: error: 'after: 999" in result.out and "more than a year past its start" in result.out
 
 
 @pytest.mark.parametrize("stdin", [b"plain text\n", b"[1, 2]\n", b"\"text\"\n"], ids=["text", "list", "string"])
@@ -159,10 +212,43 @@ def test_no_reader_crashes_on_arbitrary_input(cli, tmp_path, data, suffix):
     "catalog sample --all --count 40", "publish call.ended --count 3000 --dry-run", "catalog list --json",
     "replay fixtures/campaign.yaml --dry-run --no-delay",
 ], ids=["sample", "publish-dry-run", "catalog-list", "replay-dry-run"])  # fmt: skip
-def test_a_reader_that_stops_early_ends_the_command_quietly_with_status_0(command, tmp_path):
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_0_or_141(command, tmp_path):
     env = {**os.environ, "OCELOT_CONFIG": str(tmp_path / "none.yaml"), "PATH": f"{BIN}:{os.environ['PATH']}"}
     script = f"set -o pipefail; ocelot {command} | head -c 10 >/dev/null"
     shell = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60,
                            cwd=Path(__file__).resolve().parents[2])  # fmt: skip
     assert shell.returncode in (0, 141), shell.stderr
     assert shell.stderr == ""
+
+
+def test_a_run_cut_short_by_its_reader_is_not_a_success_under_pipefail(tmp_path):
+    # `validate bad-events | head -1` must not read as "all valid" to a CI script with pipefail.
+    events = tmp_path / "bad.jsonl"
+    events.write_text('{"type": "call.nope"}\n' * 20000)
+    env = {**os.environ, "OCELOT_CONFIG": str(tmp_path / "none.yaml"), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    script = f"set -o pipefail; ocelot validate {events} | head -1 >/dev/null"
+    shell = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 141, shell.stderr
+    assert "Traceback" not in shell.stderr and "internal error" not in shell.stderr
+
+
+@pytest.mark.parametrize("command", [["publish", "call.ended", "--dry-run"], ["catalog", "list"],
+                                     ["validate", "fixtures/recorded/callback-flow.jsonl", "--format", "json"]],
+                         ids=["publish-dry-run", "catalog-list", "validate-json"])  # fmt: skip
+def test_output_to_a_full_disk_is_a_clear_error_with_exit_74(command, tmp_path):
+    env = {**os.environ, "OCELOT_CONFIG": str(tmp_path / "none.yaml")}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([str(BIN / "ocelot"), *command], stdout=full, stderr=subprocess.PIPE, text=True,
+                                env=env, timeout=60, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert result.returncode == 74, result.stderr
+    assert "error: cannot write the output: No space left on device" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["publish", "-f", "-", "-f", "-", "--dry-run"], ["validate", "-", "-"], ["replay", "-", "-", "--dry-run"],
+], ids=["publish", "validate", "replay"])  # fmt: skip
+def test_stdin_named_twice_is_a_usage_error_not_a_silent_empty_second_read(cli, args):
+    result = cli(*args, stdin=b'{"type": "call.ended"}\n')
+    assert result.code == 2
+    assert "'-' (stdin) is given more than once; it can be read only once" in result.err

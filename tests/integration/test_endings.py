@@ -132,6 +132,17 @@ def test_a_recording_is_on_disk_within_a_second_and_complete_after_sigterm(rabbi
         "call.ended"] * 3 + ["call.started"] * 2  # fmt: skip
 
 
+def test_a_recording_on_a_full_disk_ends_the_tail_with_its_summary_and_exit_74(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "3", "--output", "/dev/full")
+    assert run_ocelot("publish", "call.ended", "--count", "3", "--exchange", exchange).returncode == 0
+    code, _out = tail.finish()
+    assert code == 74, tail.stderr
+    assert "received 3, shown 3" in tail.stderr and "recording failed: /dev/full" in tail.stderr
+    assert "error: cannot write /dev/full: No space left on device" in tail.stderr
+    assert "internal error" not in tail.stderr
+
+
 def test_a_reconnect_leaves_a_gap_record_that_validate_reports_and_replay_skips(rabbit, start_tail, tmp_path):
     exchange = rabbit.exchange()
     recording = tmp_path / "rec.jsonl"
@@ -175,3 +186,60 @@ def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_ad
     report = json.loads(out)
     assert adds_up(report) and report["unconfirmed"] > 0
     assert f"continue with --resume-from {report['stopped_at']}" in running.stderr
+
+
+def test_a_second_sigterm_while_draining_quits_at_once_with_the_summary_and_143(rabbit, start_ocelot, events_file):
+    path, _ids = events_file
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    with FaultProxy(5672) as proxy:
+        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F"
+        running = start_ocelot("replay", str(path), "--rate", "400", "--exchange", exchange, "--json",
+                               OCELOT_AMQP_URL=url)  # fmt: skip
+        wait_for(lambda: rabbit.depth(queue) > 100, 30, "the replay to be under way")
+        proxy.stall()
+        wait_for(lambda: proxy.held, 30, "messages sent that the stalled broker never confirms")
+        running.proc.send_signal(signal.SIGTERM)
+        running.wait_for_stderr("stopping: waiting up to 5s for outstanding confirms")
+        started = time.monotonic()
+        running.proc.send_signal(signal.SIGTERM)
+        code, out = running.finish(timeout=60)
+        elapsed = time.monotonic() - started
+    assert code == 143, running.stderr
+    assert elapsed < 3, "the second signal should not wait for the drain"
+    report = json.loads(out)
+    assert adds_up(report) and report["unconfirmed"] > 0
+    assert f"continue with --resume-from {report['stopped_at']}" in running.stderr
+    assert "Traceback" not in running.stderr
+
+
+def test_sigterm_to_the_process_group_of_a_parallel_validation_ends_it_without_a_traceback(tmp_path):
+    # A big JSON-lines file is checked by worker processes; a SIGTERM reaches all of them (a CI
+    # runner's timeout, `kill -- -PGID`): the workers end quietly and the command ends with 143.
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from tests.integration.conftest import BIN, ocelot_env
+
+    line = (Path(__file__).resolve().parents[2] / "fixtures" / "recorded" / "callback-flow.jsonl").read_text()
+    big = tmp_path / "big.jsonl"
+    big.write_text(line * (24 * 1024 * 1024 // len(line)))  # over the size checked in parallel
+    proc = subprocess.Popen([str(BIN / "ocelot"), "validate", str(big)], env=ocelot_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+
+    def workers() -> list[str]:
+        path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        return path.read_text().split() if path.exists() else []
+
+    try:
+        wait_for(lambda: len(workers()) >= 2 or proc.poll() is not None, 30, "the worker processes")
+        assert proc.poll() is None, "validation ended before it could be interrupted: make the file bigger"
+        os.killpg(proc.pid, signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:  # nothing left behind, even when it hangs
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert b"Traceback" not in err and b"SignalInterrupt" not in err

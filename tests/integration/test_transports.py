@@ -4,6 +4,7 @@ one connection path that treats a broker that never answers the same way everywh
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import threading
 import time
@@ -173,3 +174,17 @@ def test_redis_and_the_gateway_that_never_answer_are_exit_5_within_the_connect_t
     assert result.returncode == 5, err
     assert f"cannot connect to {shown.format(port=blackhole.port)}: no answer within 2s" in err
     assert elapsed < 2 + 8
+
+
+@pytest.mark.parametrize("command", list(AMQP_COMMANDS), ids=str)
+@pytest.mark.parametrize(("number", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["INT", "TERM"])
+def test_a_signal_while_connecting_to_a_silent_broker_stops_at_once(command, number, status, blackhole, start_ocelot):
+    url = f"amqp://guest:guest@127.0.0.1:{blackhole.port}/%2F"
+    running = start_ocelot(*AMQP_COMMANDS[command], "--connect-timeout", "60s", OCELOT_AMQP_URL=url)
+    wait_for(lambda: blackhole.accepted, 20, "the connection to the silent broker")
+    signalled = time.monotonic()
+    running.proc.send_signal(number)
+    code, _out = running.finish(timeout=30)
+    assert code == status, running.stderr
+    assert time.monotonic() - signalled < 5, "it waited for the connect timeout instead of stopping"
+    assert "Traceback" not in running.stderr and "internal error" not in running.stderr
