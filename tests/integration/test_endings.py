@@ -177,6 +177,7 @@ def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_ad
                                OCELOT_AMQP_URL=url)  # fmt: skip
         wait_for(lambda: rabbit.depth(queue) > 100, 30, "the replay to be under way")
         proxy.stall()  # nothing moves any more, and nothing says so
+        wait_for(lambda: proxy.held, 30, "messages sent that the stalled broker never confirms")
         running.proc.send_signal(signal.SIGINT)
         started = time.monotonic()
         code, out = running.finish(timeout=60)
