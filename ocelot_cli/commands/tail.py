@@ -18,6 +18,17 @@ class View(StrEnum):
     ndjson = "ndjson"
 
 
+@dataclasses.dataclass(frozen=True)
+class ViewOptions:
+    """How shown messages are written: the view, and what of the message besides its body."""
+
+    kind: View = View.auto
+    expand: bool = False  # the full event under each pretty line
+    headers: bool = False  # headers and properties under each pretty line
+    envelope: bool = False  # JSON lines: the body wrapped with its delivery metadata
+    template: Any = None  # a parsed --format
+
+
 def tail(
     ctx: typer.Context,
     patterns: Annotated[
@@ -66,8 +77,17 @@ def tail(
     pretty: Annotated[
         bool, typer.Option("--pretty", help="One readable line per event (the default on a terminal).")
     ] = False,
+    headers: Annotated[
+        bool, typer.Option("--headers", "-H", help="Pretty view with the headers and properties under each line.")
+    ] = False,
+    envelope: Annotated[
+        bool,
+        typer.Option("--envelope", help="JSON lines of the body with its delivery metadata (exchange, routing key, "
+                     "channel, properties, headers, time): the recording format, replayable."),  # fmt: skip
+    ] = False,
     expand: Annotated[
-        bool, typer.Option("--expand", "-x", help="Pretty view with the full event under each line.")
+        bool, typer.Option("--expand", "-x", help="Pretty view with the full event, headers and properties under "
+                           "each line.")  # fmt: skip
     ] = False,
     template: Annotated[
         str | None,
@@ -78,7 +98,9 @@ def tail(
         ),
     ] = None,
     validate: Annotated[
-        bool, typer.Option("--validate", help="Mark events that break the catalog, with the violation.")
+        bool,
+        typer.Option("--validate", help="Mark events that break the catalog (and warn of naive times, as validate "
+                     "does); exit 1 when any was invalid, for CI."),  # fmt: skip
     ] = False,
     output_file: Annotated[
         str | None,
@@ -86,9 +108,12 @@ def tail(
             "--output",
             "-o",
             metavar="FILE.jsonl",
-            help="Record every shown message losslessly (body, routing key, properties, time) for 'ocelot replay'.",
+            help="Record every shown message losslessly (body, routing key, properties, time) for 'ocelot replay'; "
+            "- for stdout (instead of the view). An existing file is kept unless --append or --force.",
         ),
     ] = None,
+    append: Annotated[bool, typer.Option("--append", help="With --output: add to an existing recording.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --output: replace an existing file.")] = False,
     max_queue: Annotated[
         int,
         typer.Option(
@@ -142,6 +167,9 @@ def tail(
       ocelot tail --where 'data.score<-0.5' --count 10
       ocelot tail --format '{timestamp} {type} {data.call_id}'
       ocelot tail --ndjson | jq .data
+      ocelot tail --headers                         headers and properties under each line
+      ocelot tail --envelope | jq .properties       body with routing key, properties, headers
+      ocelot tail --format '{routing_key} {headers.x-trace-id} {properties.message_id}'
       ocelot tail --output recorded.jsonl --for 5m  record for replay
       ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events --channel user:u1:tasks
       ocelot tail redis://127.0.0.1:6379 --channel 'tenant:*:events'
@@ -152,18 +180,67 @@ def tail(
     from ocelot_cli.tail.session import TailLimits
 
     state = state_of(ctx)
-    if sum(bool(x) for x in (ndjson, pretty or expand, template)) > 1:
-        raise UsageProblem("choose one of --ndjson, --pretty/--expand and --format")
+    if sum(bool(x) for x in (ndjson or envelope, pretty or expand or headers, template)) > 1:
+        raise UsageProblem("choose one of --ndjson/--envelope, --pretty/--expand/--headers and --format")
     tail_filter = TailFilter(types=list(types or []), org=org, conditions=[Condition.parse(w) for w in where or []])
+    parsed_template = _check_fields(state.catalog(catalog_dirs), tail_filter, template)
     limits = TailLimits(
         count=count,
         duration=parse_duration(for_duration, option="--for") if for_duration else None,
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
-    view = View.ndjson if ndjson else View.pretty if (pretty or expand) else View.auto
+    kind = View.ndjson if ndjson or envelope else View.pretty if (pretty or expand or headers) else View.auto
+    _check_output(output_file, append, force)
     transport, target = _target(state, list(patterns or []), exchanges, channels, token, token_file, ca_file,
                                 amqp_url, connect_timeout, max_queue, prefetch)  # fmt: skip
-    _run(state, transport, target, tail_filter, limits, view, expand, template, validate, output_file, catalog_dirs)
+    view = ViewOptions(kind, expand=expand, headers=headers or expand, envelope=envelope, template=parsed_template)
+    _run(state, transport, target, tail_filter, limits, view, validate, (output_file, append), catalog_dirs)
+
+
+def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
+    """Types, --where paths and --format placeholders checked against the catalog before connecting:
+    a typo is an error with a suggestion, not a tail that shows nothing (or '-') in silence."""
+    from ocelot_cli.envelope.paths import parse_path, path_problem
+    from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.tail.template import parse_template
+
+    names = tail_filter.type_names(catalog)
+    schemas = [catalog.event_schema(name) for name in names]
+    owner = "no event type" if not tail_filter.types else f"none of {', '.join(names)}" if len(names) > 1 else ""
+
+    def no_type_has(problem: str) -> str:  # "no field x" -> "call.ended has no field x", "no event type has field x"
+        return f"{owner} has {problem.removeprefix('no ')}" if owner else f"{names[0]} has {problem}"
+
+    def field_problem(name: str) -> str | None:
+        try:
+            path = parse_path(name)
+        except UsageProblem:
+            return f"{name!r} is not a field path (write e.g. data.call_id)"
+        return path_problem(schemas, path)
+
+    for condition in tail_filter.conditions:
+        problem = field_problem(condition.path)
+        if problem:
+            raise UsageProblem(f"--where {condition.text!r}: {no_type_has(problem)}",
+                               hint="fields as in the catalog: 'ocelot catalog show TYPE'")  # fmt: skip
+    return parse_template(template, lambda name: (p := field_problem(name)) and no_type_has(p)) if template else None
+
+
+def _check_output(output_file: str | None, append: bool, force: bool) -> None:
+    """A recording never replaces a file by accident: refused before connecting, unless asked."""
+    import os
+
+    from ocelot_cli.errors import UsageProblem
+
+    if (append or force) and not output_file:
+        raise UsageProblem("--append and --force go with --output FILE")
+    if append and force:
+        raise UsageProblem("choose one of --append (add to the file) and --force (replace it)")
+    # A regular file with something in it; devices and pipes (/dev/null, a fifo) are written as ever.
+    kept = output_file and output_file != "-" and os.path.isfile(output_file) and os.path.getsize(output_file) > 0
+    if kept and not (append or force):
+        raise UsageProblem(f"--output {output_file}: the file exists",
+                           hint="--append to add to it, --force to replace it, or name another file")  # fmt: skip
 
 
 def _target(state, patterns, exchanges, channels, token, token_file, ca_file, amqp_url, connect_timeout,  # noqa: ANN001
@@ -213,22 +290,16 @@ def _channels(scheme, patterns, exchanges, channels) -> list[str]:  # noqa: ANN0
     return list(channels)
 
 
-def _run(state, transport, target, tail_filter, limits, view, expand, template, validate, output_file,  # noqa: ANN001
-         catalog_dirs) -> None:  # fmt: skip
+def _run(state, transport, target, tail_filter, limits, view, validate, recording, catalog_dirs) -> None:  # noqa: ANN001
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import INTERRUPTS, Interrupted, interrupt_status
     from ocelot_cli.formats.recording import RecordingWriter
-    from ocelot_cli.render.tail import NdjsonRenderer, PrettyRenderer, TemplateRenderer
     from ocelot_cli.tail.session import TailSession
     from ocelot_cli.transports.messages import TailStats
 
     out = state.output
-    if template:
-        renderer = TemplateRenderer(out, template)
-    elif view is View.ndjson or (view is View.auto and not out.stdout_is_tty):
-        renderer = NdjsonRenderer(out)
-    else:
-        renderer = PrettyRenderer(out, expand=expand)
+    output_file, append = recording
+    renderer = _renderer(out, view, output_file)
     validator = EventValidator(state.catalog(catalog_dirs)) if validate else None
     stats = TailStats()
     feed = transport.tail_source(target, stats)
@@ -236,9 +307,14 @@ def _run(state, transport, target, tail_filter, limits, view, expand, template, 
     if feed.queue:
         out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {target.max_queue:,} messages)")
     out.status(f"tailing {target.describe()} at {transport.endpoint.shown} (Ctrl-C to stop)")
-    recorder = RecordingWriter(output_file) if output_file else None
+    recorder = RecordingWriter(output_file, append=append) if output_file else None
+    guess = None
+    if transport.endpoint.scheme in ("ws", "wss") and len(target.channels) > 1:  # the gateway does not say
+        from ocelot_cli.tail.channels import ChannelGuess
+
+        guess = ChannelGuess(state.catalog(catalog_dirs), target.channels)
     session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
-                          recorder=recorder, limits=limits, stats=stats)  # fmt: skip
+                          recorder=recorder, limits=limits, stats=stats, channel_of=guess)  # fmt: skip
     interrupted = failure = None
     try:
         session.run()
@@ -258,8 +334,30 @@ def _run(state, transport, target, tail_filter, limits, view, expand, template, 
     _summary(out, stats, recorder, recording_failed)
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
+    _end(stats, failure)
+
+
+def _renderer(out, view, output_file):  # noqa: ANN001, ANN202
+    from ocelot_cli.render.tail import NdjsonRenderer, NoView, PrettyRenderer, TemplateRenderer
+
+    if output_file == "-":  # the recording is what goes to stdout
+        return NoView()
+    if view.template:
+        return TemplateRenderer(out, view.template)
+    if view.kind is View.ndjson or (view.kind is View.auto and not out.stdout_is_tty):
+        return NdjsonRenderer(out, envelope=view.envelope)
+    return PrettyRenderer(out, expand=view.expand, headers=view.headers)
+
+
+def _end(stats, failure) -> None:  # noqa: ANN001
+    """The exit after the summary: a write that failed, else --validate's verdict (exit 1 when any
+    event seen was invalid, as 'ocelot validate' gives)."""
     if failure is not None:
         raise failure
+    if stats.invalid:
+        from ocelot_cli.errors import ExitStatus, ValidationFailed
+
+        raise ValidationFailed(f"{stats.invalid:,} invalid event(s) seen", status=ExitStatus.INVALID)
 
 
 def _output_failure(error: OSError, output_file: str | None) -> Any:
@@ -267,6 +365,7 @@ def _output_failure(error: OSError, output_file: str | None) -> Any:
     from ocelot_cli.errors import output_failure
 
     where = output_file if output_file and error.filename in (None, output_file) else "the output"
+    where = "the output" if where == "-" else where
     failure = output_failure(error, where)
     if failure is None:
         raise error
@@ -281,6 +380,8 @@ def _summary(out, stats, recorder, recording_failed: bool = False) -> None:  # n
     parts = [f"received {stats.received:,}", f"shown {stats.shown:,}"]
     if stats.invalid:
         parts.append(f"invalid {stats.invalid:,}")
+    if stats.warned:
+        parts.append(f"with warnings {stats.warned:,}")
     if stats.not_json:
         parts.append(f"not JSON {stats.not_json:,}")
     if stats.dropped:

@@ -113,15 +113,22 @@ def make_record(
 class RecordingWriter:
     """Appends recordings of received messages to a JSON-lines file, one line each."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, append: bool = False) -> None:
+        """``path`` ``-`` is stdout; ``append`` adds to an existing recording instead of replacing it."""
+        import io
+        import sys
+
         from ocelot_cli.errors import InputError
 
+        # A lone surrogate in a header is written as its JSON escape, which reads back the same.
         try:
-            # A lone surrogate in a header is written as its JSON escape, which reads back the same.
-            self.file = open(path, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+            if path == "-":
+                self.file = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="backslashreplace")
+            else:
+                self.file = open(path, "a" if append else "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
         except OSError as exc:
             raise InputError(f"cannot write {path}: {exc.strerror}") from None
-        self.path = path
+        self.path = "stdout" if path == "-" else path
         self.count = 0
         self.gaps = 0
 
@@ -151,4 +158,8 @@ class RecordingWriter:
         self.file.flush()
 
     def close(self) -> None:
-        self.file.close()
+        if self.path == "stdout":  # flushed, and stdout left open for whoever writes next
+            self.file.flush()
+            self.file.detach()
+        else:
+            self.file.close()

@@ -7,7 +7,6 @@ or as rich markup); JSON lines stay valid JSON.
 from __future__ import annotations
 
 import base64
-import re
 import sys
 import zlib
 from datetime import datetime
@@ -15,17 +14,42 @@ from typing import IO, Any
 
 from ocelot_cli.envelope.catalog import lookup_path
 from ocelot_cli.envelope.model import event_type_of
-from ocelot_cli.envelope.validate import Violation
+from ocelot_cli.envelope.validate import ERROR, Violation
+from ocelot_cli.formats.recording import make_record
 from ocelot_cli.render.output import Output
 from ocelot_cli.render.safe_text import escape_control, safe_json
+from ocelot_cli.tail.template import Placeholder, Template
 from ocelot_cli.transports.messages import ReceivedMessage
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _COLORS = ("36", "32", "35", "33", "34", "96", "92", "95")
 
 
 def _where(message: ReceivedMessage) -> str:
     return message.channel if message.channel is not None else (message.routing_key or "")
+
+
+def _message_field(message: ReceivedMessage, name: str) -> Any:
+    """A field of the message itself: where it came from, its size, headers and properties."""
+    if name.startswith("headers."):
+        return (message.properties.get("headers") or {}).get(name[len("headers."):])
+    if name.startswith("properties."):
+        return message.properties.get(name[len("properties."):])
+    return {
+        "routing_key": message.routing_key,
+        "exchange": message.exchange,
+        "channel": message.channel,
+        "received_at": message.received_text,
+        "size": len(message.body),
+        "body": message.body.decode("utf-8", "backslashreplace"),
+        "redelivered": message.redelivered,
+        "headers": message.properties.get("headers") or None,
+        "properties": message.properties or None,
+    }.get(name)
+
+
+def _label(violations: list[Violation]) -> str:
+    """'invalid' when any violation is an error; 'warning' for warnings only (a naive time)."""
+    return "invalid" if any(v.severity == ERROR for v in violations) else "warning"
 
 
 def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:
@@ -38,14 +62,20 @@ def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:
 class NdjsonRenderer:
     """One JSON value per line on stdout: the event itself (the body), ready for jq."""
 
-    def __init__(self, output: Output, stream: IO[bytes] | None = None) -> None:
+    def __init__(self, output: Output, stream: IO[bytes] | None = None, *, envelope: bool = False) -> None:
         self.output = output
         self.stream = stream or sys.stdout.buffer
         self.terminal = output.stdout_is_tty
+        self.envelope = envelope
 
     def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
         body = message.body
-        if event is None:
+        if self.envelope:  # kcat -J style: the body with where it came from, its properties and headers
+            record = make_record(received_at=message.received_text, body=body, parsed=event, exchange=message.exchange,
+                                 routing_key=message.routing_key, channel=message.channel,
+                                 properties=message.properties)  # fmt: skip
+            self.stream.write(safe_json(record).encode() + b"\n")
+        elif event is None:
             wrapper = {"_ocelot": {"not_json": True, "where": _where(message), **_not_json_fields(message)}}
             self.stream.write(safe_json(wrapper).encode() + b"\n")
         elif self.terminal or b"\n" in body or b"\r" in body:
@@ -53,7 +83,7 @@ class NdjsonRenderer:
         else:
             self.stream.write(body.strip() + b"\n")
         if violations:
-            self.output.warn(f"invalid {event_type_of(event) or 'event'} at {_where(message)}: "
+            self.output.warn(f"{_label(violations)} {event_type_of(event) or 'event'} at {_where(message)}: "
                              + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))  # fmt: skip
 
     def flush(self) -> None:
@@ -74,12 +104,23 @@ def _key_fields(data: Any, limit: int = 4) -> str:
     return " ".join(parts)
 
 
+class NoView:
+    """No view: the recording goes to stdout (``tail --output -``)."""
+
+    def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
 class PrettyRenderer:
     """One readable line per event (time, routing key or channel, type, organization, key fields)."""
 
-    def __init__(self, output: Output, *, expand: bool = False) -> None:
+    def __init__(self, output: Output, *, expand: bool = False, headers: bool = False) -> None:
         self.output = output
         self.expand = expand
+        self.headers = headers
         self.color = output.color_for(output.stdout)
         self.stream = output.stdout
 
@@ -121,40 +162,43 @@ class PrettyRenderer:
         if violations:
             first = violations[0]
             more = f" (+{len(violations) - 1} more)" if len(violations) > 1 else ""
+            label = _label(violations)
             line += "  " + self._paint(
-                escape_control(f"INVALID {first.path}: {first.message}{more}", one_line=True), "31"
+                escape_control(f"{label.upper()} {first.path}: {first.message}{more}", one_line=True),
+                "31" if label == "invalid" else "33",
             )
         self.stream.write(line + "\n")
+        if self.headers:
+            self._properties(message)
         if self.expand:
             self.stream.write(escape_control(safe_json(event, indent=2)) + "\n")
+
+    def _properties(self, message: ReceivedMessage) -> None:
+        properties = dict(message.properties)
+        headers = properties.pop("headers", None) or {}
+        for title, values in (("headers", headers), ("properties", properties)):
+            if values:
+                text = " ".join(f"{k}={v if isinstance(v, str) else safe_json(v)}" for k, v in values.items())
+                self.stream.write(f"    {self._paint(title, '2')} {escape_control(text, one_line=True)}\n")
 
     def flush(self) -> None:
         self.stream.flush()
 
 
 class TemplateRenderer:
-    """``--format '{timestamp} {type} {data.call_id}'``: fields of the event and of the message.
+    """``--format '{timestamp} {type} {data.call_id}'`` (see ``tail.template``): fields of the event,
+    and of the message: {routing_key} {exchange} {channel} {received_at} {size} {body} {redelivered},
+    {headers.NAME}, {properties.NAME}. A field the message does not have prints as ``-``."""
 
-    Message fields: {routing_key} {exchange} {channel} {received_at} {size} {body}.
-    Missing fields print as ``-``; ``\\n`` and ``\\t`` in the template are newline and tab.
-    """
-
-    def __init__(self, output: Output, template: str) -> None:
+    def __init__(self, output: Output, template: Template) -> None:
         self.output = output
-        self.template = template.replace("\\n", "\n").replace("\\t", "\t")
+        self.template = template
         self.stream = output.stdout
 
-    def _value(self, name: str, message: ReceivedMessage, event: Any) -> str:
-        special = {
-            "routing_key": message.routing_key,
-            "exchange": message.exchange,
-            "channel": message.channel,
-            "received_at": message.received_text,
-            "size": len(message.body),
-            "body": message.body.decode("utf-8", "backslashreplace"),
-        }
-        if name in special:
-            value = special[name]
+    def _value(self, placeholder: Placeholder, message: ReceivedMessage, event: Any) -> str:
+        name = placeholder.name
+        if placeholder.of_message:
+            value = _message_field(message, name)
         else:
             value = lookup_path(event, name) if event is not None else None
         if value is None:
@@ -162,11 +206,11 @@ class TemplateRenderer:
         return value if isinstance(value, str) else safe_json(value)
 
     def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
-        text = _PLACEHOLDER.sub(lambda m: escape_control(self._value(m.group(1), message, event), one_line=True),
-                                self.template)  # fmt: skip
+        text = "".join(part if isinstance(part, str) else escape_control(self._value(part, message, event),
+                       one_line=True) for part in self.template.parts)  # fmt: skip
         self.stream.write(text + "\n")
         if violations:
-            self.output.warn("invalid: " + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))
+            self.output.warn(f"{_label(violations)}: " + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))
 
     def flush(self) -> None:
         self.stream.flush()

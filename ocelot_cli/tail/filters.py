@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocelot_cli.envelope.catalog import lookup_path
+from ocelot_cli.envelope.catalog import Catalog, lookup_path
 from ocelot_cli.envelope.model import event_type_of
 from ocelot_cli.errors import UsageProblem
 
@@ -38,6 +38,10 @@ class Condition:
                 f"(operators: {' '.join(_OPS)})",
             )
         path, op, value = match.group(1).strip(), match.group(2), match.group(3).strip()
+        if op in (">", ">=", "<", "<=") and _number(value) is None:
+            column = match.start(3) + 1 + (len(match.group(3)) - len(match.group(3).lstrip()))
+            raise UsageProblem(f"--where {text!r}: column {column}: {value!r} is not a number, and {op} compares "
+                               "numbers", hint="e.g. data.score<-0.5; for text use = != or ~= (regex)")  # fmt: skip
         if op == "~=":
             try:
                 re.compile(value)
@@ -87,6 +91,23 @@ class TailFilter:
     types: list[str] = field(default_factory=list)
     org: str | None = None
     conditions: list[Condition] = field(default_factory=list)
+
+    def type_names(self, catalog: Catalog) -> list[str]:
+        """The catalog types ``--type`` names (every type without --type); UnknownEventType, with
+        close names, for a name the catalog does not have, UsageProblem for a glob that matches none."""
+        if not self.types:
+            return catalog.names()
+        names: list[str] = []
+        for pattern in self.types:
+            if not any(c in pattern for c in "*?["):
+                names.append(catalog.get(pattern).name)
+                continue
+            matching = [name for name in catalog.names() if fnmatch.fnmatchcase(name, pattern)]
+            if not matching:
+                raise UsageProblem(f"--type {pattern!r} matches no event type of the catalog",
+                                   hint="see 'ocelot catalog list' (or add yours with --catalog DIR)")  # fmt: skip
+            names += matching
+        return list(dict.fromkeys(names))
 
     @property
     def active(self) -> bool:

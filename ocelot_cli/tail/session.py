@@ -7,7 +7,7 @@ A transport supplies ``ReceivedMessage`` items (or None when nothing arrived for
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,8 +58,10 @@ class TailSession:
         recorder: Recorder | None = None,
         limits: TailLimits | None = None,
         stats: TailStats | None = None,
+        channel_of: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.source = source
+        self.channel_of = channel_of  # names the channel when the source cannot (a gateway of several)
         self.renderer = renderer
         self.filter = tail_filter or TailFilter()
         self.validator = validator
@@ -128,7 +130,12 @@ class TailSession:
             if not result.ok:
                 violations = result.errors
                 self.stats.invalid += 1
+            elif result.warnings:  # the warnings 'ocelot validate' gives, such as a time without an offset
+                violations = result.warnings
+                self.stats.warned += 1
         self.stats.shown += 1
+        if message.channel is None and self.channel_of is not None and event is not None:
+            message.channel = self.channel_of(event)
         if self.recorder is not None:
             self.recorder.write(message, event)
         self.renderer.message(message, event, violations)

@@ -162,6 +162,7 @@ class TailStats:
     received: int = 0
     shown: int = 0
     invalid: int = 0
+    warned: int = 0  # valid, with warnings (--validate: naive times)
     not_json: int = 0
     dropped: int = 0  # overflowed out of the tail's own bounded queue
     reconnects: int = 0
@@ -178,6 +179,7 @@ class TailStats:
             "received": self.received,
             "shown": self.shown,
             "invalid": self.invalid,
+            "warned": self.warned,
             "not_json": self.not_json,
             "dropped": self.dropped,
             "reconnects": self.reconnects,

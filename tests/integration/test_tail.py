@@ -117,17 +117,29 @@ def test_idle_timeout_and_for_end_a_tail_by_themselves(rabbit):
 def test_format_template_and_validation_marks(rabbit, start_tail):
     exchange = rabbit.exchange()
     tail = start_tail("--exchange", exchange, "--count", "2", "--validate",
-                      "--format", "{routing_key} {type} {data.outcome} {data.missing}")  # fmt: skip
+                      "--format", "{routing_key} {type} {data.outcome} {data.score}")  # score: sentiment events only
     publish(exchange, "call.ended", "--set", "data.outcome=voicemail")
     publish(exchange, "call.ended", "--set", "data.outcome=bogus", "--no-validate")
     code, out = tail.finish()
-    assert code == 0
+    assert code == 1  # --validate gates CI: an invalid event was seen
     assert out.decode().splitlines() == [
         "comms.call.ended call.ended voicemail -",
         "comms.call.ended call.ended bogus -",
     ]
     assert "invalid: $.data.outcome: 'bogus' is not one of" in tail.stderr
-    assert "invalid 1" in tail.stderr
+    assert "invalid 1" in tail.stderr and "error: 1 invalid event(s) seen" in tail.stderr
+
+
+def test_validate_warns_of_naive_times_as_validate_does_and_exits_0_without_errors(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "1", "--validate", "--pretty")
+    publish(exchange, "call.ended", "--set", "timestamp=2026-05-01T10:00:00")
+    code, out = tail.finish()
+    assert code == 0, tail.stderr
+    assert "WARNING $.timestamp" in out.decode() and "with warnings 1" in tail.stderr
+    naive = run_ocelot("catalog", "sample", "call.ended", "--set", "timestamp=2026-05-01T10:00:00")
+    shown = run_ocelot("validate", "-", stdin=naive.stdout)
+    assert "warning: call.ended $.timestamp" in shown.stdout.decode()  # the same warning as validate's
 
 
 def test_recording_holds_everything_needed_to_replay(rabbit, start_tail, tmp_path):
@@ -264,3 +276,86 @@ def test_expand_shows_the_whole_event_under_each_line(rabbit, tmp_path):
     screen = tail_on_terminal(f"--exchange {exchange} --expand --count 1", tmp_path / "screen.txt", feed).decode()
     assert "comms.call.ended  call.ended  org-x" in screen
     assert '"outcome": "voicemail"' in screen and '"metadata": {' in screen  # the indented full event
+
+
+def test_an_existing_recording_is_never_replaced_unless_asked(rabbit, start_tail, tmp_path):
+    exchange = rabbit.exchange()
+    recording = tmp_path / "kept.jsonl"
+    recording.write_text("precious\n")
+    refused = run_ocelot("tail", "--exchange", exchange, "--output", str(recording), "--count", "1", timeout=30)
+    assert refused.returncode == 2
+    assert f"--output {recording}: the file exists" in refused.stderr.decode()
+    assert recording.read_text() == "precious\n"  # refused before connecting: untouched
+    tail = start_tail("--exchange", exchange, "--output", str(recording), "--append", "--count", "1")
+    publish(exchange, "call.ended")
+    assert tail.finish()[0] == 0, tail.stderr
+    lines = recording.read_text().splitlines()
+    assert lines[0] == "precious" and json.loads(lines[1])["event"]["type"] == "call.ended"
+    tail = start_tail("--exchange", exchange, "--output", str(recording), "--force", "--count", "1")
+    publish(exchange, "call.started")
+    assert tail.finish()[0] == 0, tail.stderr
+    [line] = recording.read_text().splitlines()
+    assert json.loads(line)["event"]["type"] == "call.started"
+
+
+def test_output_dash_writes_the_recording_to_stdout_instead_of_the_view(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--output", "-", "--count", "2")
+    publish(exchange, "call.ended", "--count", "2")
+    code, out = tail.finish()
+    assert code == 0, tail.stderr
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["recorded"] for r in records] == ["ocelot/1", "ocelot/1"]
+    assert {r["routing_key"] for r in records} == {"comms.call.ended"}
+    assert "recorded 2 to stdout" in tail.stderr
+
+
+def raw_event_with_headers(rabbit, exchange: str) -> bytes:
+    body = run_ocelot("catalog", "sample", "call.ended", "--set", "data.call_id=call-h1").stdout.strip()
+    rabbit.publish(exchange, "comms.call.ended", body, message_id="m-77", app_id="raw-pika",
+                   headers={"x-trace-id": "trace-42", "retries": 3})  # fmt: skip
+    return body
+
+
+def test_headers_and_properties_of_a_raw_producer_are_seen_in_every_view(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    views = {
+        "expand": start_tail("--exchange", exchange, "--count", "1", "--expand"),
+        "headers": start_tail("--exchange", exchange, "--count", "1", "--headers"),
+        "format": start_tail("--exchange", exchange, "--count", "1", "--format",
+                             "{routing_key} {headers.x-trace-id} {headers.retries} {properties.message_id} {{ok}}"),
+        "envelope": start_tail("--exchange", exchange, "--count", "1", "--envelope"),
+    }  # fmt: skip
+    body = raw_event_with_headers(rabbit, exchange)
+    out = {}
+    for name, tail in views.items():
+        code, out[name] = tail.finish()
+        assert code == 0, (name, tail.stderr)
+    for name in ("expand", "headers"):
+        text = out[name].decode()
+        assert "headers x-trace-id=trace-42 retries=3" in text, (name, text)
+        assert "message_id=m-77" in text and "app_id=raw-pika" in text
+    assert '"call_id": "call-h1"' in out["expand"].decode()
+    assert out["format"].decode() == "comms.call.ended trace-42 3 m-77 {ok}\n"
+    envelope = json.loads(out["envelope"])
+    assert envelope["routing_key"] == "comms.call.ended" and envelope["exchange"] == exchange
+    assert envelope["properties"]["headers"] == {"x-trace-id": "trace-42", "retries": 3}
+    assert envelope["properties"]["message_id"] == "m-77"
+    assert body_of(envelope) == body  # the recording format: replayable as it is
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--type", "call.endd"], "unknown event type 'call.endd'"),
+    (["--type", "zzz.*"], "--type 'zzz.*' matches no event type of the catalog"),
+    (["--where", "data.score<<-0.5"], "column 12: '<-0.5' is not a number, and < compares numbers"),
+    (["--where", "data.outcom=x"], "no event type has field data.outcom; did you mean data.outcome?"),
+    (["--type", "call.ended", "--where", "data.score<0"], "call.ended has no field data.score"),
+    (["--format", "{routing_key"], "--format '{routing_key': column 1: '{' is not closed"),
+    (["--format", "{type} {data.nope}"], "column 9: no event type has field data.nope"),
+    (["--format", "x}"], "column 2: '}' closes nothing"),
+], ids=["type", "glob", "where-op", "where-path", "where-typed", "brace", "field", "close"])  # fmt: skip
+def test_mistakes_in_types_conditions_and_templates_are_errors_before_connecting(args, message):
+    result = run_ocelot("tail", *args, "--amqp-url", "amqp://127.0.0.1:1/%2F", timeout=30)  # nothing listens there
+    err = result.stderr.decode()
+    assert result.returncode in (1, 2), err  # 1: an unknown type, as for publish
+    assert message in err and "cannot connect" not in err

@@ -151,3 +151,18 @@ def test_wss_verifies_the_certificate_and_accepts_a_private_ca(gateway, tmp_path
                              OCELOT_WS_TOKEN=token())  # fmt: skip
     assert refused.returncode == 6 and b"could not be verified" in refused.stderr
     assert trusted.returncode == 0, trusted.stderr
+
+
+def test_a_tail_of_several_channels_says_which_channel_each_event_came_on(gateway, start_ocelot):
+    server = gateway()
+    tail = start_ws_tail(start_ocelot, server.port, "--channel", "tenant:t1:events", "--channel", "user:u1:tasks",
+                         "--count", "3", "--format", "{channel} {data.task_id}")  # fmt: skip
+    wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="warm-up", assigned_to="u9")) > 0, 10,
+             "delivery")  # fmt: skip
+    # one task for u1: the hub publishes it on u1's task channel, then on the tenant's channel
+    sent = run_ocelot("publish", "--to", "redis://127.0.0.1:6379/0", "task.updated", "--tenant", "t1",
+                      "--set", "data.assigned_to=u1", "--set", "data.task_id=both")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    code, out = tail.finish(timeout=30)
+    assert code == 0, tail.stderr
+    assert out.decode().splitlines() == ["tenant:t1:events warm-up", "user:u1:tasks both", "tenant:t1:events both"]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ocelot_cli.envelope.validate import Violation
 from ocelot_cli.render.output import Output
+from ocelot_cli.tail.template import parse_template
 from ocelot_cli.transports.messages import PublishReport, ReceivedMessage
 
 # Text with a good share of what attacks a terminal: ESC sequences (CSI, OSC 8 links), C1, DEL, bidi.
@@ -51,12 +52,15 @@ def run_views(monkeypatch, event: dict, where: str, text: str) -> str:
     monkeypatch.setattr(sys, "stderr", err_stream)
     output = Output(no_color=True)
     body = json.dumps(event).encode()
-    message = ReceivedMessage(body, 0.0, exchange=where, routing_key=where, channel=where)
+    message = ReceivedMessage(body, 0.0, exchange=where, routing_key=where, channel=where,
+                              properties={"headers": {"h": text, text: text}, "message_id": text})  # fmt: skip
     violations = [Violation(f"$.{text}", text)]
     binary = io.BytesIO()
     ndjson = NdjsonRenderer(output, stream=binary)
+    template = parse_template("{type} {event} {routing_key} {channel} {exchange} {data} {body} {headers.h} "
+                              "{headers} {properties.message_id}")  # fmt: skip
     for renderer in (PrettyRenderer(output), PrettyRenderer(output, expand=True), ndjson,
-                     TemplateRenderer(output, "{type} {event} {routing_key} {channel} {exchange} {data} {body}")):
+                     TemplateRenderer(output, template)):
         renderer.message(message, event, violations)
         renderer.message(ReceivedMessage(text.encode("utf-8", "surrogatepass"), 0.0, routing_key=where), None, None)
     output.warn(text)
