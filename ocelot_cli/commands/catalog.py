@@ -115,6 +115,9 @@ def sample(
     envelope: options.Envelope = None,
     catalog_dirs: options.CatalogDirs = None,
     as_json: Annotated[bool, typer.Option("--pretty/--lines", help="Indented JSON, or one event per line.")] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Print samples even if --set makes them break the catalog.")
+    ] = False,
 ) -> None:
     """Print realistic, valid sample events (JSON; one per line when piped or several).
 
@@ -135,6 +138,11 @@ def sample(
     for name in names:
         catalog.get(name)  # unknown types fail before anything is printed
     factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments, envelope))
+    if not no_validate:  # as publish does: a --set typo or a value the catalog refuses is an error
+        from ocelot_cli.envelope.validate import EventValidator
+        from ocelot_cli.publishing.publish import check_samples
+
+        check_samples(factory, names, EventValidator(catalog))
     total = len(names) * count
     pretty = as_json if as_json is not None else (state.output.stdout_is_tty and total == 1)
     for name in names:

@@ -150,7 +150,7 @@ def _end(out: Any, report: Any, target: Any, as_json: bool, resumable: bool, sig
             hint="start the real-time hub (or 'ocelot gateway'), or subscribe to the channel, before publishing",
         )
     if report.unroutable:
-        raise DeliveryFailed(
+        raise target.not_a_topic_exchange() or DeliveryFailed(
             f"{report.unroutable} message(s) were unroutable: no queue is bound for "
             + ", ".join(report.unroutable_examples[:3]),
             hint=f"bind a queue to {target.exchange!r} for that routing key (or run 'ocelot tail' while publishing)",

@@ -157,3 +157,64 @@ def apply_assignments(event: dict[str, Any], assignments: list[Assignment], sche
     for item in assignments:
         value = json.loads(item.raw) if item.is_json else coerce(item.raw, schema_at(schema, item.path))
         set_path(event, item.path, value)
+
+
+def _step(node: Any, part: str | int) -> tuple[Any, list[str] | None]:
+    """The sub-schema for ``part``, or (None, the names this object does have) when it has none of
+    that name; ``(True, None)`` when the schema leaves the value open (no properties listed)."""
+    if node is True or not isinstance(node, dict):
+        return True, None
+    if isinstance(part, int):
+        items = node.get("items")
+        return (items if isinstance(items, dict) else True), None
+    properties = node.get("properties")
+    if not isinstance(properties, dict):
+        return True, None  # free-form: any name may be there
+    if part in properties:
+        return properties[part], None
+    return None, sorted(properties)
+
+
+def path_problem(schemas: list[dict[str, Any]], path: tuple[str | int, ...]) -> str | None:
+    """None when one of the schemas has ``path`` (or leaves that part open); otherwise what is
+    missing, with the closest names they do have: "no field data.outcom; did you mean data.outcome?"."""
+    misses = []
+    for schema in schemas:
+        miss = _miss(schema, path)
+        if miss is None:
+            return None
+        misses.append(miss)
+    if not misses:
+        return None
+    depth, suggestions = max(misses, key=lambda m: (m[0], bool(m[1])))  # the schema that got furthest explains
+    problem = f"no field {'.'.join(str(p) for p in path)}"
+    return problem + (f"; did you mean {' or '.join(suggestions)}?" if suggestions else "")
+
+
+def _miss(schema: dict[str, Any], path: tuple[str | int, ...]) -> tuple[int, list[str]] | None:
+    """None when ``schema`` has ``path``; else how deep it got and the names to suggest."""
+    import difflib
+
+    node: Any = schema
+    for depth, part in enumerate(path):
+        node, names = _step(node, part)
+        if node is True:
+            return None
+        if node is None:
+            prefix = ".".join(str(p) for p in path[:depth])
+            elsewhere = [dotted for dotted in _dotted_paths(schema) if dotted.endswith("." + str(part))]
+            close = difflib.get_close_matches(str(part), names or [], n=3, cutoff=0.6)
+            return depth, elsewhere[:3] or [f"{prefix}.{n}" if prefix else n for n in close]
+    return None
+
+
+def _dotted_paths(schema: Any, prefix: str = "", depth: int = 0) -> list[str]:
+    """Every named field of an object schema, dotted (``data.outcome``), a few levels deep."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict) or depth > 4:
+        return []
+    found = []
+    for name, sub in properties.items():
+        dotted = f"{prefix}.{name}" if prefix else name
+        found += [dotted, *_dotted_paths(sub, dotted, depth + 1)]
+    return found

@@ -14,6 +14,7 @@ from ocelot_cli.envelope.catalog import Catalog
 from ocelot_cli.envelope.channels import Oversize
 from ocelot_cli.envelope.samples import SampleFactory
 from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.errors import ExchangeNotFound, OcelotError
 from ocelot_cli.publishing.messages import build_message
 from ocelot_cli.transports.base import Capability, Endpoint, Publisher, PublishOptions, transport_for
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
@@ -53,11 +54,36 @@ class PublishTarget:
                                  on_notice=on_notice, on_progress=on_progress)  # fmt: skip
         return transport_for(self.endpoint, need=Capability.PUBLISH).publisher(messages, options)
 
+    def not_a_topic_exchange(self) -> OcelotError | None:
+        """After messages came back unroutable: ExchangeNotFound (exit 7) when the exchange is not a
+        topic exchange, the likelier cause. Asked only then: the check declares the exchange, which
+        needs the configure permission a publishing user may lack (then None: no better answer)."""
+        if self.channel_mode:
+            return None
+        try:
+            with transport_for(self.endpoint, need=Capability.PROBE).session("ocelot publish") as session:
+                session.exchange_type(self.exchange)
+        except ExchangeNotFound as exc:
+            return exc
+        except OcelotError:
+            return None
+        return None
+
 
 def check_samples(factory: SampleFactory, type_names: list[str], validator: EventValidator) -> None:
-    """Refuse, before anything is sent, samples that ``--set`` made invalid (one probe per type)."""
-    from ocelot_cli.errors import InvalidEvent
+    """Refuse, before anything is sent, samples that ``--set`` made invalid (one probe per type),
+    and ``--set`` paths the type does not have (a typo would otherwise add a field and leave the
+    intended one random)."""
+    from ocelot_cli.envelope.paths import path_problem
+    from ocelot_cli.errors import InvalidEvent, UsageProblem
 
+    for name in type_names:
+        schema = validator.catalog.event_schema(name, kind=factory.options.envelope)
+        for assignment in factory.options.assignments:
+            problem = path_problem([schema], assignment.path)
+            if problem:
+                raise UsageProblem(f"--set {assignment.text}: {name} has {problem}",
+                                   hint="--no-validate adds a field the catalog does not know")  # fmt: skip
     for name in type_names:
         result = validator.validate(factory.make(name))
         if not result.ok:

@@ -310,3 +310,16 @@ def test_a_broker_that_closes_every_new_connection_is_given_up_on_after_reconnec
     assert code == 5, running.stderr
     assert running.stderr.count("reconnected to") >= 1
     assert time.monotonic() - started < 60
+
+
+def test_publishing_to_a_fanout_exchange_says_it_is_not_topic_with_exit_7(rabbit):
+    exchange = f"ocelot.test.fanout.{uuid.uuid4().hex[:8]}"
+    rabbit.channel.exchange_declare(exchange, "fanout", durable=True)
+    rabbit.exchanges.append(exchange)  # removed by the fixture
+    for args in (["publish", "call.ended"], ["replay", str(FIXTURES / "callback-flow.yaml"), "--no-delay"]):
+        result = run_ocelot(*args, "--exchange", exchange)
+        err = result.stderr.decode()
+        assert result.returncode == 7, err
+        assert f"exchange {exchange!r} is a fanout exchange, not topic" in err
+    smoke = run_ocelot("smoke", "--exchange", exchange)
+    assert smoke.returncode == 7  # the same answer as smoke's
