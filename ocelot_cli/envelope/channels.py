@@ -66,3 +66,28 @@ def pointer_for(event: dict[str, Any], size: int) -> dict[str, Any]:
 def is_pointer(event: Any) -> bool:
     """True for a pointer message (``data._truncated``)."""
     return isinstance(event, dict) and isinstance(event.get("data"), dict) and event["data"].get("_truncated") is True
+
+
+def as_delivered(event: Any, catalog: Catalog) -> tuple[Any, list[str]]:
+    """An event as the real-time channels carry it, and the channels it goes to.
+
+    A platform event is converted with the envelope mapping (``model.platform_to_realtime``)
+    and goes to its tenant's channel, and to its lead's timeline when it names a lead: the same
+    shape and place whether ``ocelot publish --to redis://`` or the gateway's exchange bridge
+    sends it. An OttoAI event keeps its envelope and the channels its catalog entry lists. No
+    channel for anything else (or for an event the catalog does not know).
+    """
+    from ocelot_cli.envelope.model import PlatformEvent, detect_kind, event_type_of, platform_to_realtime
+
+    kind = detect_kind(event)
+    if kind is EnvelopeKind.PLATFORM:
+        converted = platform_to_realtime(PlatformEvent.from_dict(event)).to_dict()
+        tenant, lead = converted.get("tenant_id"), converted.get("lead_id")
+        channels = [f"tenant:{tenant}:events"] if isinstance(tenant, str) and tenant else []
+        if channels and isinstance(lead, str) and lead:
+            channels.append(f"lead:{lead}:timeline")
+        return converted, [c for c in channels if CHANNEL_PATTERN.match(c)]
+    name = event_type_of(event) if kind is EnvelopeKind.REALTIME else None
+    if name is None or name not in catalog:
+        return event, []
+    return event, catalog.get(name).resolve_channels(event)

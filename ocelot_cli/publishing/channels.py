@@ -1,4 +1,8 @@
-"""Publishing to OttoAI real-time channels: one message per channel of each event, with the size rule."""
+"""Publishing to OttoAI real-time channels: one message per channel of each event, with the size rule.
+
+A platform event is converted to the OttoAI envelope with the documented mapping first, and goes
+where the gateway's exchange bridge would send it (``envelope.channels.as_delivered``): never in a
+shape the gateway drops as another tenant's."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ocelot_cli.envelope.catalog import Catalog
-from ocelot_cli.envelope.channels import MAX_MESSAGE_BYTES, Oversize, check_channel, pointer_for
+from ocelot_cli.envelope.channels import MAX_MESSAGE_BYTES, Oversize, as_delivered, check_channel, pointer_for
 from ocelot_cli.envelope.codec import dump_compact, parse_body
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind, event_type_of
 from ocelot_cli.errors import UsageProblem
@@ -27,8 +31,16 @@ def fan_out(
             event = parse_body(message.body)
         except ValueError:
             raise UsageProblem(f"message {message.seq + 1} is not JSON: only events go to real-time channels") from None
-        targets = list(channels) if channels else resolve_channels(event, catalog, message.seq)
         body = message.body
+        if detect_kind(event) is EnvelopeKind.PLATFORM:  # in the shape, and to the place, the gateway expects
+            event, delivered = as_delivered(event, catalog)
+            body = dump_compact(event)
+            if not delivered and not channels:
+                raise UsageProblem(f"event {message.seq + 1} ({event_type_of(event)}) names no organization, so it "
+                                   "has no tenant channel", hint="give it an organizationId (--org), or --channel")
+            targets = list(channels) if channels else delivered
+        else:
+            targets = list(channels) if channels else resolve_channels(event, catalog, message.seq)
         if len(body) > limit:
             if oversize is Oversize.refuse:
                 raise UsageProblem(

@@ -93,9 +93,24 @@ def test_channel_names_are_checked_before_sending():
     assert result.returncode == 2 and b"not a channel name" in result.stderr
 
 
-def test_platform_events_are_not_sent_to_channels():
-    result = run_ocelot("publish", "--to", REDIS_URL, "call.ended")
-    assert result.returncode == 2 and b"not in the OttoAI real-time envelope" in result.stderr
+def test_a_platform_event_reaches_a_gateway_client_in_the_real_time_envelope(gateway):
+    # It used to go out in the platform envelope, which the gateway dropped as no tenant's.
+    from ocelot_cli.gateway.auth import mint
+    from tests.integration.conftest import SECRET, wait_for
+
+    server = gateway()
+    client = server.connect(token=mint(SECRET.encode(), tenant="org-rt", user="u1"))
+    assert client.recv()["type"] == "welcome"
+    assert client.subscribe("tenant:org-rt:events")["success"] is True
+
+    def publish_once() -> bool:
+        result = run_ocelot("publish", "--to", REDIS_URL, "call.ended", "--org", "org-rt", "--set",
+                            "data.call_id=call-rt-1")  # fmt: skip
+        return result.returncode == 0  # exit 8 until the gateway's Redis subscription is up
+
+    wait_for(publish_once, 20, "a subscriber on the channel")
+    message = client.recv()
+    assert (message["event"], message["tenant_id"], message["data"]["call_id"]) == ("call.ended", "org-rt", "call-rt-1")
 
 
 def test_replay_of_an_ottoai_scenario_reaches_every_channel_in_order(subscriber):

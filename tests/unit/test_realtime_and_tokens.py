@@ -57,11 +57,16 @@ def test_oversized_events_become_pointers_or_are_refused(catalog):
         list(fan_out(messages_for(catalog, content=big), catalog, oversize=Oversize.refuse))
 
 
-def test_platform_events_and_direct_only_types_need_an_explicit_channel(catalog):
-    factory = SampleFactory(catalog, SampleOptions(seed=1))
-    platform = build_message(factory.make("call.ended"), exchange="", catalog=catalog, for_channels=True)
-    with pytest.raises(UsageProblem, match="not in the OttoAI real-time envelope"):
-        list(fan_out(iter([platform]), catalog))
+def test_platform_events_go_converted_to_their_tenant_and_direct_only_types_need_a_channel(catalog):
+    factory = SampleFactory(catalog, SampleOptions(seed=1, org="org-9"))
+    event = factory.make("call.ended")
+    event["metadata"]["lead_id"] = "lead-3"
+    platform = build_message(event, exchange="", catalog=catalog, for_channels=True)
+    sent = list(fan_out(iter([platform]), catalog))
+    assert [m.channel for m in sent] == ["tenant:org-9:events", "lead:lead-3:timeline"]
+    delivered = json.loads(sent[0].body)  # the documented mapping, as the gateway's bridge sends it
+    assert (delivered["event"], delivered["tenant_id"], delivered["key"]) == ("call.ended", "org-9", event["id"])
+    assert delivered["data"] == event["data"] and "organizationId" not in delivered
     dropped = build_message(factory.make("system.buffer_dropped"), exchange="", catalog=catalog, for_channels=True)
     with pytest.raises(UsageProblem, match="has no channel"):
         list(fan_out(iter([dropped]), catalog))
