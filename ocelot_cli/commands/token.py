@@ -36,5 +36,5 @@ def token(
     from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.gateway.auth import load_secret, mint
 
-    seconds = parse_duration(ttl, option="--ttl")
+    seconds = parse_duration(ttl, option="--ttl", positive=True)  # a token born expired helps nobody
     state_of(ctx).output.raw(mint(load_secret(secret_file), tenant=tenant, user=user, ttl=seconds, role=role))

@@ -154,6 +154,23 @@ def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
                           hint="get a fresh one (e.g. 'ocelot token --tenant T --user U')")  # fmt: skip
     left = f", expires in {(expires - time.time()) / 60:.0f} min" if isinstance(expires, int | float) else ""
     result.message = f"token for tenant {claims.get('tenant_id')!r}, user {claims.get('sub')!r}{left}"
+    _check_signature(token, result)
+
+
+def _check_signature(token: str, result: CheckResult) -> None:
+    """With the gateway's secret at hand (OCELOT_JWT_SECRET), a token it did not sign is a failure."""
+    from ocelot_cli.gateway.auth import ENV_JWT_SECRET, MIN_SECRET_BYTES, verify
+
+    secret = os.environ.get(ENV_JWT_SECRET, "")
+    if len(secret.encode()) < MIN_SECRET_BYTES:  # unset, or too short to use: the jwt-secret check says which
+        result.message += " (signature not checked: no usable OCELOT_JWT_SECRET)"
+        return
+    try:
+        verify(token, secret.encode())
+    except ValueError as exc:
+        raise CheckFailed(f"the gateway token does not verify with OCELOT_JWT_SECRET: {exc}", ExitStatus.AUTH,
+                          hint="mint one with 'ocelot token' and the gateway's secret") from None  # fmt: skip
+    result.message += ", signature verified"
 
 
 def _jwt_secret(result: CheckResult) -> None:

@@ -152,8 +152,13 @@ def test_doctor_all_good_then_each_kind_of_problem(gateway, rabbit, tmp_path):
     down = run_ocelot("doctor", **env | {"OCELOT_AMQP_URL": "amqp://guest:s3cr3t@127.0.0.1:1/%2F"})
     assert down.returncode == 5 and "s3cr3t" not in down.stdout.decode()
     assert "FAIL  broker" in down.stdout.decode() and "fix:" in down.stdout.decode()
+    assert "signature verified" in next(c["message"] for c in json.loads(good.stdout)["checks"] if c["name"] == "token")
     expired = mint(SECRET.encode(), tenant="t1", user="u1", ttl=-60)
     assert run_ocelot("doctor", **env | {"OCELOT_WS_TOKEN": expired}).returncode == 6
+    forged = mint(b"another-secret-of-at-least-32-bytes!!", tenant="t1", user="u1")
+    refused = run_ocelot("doctor", **env | {"OCELOT_WS_TOKEN": forged})
+    assert refused.returncode == 6, refused.stdout.decode()
+    assert "the gateway token does not verify with OCELOT_JWT_SECRET" in refused.stdout.decode()
     short = run_ocelot("doctor", **env | {"OCELOT_JWT_SECRET": "short"})
     assert short.returncode == 4 and "needs at least 32" in short.stdout.decode()
     config = tmp_path / "config.yaml"
