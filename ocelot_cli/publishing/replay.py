@@ -154,12 +154,22 @@ class ReplayPlan:
                 due = self._due(loop_base + offset, seq)
                 if first_due is None:
                     first_due = due
-                message = self._message(item, seq, shift or 0.0)
+                message = self._message(item, seq, self._time_shift(shift, loop_base + offset))
                 message.due = due - first_due
                 yield message
                 seq += 1
             # The next loop starts one average gap after this one's last message.
             loop_base += last + (last / (count - 1) if count > 1 else 0.0)
+
+    def _time_shift(self, shift: float | None, timeline: float) -> float:
+        """How far --now moves this event's times: to the present, and under --speed as much closer
+        together as the sends are, so that each event is stamped with the time it is sent."""
+        options = self.options
+        if shift is None:
+            return 0.0
+        if options.no_delay or options.rate or options.speed == 1:
+            return shift  # gaps kept as they were
+        return shift - timeline * (1 - 1 / options.speed)
 
     def _due(self, timeline: float, seq: int) -> float:
         options = self.options
