@@ -108,6 +108,7 @@ def gateway(
                        exchange=state.settings().get("exchange", exchange), secret=load_secret(secret_file),
                        limits=limits, metrics_port=metrics_port, metrics_tenant_labels=metrics_tenant_labels),
         on_notice=out.warn,
+        on_detail=out.detail,
     )  # fmt: skip
     origins = [e.shown for e in (redis, amqp) if e is not None]
 

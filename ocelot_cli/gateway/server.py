@@ -54,10 +54,12 @@ class GatewayOptions:
 class Gateway:
     """One running gateway: the hub, its sources (each a transport's tail source) and the WebSocket server."""
 
-    def __init__(self, options: GatewayOptions, on_notice: Callable[[str], None] | None = None) -> None:
+    def __init__(self, options: GatewayOptions, on_notice: Callable[[str], None] | None = None,
+                 on_detail: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.options = options
         self.hub = Hub(options.limits)
         self.notice = on_notice or (lambda _m: None)
+        self.detail = on_detail or (lambda _m: None)  # connections opened, refused, closed (-v)
         self.ready = {"Redis": options.redis is None, "RabbitMQ": options.amqp is None}
         self.port: int | None = None
         self.metrics_port: int | None = None  # the separate metrics listener's port, once listening
@@ -210,11 +212,14 @@ class Gateway:
     async def _handle(self, connection: Any) -> None:
         header = connection.request.headers.get("Authorization", "")
         token = bearer_token(header)
+        peer = _peer(connection)
         try:
             claims = verify(token, self.options.secret)
         except ValueError as exc:
+            self.detail(f"{peer}: refused: {exc}")
             await connection.close(1008, f"unauthorized: {exc}"[:120])
             return
+        self.detail(f"{peer}: connected as tenant {claims['tenant_id']}, user {claims['sub']}")
         limits = self.hub.limits
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limits.buffer)
 
@@ -245,6 +250,8 @@ class Gateway:
             self.hub.leave(client)
             for task in tasks:
                 task.cancel()
+            self.detail(f"{peer}: closed ({getattr(connection, 'close_code', None) or 'no code'}"
+                        f"{': ' + connection.close_reason if getattr(connection, 'close_reason', None) else ''})")
 
     async def _write(self, connection: Any, client: Any, queue: asyncio.Queue[str]) -> None:
         while True:
@@ -277,6 +284,11 @@ class Gateway:
             return
         await asyncio.sleep(max(0.0, expires - time.time()))
         await _close(connection, 1008, "token expired")
+
+
+def _peer(connection: Any) -> str:
+    address = getattr(connection, "remote_address", None)
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) >= 2 else "client"
 
 
 WRITE_BACKLOG = 256 * 1024  # bytes waiting to be written: a connection this far behind is not reading

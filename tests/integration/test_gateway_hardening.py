@@ -25,7 +25,8 @@ def ops_token() -> str:
 
 
 def test_hostile_redis_messages_never_cost_another_tenant_an_event(gateway):
-    server = gateway()
+    # the clients do not read (nor answer pings) while the hostile messages go out: no staleness here
+    server = gateway("--stale-after", "60s")
     wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
     tenant, lead = f"t-{uuid.uuid4().hex[:6]}", f"L{uuid.uuid4().hex[:6]}"
     victim = server.connect(tenant=tenant)
@@ -172,3 +173,24 @@ def test_sighup_stops_the_gateway_like_sigterm_with_exit_0(gateway):
     code, _out = server.running.finish(timeout=30)
     assert code == 0, server.running.stderr
     assert "gateway stopped" in server.running.stderr
+
+
+def test_with_v_the_gateway_logs_connections_opened_refused_and_closed(start_ocelot):
+    import re
+
+    running = start_ocelot("-v", "gateway", "--listen", "127.0.0.1:0", OCELOT_JWT_SECRET=SECRET)
+    running.wait_for_stderr("gateway listening on")
+    port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", running.stderr).group(1))
+    import websocket
+
+    ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws", timeout=5, header=[
+        f"Authorization: Bearer {mint(SECRET.encode(), tenant='t-log', user='u-log')}"])  # fmt: skip
+    ws.recv()
+    running.wait_for_stderr("connected as tenant t-log, user u-log")
+    ws.close()
+    running.wait_for_stderr("closed (1000")
+    refused = websocket.create_connection(f"ws://127.0.0.1:{port}/ws", timeout=5,
+                                          header=["Authorization: Bearer forged"])  # fmt: skip
+    running.wait_for_stderr("refused: ")
+    refused.close()
+    assert "forged" not in running.stderr  # the token itself is never logged
