@@ -29,7 +29,7 @@ def _figure(report: dict[str, Any]) -> Any:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     figure = Figure(figsize=(11, 8), layout="constrained")
     over_time, distribution = figure.subplots(2, 1)
@@ -44,6 +44,10 @@ def _figure(report: dict[str, Any]) -> Any:
         over_time.axvspan(0, warmup, color="0.9", label="warm-up")
     over_time.set_yscale("log")
     plain = FuncFormatter(lambda y, _pos: f"{y:g}")
+    # Labels at 1, 2 and 5 of each decade only: labelling every minor tick of a log axis makes
+    # them overlap as soon as the latencies span more than a decade.
+    over_time.yaxis.set_major_locator(LogLocator(base=10))
+    over_time.yaxis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
     over_time.yaxis.set_major_formatter(plain)
     over_time.yaxis.set_minor_formatter(plain)
     over_time.set_xlabel("second of intended send time")

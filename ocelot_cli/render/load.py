@@ -116,12 +116,13 @@ def summary_text(report: dict[str, Any], where: str) -> list[str]:
         )
         if report["lost"] is not None
         else "  consumed   nothing: publish only (--consumers 0)",
-        "  latency in ms, from the intended send time:" + "".join(f"{label:>9}" for _k, label in _STATS),
+        "  latency in ms, from the intended send time",
+        f"    {'':<14}" + "".join(f"{label:>9}" for _k, label in _STATS),
     ]
-    for key, label in _ROWS:
+    for key, label in _ROWS:  # 4 + 14 + 5 x 9 = 63 columns: fits a terminal of 80
         values = report["latency"].get(key)
         if values:
-            lines.append(f"    {label:<40}" + "".join(f"{_ms(values.get(k)):>9}" for k, _l in _STATS))
+            lines.append(f"    {label:<14}" + "".join(f"{_ms(values.get(k)):>9}" for k, _l in _STATS))
     cpu = report.get("cpu", {})
     if cpu:
         parts = [f"{role} " + ", ".join(f"{v:.0f}%" for v in values if v is not None)

@@ -47,6 +47,8 @@ def test_a_run_reports_rates_latencies_series_and_leaves_no_queue(rabbit, tmp_pa
     assert report["cpu"]["publishers"] and report["cpu"]["consumers"]
     text = result.stdout.decode()
     assert "1500 sent, 1500 acked" in text and "assert lost==0: ok" in text
+    table = [line for line in text.splitlines() if line.startswith(("    end to end", "    confirm", "    send delay"))]
+    assert len(table) == 3 and all(len(line) <= 80 for line in table)  # the summary fits a terminal of 80
     hgrm = (tmp_path / "run.end_to_end.hgrm").read_text()
     assert "Value     Percentile TotalCount" in hgrm and re.search(r"TotalCount\s+=\s+1000\.0+]", hgrm)
     assert report["latency"]["end_to_end"]["p50_ms"] > 0.001  # nothing leaves before its intended time
