@@ -9,7 +9,7 @@ import pytest
 from ocelot_cli import __version__
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.validate import EventValidator
-from tests.integration.conftest import run_ocelot, wait_for
+from tests.integration.conftest import rabbitmqctl, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog()
@@ -154,8 +154,6 @@ def test_broker_memory_alarm_never_hangs_the_tool(rabbit):
     exchange = rabbit.exchange()
     rabbit.queue(exchange)
     original = rabbitmqctl_eval("vm_memory_monitor:get_vm_memory_high_watermark().")
-    from tests.integration.conftest import rabbitmqctl
-
     rabbitmqctl("set_vm_memory_high_watermark", "0.00001")
     try:
         wait_for(lambda: "memory" in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "the memory alarm")
@@ -323,3 +321,10 @@ def test_publishing_to_a_fanout_exchange_says_it_is_not_topic_with_exit_7(rabbit
         assert f"exchange {exchange!r} is a fanout exchange, not topic" in err
     smoke = run_ocelot("smoke", "--exchange", exchange)
     assert smoke.returncode == 7  # the same answer as smoke's
+    run_id = f"fanout-{uuid.uuid4().hex[:8]}"
+    load = run_ocelot("load", "--exchange", exchange, "--duration", "1s", "--run-id", run_id)
+    assert load.returncode == 7 and "is a fanout exchange, not topic" in load.stderr.decode()
+    assert run_id not in rabbitmqctl("list_queues", "name")  # refused before its queue was made
+    tail = run_ocelot("tail", "--exchange", exchange, "comms.call.*", "--for", "100ms")  # still tailed, with a word
+    assert tail.returncode == 0
+    assert "is a fanout exchange, not topic: binding patterns are ignored" in tail.stderr.decode()

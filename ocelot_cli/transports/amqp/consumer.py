@@ -104,6 +104,7 @@ class AmqpTailSource(PolledSource):
                 if exc.reply_code == 404:
                     raise exchange_missing(exchange, self.endpoint, tailing=True) from None
                 raise translate_close(exc, self.endpoint, exchange) from None
+            self._warn_of_kind(exchange)
         overflow = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
         arguments = {
             "x-max-length": self.max_length,
@@ -119,6 +120,18 @@ class AmqpTailSource(PolledSource):
         channel.basic_consume(self.queue, self._on_message, auto_ack=False)
         self._channel = channel
         self._unacked = 0
+
+    def _warn_of_kind(self, exchange: str) -> None:
+        """Binding patterns are topic syntax: say so when the exchange routes otherwise (it is still tailed)."""
+        from ocelot_cli.transports.amqp.session import exchange_kind
+
+        kind = exchange_kind(self._connection.channel, exchange)
+        if kind in ("fanout", "headers"):
+            self.notice(f"exchange {exchange!r} is a {kind} exchange, not topic: binding patterns are ignored "
+                        "and every message it routes is shown")  # fmt: skip
+        elif kind == "direct":
+            self.notice(f"exchange {exchange!r} is a direct exchange, not topic: a binding pattern matches only "
+                        "the routing key it spells (* and # are plain characters)")  # fmt: skip
 
     def close(self) -> None:
         """Close the connection; the broker deletes the private queues with it."""

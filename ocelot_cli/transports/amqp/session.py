@@ -88,26 +88,11 @@ class AmqpSession:
     def exchange_type(self, name: str) -> str:
         """``topic`` for a topic exchange; ExchangeNotFound when it is missing or of another type."""
         self.require_exchange(name)
-        # A declaration with the same type and flags is a no-op on an existing exchange, and the
-        # broker refuses one that differs, naming the difference: that tells the type.
-        for durable in (True, False):
-            channel = self._channel()
-            try:
-                channel.exchange_declare(name, "topic", durable=durable)
-                _close_channel(channel)
-                return "topic"
-            except pex.ChannelClosedByBroker as exc:
-                text = str(exc.reply_text)
-                if exc.reply_code == 406 and "'type'" in text:
-                    current = re.search(r"current is '([^']+)'", text)
-                    raise ExchangeNotFound(
-                        f"exchange {name!r} is a {current.group(1) if current else 'different'} exchange, not topic",
-                        hint="the platform publishes to a topic exchange with routing keys comms.<type>",
-                    ) from None
-                if exc.reply_code == 406 and "'durable'" in text:
-                    continue
-                return "topic (not confirmed: " + text + ")"
-        return "topic"
+        kind = exchange_kind(self._channel, name)
+        if kind is not None and kind != "topic":
+            raise ExchangeNotFound(f"exchange {name!r} is a {kind} exchange, not topic",
+                                   hint="the platform publishes to a topic exchange, routing keys comms.<type>")
+        return kind or "topic (not confirmed: no permission to declare it)"
 
     # -- queues -----------------------------------------------------------------------
     def probe_queue(self, exchange: str, routing_key: str) -> str:
@@ -210,6 +195,27 @@ class AmqpSession:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def exchange_kind(new_channel: Callable[[], Any], name: str) -> str | None:
+    """The type of an existing exchange (``topic``, ``fanout``, ...), or None when the broker does
+    not say. AMQP has no query for it; a declaration with the same type and flags is a no-op on an
+    existing exchange, and the broker refuses one that differs, naming the difference."""
+    for durable in (True, False):
+        channel = new_channel()
+        try:
+            channel.exchange_declare(name, "topic", durable=durable)
+            _close_channel(channel)
+            return "topic"
+        except pex.ChannelClosedByBroker as exc:
+            text = str(exc.reply_text)
+            if exc.reply_code == 406 and "'type'" in text:
+                current = re.search(r"current is '([^']+)'", text)
+                return current.group(1) if current else "different"
+            if exc.reply_code == 406 and "'durable'" in text:
+                continue
+            return None  # no configure permission, a reserved amq.* name: not known
+    return None
 
 
 def _close_channel(channel: Any) -> None:
