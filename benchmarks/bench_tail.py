@@ -1,4 +1,4 @@
-"""Tail drain speed: `ocelot tail --ndjson > /dev/null` vs a raw pika consumer, same events, same run.
+"""Tail drain speed: `ocelot tail --json > /dev/null` vs a raw pika consumer, same events, same run.
 
 Both queues are filled with the same N events at once (the tail's own queue and a plain
 queue bound to the same exchange; the tail is paused with SIGSTOP while they fill). Then:
@@ -64,7 +64,7 @@ def ocelot_tail(url: str, count: int) -> float:
     env = {**os.environ, "OCELOT_AMQP_URL": url, "OCELOT_EXCHANGE": EXCHANGE}
     with open(os.devnull, "wb") as devnull:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ocelot_cli", "tail", "--ndjson", "--count", str(count), "--max-queue",
+            [sys.executable, "-m", "ocelot_cli", "tail", "--json", "--count", str(count), "--max-queue",
              str(count * 2)],
             stdout=devnull, stderr=subprocess.PIPE, env=env,
         )  # fmt: skip
@@ -104,7 +104,7 @@ def main() -> None:
     mine, base = statistics.median(ours), statistics.median(theirs)
     print(f"draining {args.count:,} queued call.ended events, {args.rounds} rounds (median msg/s)")
     print(f"  raw pika consumer (prefetch 1000, multiple acks, json.loads) {base:>10,.0f}")
-    print(f"  ocelot tail --ndjson > /dev/null                            {mine:>10,.0f}   {mine / base:5.2f}x")
+    print(f"  ocelot tail --json > /dev/null                            {mine:>10,.0f}   {mine / base:5.2f}x")
     print(f"  target >= 0.9x: {'met' if mine / base >= 0.9 else 'NOT met'}")
 
 

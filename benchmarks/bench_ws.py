@@ -1,6 +1,6 @@
 """WebSocket: tail reading speed and gateway fan-out, each side by side with a baseline in one run.
 
-1. `ocelot tail ws://... --ndjson > /dev/null` vs a raw websocket-client loop (UTF-8
+1. `ocelot tail ws://... --json > /dev/null` vs a raw websocket-client loop (UTF-8
    validation skipped, every message JSON-parsed), both reading the same N events that a
    small server streams as fast as it can after the gateway protocol's welcome/subscribe
    (target: ocelot at least 0.8x the raw loop);
@@ -84,7 +84,7 @@ def ocelot_reader(port: int, count: int) -> float:
     with open(os.devnull, "wb") as devnull:
         result = subprocess.run(
             [sys.executable, "-m", "ocelot_cli", "tail", f"ws://127.0.0.1:{port}/ws", "--channel", "tenant:t1:events",
-             "--ndjson", "--count", str(count)],
+             "--json", "--count", str(count)],
             stdout=devnull, stderr=subprocess.PIPE, env=env, check=True, text=True,
         )  # fmt: skip
     rate = float(re.search(r"\(([\d,.]+)/s\)", result.stderr).group(1).replace(",", ""))
@@ -104,7 +104,7 @@ def reading(events: int, rounds: int) -> None:
     mine, base = statistics.median(ours), statistics.median(theirs)
     print(f"1. reading {events:,} events from one WebSocket, {rounds} rounds (median msg/s)")
     print(f"   raw websocket-client loop (no UTF-8 check, json.loads) {base:>10,.0f}")
-    print(f"   ocelot tail --ndjson > /dev/null                      {mine:>10,.0f}   {mine / base:5.2f}x "
+    print(f"   ocelot tail --json > /dev/null                      {mine:>10,.0f}   {mine / base:5.2f}x "
           f"(target >= 0.8x: {'met' if mine / base >= 0.8 else 'NOT met'})")  # fmt: skip
 
 

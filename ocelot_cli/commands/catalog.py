@@ -22,22 +22,25 @@ def list_types(
     ctx: typer.Context,
     envelope: options.Envelope = None,
     catalog_dirs: options.CatalogDirs = None,
-    as_json: options.JsonFlag = False,
+    fmt: options.ListFormat = None,
+    as_json: options.Json = False,
+    old_envelope: options.OldEnvelope = None,
 ) -> None:
     """List every event type: a table on a terminal, JSON when piped or with --json.
 
     \b
     Examples:
       ocelot catalog list
-      ocelot catalog list --envelope realtime
+      ocelot catalog list --bus realtime
       ocelot catalog list --json | jq -r '.[].type'
     """
     from ocelot_cli.render import catalog as render
 
     state = state_of(ctx)
+    envelope = envelope or old_envelope
     catalog = state.catalog(catalog_dirs)
     entries = [e for e in catalog if envelope is None or e.envelope.value == envelope.value]
-    if as_json or not state.output.stdout_is_tty:
+    if options.chosen_format(fmt, as_json, state.output.data_format) == "json":
         state.output.json([e.summary() for e in entries])
     else:
         render.print_type_table(state.output, entries)
@@ -48,7 +51,8 @@ def show(
     ctx: typer.Context,
     event_type: options.EventTypeArg,
     catalog_dirs: options.CatalogDirs = None,
-    as_json: options.JsonFlag = False,
+    fmt: options.ListFormat = None,
+    as_json: options.Json = False,
 ) -> None:
     """Show one event type: description, routing key or channels, and its data fields.
 
@@ -61,7 +65,7 @@ def show(
 
     state = state_of(ctx)
     entry = state.catalog(catalog_dirs).get(event_type)
-    if as_json or not state.output.stdout_is_tty:
+    if options.chosen_format(fmt, as_json, state.output.data_format) == "json":
         state.output.json({**entry.summary(), "data_schema": entry.data_schema})
     else:
         render.print_type_detail(state.output, entry)
@@ -113,6 +117,7 @@ def sample(
     lead: options.Lead = None,
     seed: options.Seed = None,
     envelope: options.Envelope = None,
+    old_envelope: options.OldEnvelope = None,
     catalog_dirs: options.CatalogDirs = None,
     as_json: Annotated[bool, typer.Option("--pretty/--lines", help="Indented JSON, or one event per line.")] = None,
     no_validate: Annotated[
@@ -137,7 +142,8 @@ def sample(
         raise UsageProblem("name at least one event type, or use --all", hint="see 'ocelot catalog list'")
     for name in names:
         catalog.get(name)  # unknown types fail before anything is printed
-    factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments, envelope))
+    factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments,
+                                                           envelope or old_envelope))
     if not no_validate:  # as publish does: a --set typo or a value the catalog refuses is an error
         from ocelot_cli.envelope.validate import EventValidator
         from ocelot_cli.publishing.publish import check_samples

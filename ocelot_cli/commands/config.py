@@ -22,7 +22,8 @@ def show(
     exchange: options.Exchange = None,
     redis_url: options.RedisUrl = None,
     ws_url: options.WsUrl = None,
-    as_json: options.JsonFlag = False,
+    fmt: options.ListFormat = None,
+    as_json: options.Json = False,
 ) -> None:
     """Show every setting, its value (passwords masked) and its origin.
 
@@ -39,7 +40,7 @@ def show(
     flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
     rows = [settings.resolve(name, flags.get(name)) for name in (r.name for r in settings.all())]
     state.warn_secrets_in_flags(flags)
-    if as_json or not state.output.stdout_is_tty:
+    if options.chosen_format(fmt, as_json, state.output.data_format) == "json":
         state.output.json(
             {
                 "config_file": str(settings.path),

@@ -16,7 +16,8 @@ def doctor(
     ws_url: options.WsUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
-    as_json: options.JsonFlag = False,
+    fmt: options.ReportFormatOption = None,
+    as_json: options.Json = False,
 ) -> None:
     """Check the configuration and what it points at; print what to fix.
 
@@ -37,13 +38,18 @@ def doctor(
     from ocelot_cli.smoke.doctor import DoctorOptions, run_doctor
 
     state = state_of(ctx)
+    report_format = options.chosen_format(fmt, as_json)
+    if connect_timeout is not None:  # a flag's mistake is a usage error, not three failed checks
+        from ocelot_cli.config.durations import parse_duration
+
+        parse_duration(connect_timeout, option="--connect-timeout")
     flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
 
     def endpoint(setting: str):  # noqa: ANN202 - called once the config check has passed
         return state.endpoint(setting, flags.get(setting), ca_file=ca_file, connect_timeout=connect_timeout)
 
     report = run_doctor(DoctorOptions(state.profile, flags, endpoint))
-    print_report(state.output, report, "json" if as_json else "text")
+    print_report(state.output, report, report_format)
     if not report.ok:
         raise ChecksFailed(f"{report.title}: failed {', '.join(report.failed_names())}", status=report.exit_status,
                            reported=True)  # fmt: skip

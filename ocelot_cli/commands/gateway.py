@@ -37,26 +37,21 @@ def gateway(
         bool, typer.Option("--metrics-tenant-labels", help="Count connections per tenant id in /metrics.")
     ] = False,
     ping_interval: Annotated[
-        str, typer.Option("--ping-interval", metavar="DURATION", help="Application ping period.")
+        str, typer.Option("--ping-interval", metavar="TIME", help="Application ping period.")
     ] = "20s",
     stale_after: Annotated[
-        str, typer.Option("--stale-after", metavar="DURATION", help="Close a connection silent this long.")
+        str, typer.Option("--stale-after", metavar="TIME", help="Close a connection silent this long.")
     ] = "40s",
     subscribe_limit: Annotated[
         int, typer.Option("--subscribe-limit", min=1, metavar="N", help="Subscribe/unsubscribe operations per window.")
     ] = 10,
     subscribe_window: Annotated[
-        str, typer.Option("--subscribe-window", metavar="DURATION", help="The rate-limit window.")
+        str, typer.Option("--subscribe-window", metavar="TIME", help="The rate-limit window.")
     ] = "60s",
     buffer: Annotated[
         int, typer.Option("--buffer", min=1, metavar="N", help="Messages buffered per connection before dropping.")
     ] = 100,
-    secret_file: Annotated[
-        str | None,
-        typer.Option(
-            "--secret-file", metavar="FILE", help="HS256 secret that tokens are verified with. [env: OCELOT_JWT_SECRET]"
-        ),
-    ] = None,
+    secret_file: options.SecretFile = None,
 ) -> None:
     """Run the reference OttoAI real-time gateway: WebSocket on /ws, fed by Redis pub/sub.
 

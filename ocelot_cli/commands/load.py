@@ -26,7 +26,7 @@ Examples:
   ocelot load --rate max --publishers 2 --queues 2 --consumers 2
   ocelot load --rate 1000 --assert 'p99<20ms' --assert 'rate>=990' --assert 'lost==0'
   ocelot load --report run.json --hgrm run --plot run.html --plot run.png
-  ocelot load --ws ws://127.0.0.1:8765/ws --channel tenant:t1:events --clients 50
+  ocelot load --ws-url ws://127.0.0.1:8765/ws --channel tenant:t1:events --clients 50
   ocelot load --workers 2 --rate 20000          then on two machines: ocelot load --join RUN_ID
   ocelot load merge reports/*.json --report all.json
 """
@@ -67,7 +67,9 @@ def load(
     consumers: Annotated[
         int, typer.Option("--consumers", min=0, metavar="N", help="Consumer processes (0: publish only).")
     ] = 1,
-    window: Annotated[int, typer.Option("--window", min=1, metavar="N", help="Confirm window per publisher.")] = 1024,
+    window: Annotated[
+        int, typer.Option("--window", min=1, metavar="N", help="Confirm window per publisher.")
+    ] = options.DEFAULT_WINDOW,
     prefetch: Annotated[int, typer.Option("--prefetch", min=1, metavar="N", help="Consumer prefetch.")] = 1000,
     persistent: Annotated[
         bool, typer.Option("--persistent/--transient", help="Delivery mode of the messages.")
@@ -83,8 +85,9 @@ def load(
         str | None,
         typer.Option(
             "--routing-key",
-            metavar="TEMPLATE",
-            help="Routing key; {type} is the catalog's key, {run} and {worker} are known too.",
+            "-k",
+            metavar="KEY",
+            help="Routing key [default: the catalog's]; {type} is the catalog's key, {run} and {worker} are known too.",
         ),
     ] = None,  # fmt: skip
     blocked_timeout: Annotated[
@@ -100,12 +103,16 @@ def load(
     report_file: ReportFile = None,
     hgrm: Hgrm = None,
     plots: Plots = None,
-    as_json: options.JsonSummary = False,
+    fmt: options.Format = None,
+    as_json: options.Json = False,
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
-    ws: Annotated[str | None, typer.Option("--ws", metavar="URL", help="WebSocket mode: the gateway's URL.")] = None,
+    ws: Annotated[
+        str | None, typer.Option("--ws-url", metavar="URL", help="WebSocket mode: the gateway's URL.")
+    ] = None,
+    old_ws: Annotated[str | None, options.deprecated("--ws", "--ws-url")] = None,
     channel: Annotated[
-        str | None, typer.Option("--channel", metavar="CHANNEL", help="WebSocket mode: the channel.")
+        str | None, typer.Option("--channel", "-c", metavar="CHANNEL", help="WebSocket mode: the channel.")
     ] = None,
     clients: Annotated[int, typer.Option("--clients", min=1, metavar="N", help="WebSocket mode: connections.")] = 1,
     redis_url: options.RedisUrl = None,
@@ -141,6 +148,8 @@ def load(
     from ocelot_cli.load.outputs import LoadOutputs
 
     state = state_of(ctx)
+    as_json = options.chosen_format(fmt, as_json) == "json"
+    ws = ws or old_ws
     thresholds = [assertions.parse(text) for text in asserts or []]
     outputs = LoadOutputs(report_file, hgrm, list(plots or []))
     outputs.check()
@@ -244,7 +253,8 @@ def merge(
     report_file: ReportFile = None,
     hgrm: Hgrm = None,
     plots: Plots = None,
-    as_json: options.JsonSummary = False,
+    fmt: options.Format = None,
+    as_json: options.Json = False,
 ) -> None:
     """Combine the reports of several machines (or runs side by side) into one, losslessly.
 
@@ -261,6 +271,7 @@ def merge(
     from ocelot_cli.load.outputs import LoadOutputs, read_reports
 
     state = state_of(ctx)
+    as_json = options.chosen_format(fmt, as_json) == "json"
     thresholds = [assertions.parse(text) for text in asserts or []]
     outputs = LoadOutputs(report_file, hgrm, list(plots or []))
     outputs.check()

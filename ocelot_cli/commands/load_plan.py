@@ -15,7 +15,7 @@ def build_spec(state: Any, catalog: Any, broker: Any, *, rate: str, duration: st
                seed: int | None, run_id: str | None, declare: bool, ws: str | None, channel: str | None,
                clients: int, redis_url: str | None, token_file: str | None, connect_timeout: str | None,
                ca_file: str | None) -> Any:  # fmt: skip
-    """The WorkerSpec of a run on this machine (its plan, the broker, and for --ws the gateway and Redis)."""
+    """The WorkerSpec of a run on this machine (its plan, the broker, and for --ws-url the gateway and Redis)."""
     from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.envelope.model import EnvelopeKind
     from ocelot_cli.load.drivers import WorkerSpec
@@ -28,7 +28,7 @@ def build_spec(state: Any, catalog: Any, broker: Any, *, rate: str, duration: st
     ws_plan = gateway = redis = None
     if ws or channel:
         if size:
-            raise UsageProblem("--size pads platform events; it does not apply to --ws runs")
+            raise UsageProblem("--size pads platform events; it does not apply to --ws-url runs")
         ws_plan, gateway, redis = _websocket_mode(state, ws, channel, clients, redis_url, token_file, ca_file,
                                                   connect_timeout)  # fmt: skip
     kind = EnvelopeKind.REALTIME if ws_plan else EnvelopeKind.PLATFORM
@@ -55,14 +55,14 @@ def _websocket_mode(
     state: Any, ws: str | None, channel: str | None, clients: int, redis_url: str | None, token_file: str | None,
     ca_file: str | None, connect_timeout: str | None,
 ) -> tuple[Any, Any, Any]:  # fmt: skip
-    """--ws: the plan's WebSocket part, the gateway (with its token) and Redis."""
+    """--ws-url: the plan's WebSocket part, the gateway (with its token) and Redis."""
     from ocelot_cli.load.plan import WsPlan
 
     if not (ws and channel):
-        raise UsageProblem("WebSocket mode needs both --ws URL and --channel CHANNEL")
+        raise UsageProblem("WebSocket mode needs both --ws-url URL and --channel CHANNEL")
     redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
     gateway, owner = state.gateway(ws, channel, token_file=token_file, ca_file=ca_file,
-                                   connect_timeout=connect_timeout, option="--ws")  # fmt: skip
+                                   connect_timeout=connect_timeout, option="--ws-url")  # fmt: skip
     plan = WsPlan(url=gateway.url, channel=channel, clients=clients, ca_file=ca_file, redis_url=redis.url, **owner)
     return plan, gateway, redis
 
@@ -73,6 +73,6 @@ def _check(plan: Any, run_id: str | None, duration: str) -> None:
             raise UsageProblem(f"--run-id {run_id!r}: use 1 to 32 letters, digits or '-'")
         plan.run_id = run_id
     if plan.ws and not plan.consumers:
-        raise UsageProblem("--consumers 0 publishes only; a --ws run needs its WebSocket clients")
+        raise UsageProblem("--consumers 0 publishes only; a --ws-url run needs its WebSocket clients")
     if plan.duration < 1:
         raise UsageProblem(f"--duration {duration}: a load test measures at least 1s")

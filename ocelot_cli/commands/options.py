@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,14 +41,75 @@ Strict = Annotated[
         "--strict", help="Refuse unknown fields and times without a UTC offset (default: warn on naive times)."
     ),
 ]
+
+
+# Old spellings keep working for one release, hidden from help and completion, with a warning.
+def _deprecation(new: str) -> Any:
+    def warn(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+        if value not in (None, False, [], ()):
+            from ocelot_cli.commands.state import state_of
+
+            old = "/".join(param.opts)
+            state_of(ctx).output.warn(f"{old} is deprecated and goes in the next release: use {new}")
+        return value
+
+    return warn
+
+
+def deprecated(old: str, new: str, **kwargs: Any) -> Any:
+    """A hidden option spelled the old way; the command merges its value into the new option's."""
+    return typer.Option(old, hidden=True, callback=_deprecation(new), show_default=False, **kwargs)
+
+
 Envelope = Annotated[
     EnvelopeChoice | None,
     typer.Option(
-        "--envelope",
+        "--bus",
         metavar="platform|realtime",
-        help="Only accept events of this envelope (platform = RabbitMQ, realtime = OttoAI).",
+        help="Only events of this bus: platform (the RabbitMQ envelope) or realtime (the OttoAI one).",
     ),
 ]
+OldEnvelope = Annotated[EnvelopeChoice | None, deprecated("--envelope", "--bus")]
+
+
+class TextOrJson(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+
+
+Format = Annotated[
+    TextOrJson | None,
+    typer.Option("--format", metavar="text|json", help="Output format [default: text]; --json is --format json.",
+                 show_default=False),
+]  # fmt: skip
+ListFormat = Annotated[
+    TextOrJson | None,
+    typer.Option("--format", metavar="text|json", show_default=False,
+                 help="Output format [default: text on a terminal, json when piped]; --json is --format json."),
+]  # fmt: skip
+ReportFormatOption = Annotated[
+    ReportFormat | None,
+    typer.Option("--format", metavar="text|json|junit|github", show_default=False,
+                 help="text (people, the default), json, junit (CI test reports) or github (annotations)."),
+]  # fmt: skip
+OldReportFormat = Annotated[ReportFormat | None, deprecated("-f", "--format")]
+Json = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
+
+
+def chosen_format(fmt: Any, as_json: bool, default: str = "text") -> str:
+    """The output format from --format and its alias --json (a clash is a usage error)."""
+    if as_json and fmt is not None and str(fmt) != "json":
+        from ocelot_cli.errors import UsageProblem
+
+        raise UsageProblem(f"--json and --format {fmt} disagree: --json is --format json")
+    return "json" if as_json else str(fmt) if fmt is not None else default
 EventTypeArg = Annotated[
     str,
     typer.Argument(metavar="TYPE", help="Event type, e.g. call.ended.", autocompletion=complete_event_type),
@@ -84,7 +145,6 @@ Seed = Annotated[
     int | None,
     typer.Option("--seed", metavar="N", help="Random seed: the same seed gives the same events, timestamps included."),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="JSON output even on a terminal.")]
 
 AmqpUrl = Annotated[
     str | None,
@@ -112,6 +172,11 @@ TokenFile = Annotated[
     typer.Option("--token-file", metavar="FILE",
                  help="File holding the gateway's Bearer token. [env: OCELOT_WS_TOKEN, OCELOT_WS_TOKEN_FILE]"),
 ]  # fmt: skip
+SecretFile = Annotated[
+    str | None,
+    typer.Option("--secret-file", metavar="FILE", show_default=False,
+                 help="File holding the HS256 secret, for when it is not in the variable OCELOT_JWT_SECRET itself."),
+]  # fmt: skip
 CaFile = Annotated[
     str | None,
     typer.Option(
@@ -130,8 +195,8 @@ To = Annotated[
 ]
 Channels = Annotated[
     list[str] | None,
-    typer.Option("--channel", metavar="CHANNEL", help="With --to redis://: publish to this channel instead of the "
-                 "catalog's (exact name, e.g. tenant:t1:events); repeatable."),
+    typer.Option("--channel", "-c", metavar="CHANNEL", help="With --to redis://: publish to this channel instead of "
+                 "the catalog's (exact name, e.g. tenant:t1:events); repeatable."),
 ]  # fmt: skip
 OversizeOption = Annotated[
     str,
@@ -142,7 +207,6 @@ OversizeOption = Annotated[
 # Default confirm window: publish, replay and PublishTarget share it (see benchmarks/bench_publish.py).
 DEFAULT_WINDOW = 2048
 Window = Annotated[int, typer.Option("--window", min=1, metavar="N", help="Messages in flight awaiting confirms.")]
-JsonSummary = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")]
 
 
 def sample_options(org, user, tenant, lead, seed, assignments, envelope=None):  # noqa: ANN001, ANN201

@@ -57,14 +57,12 @@ def publish(
     seed: options.Seed = None,
     window: options.Window = options.DEFAULT_WINDOW,
     blocked_timeout: Annotated[
-        float,
+        str,
         typer.Option(
-            "--blocked-timeout",
-            min=0.1,
-            metavar="SECONDS",
-            help="Give up when the broker blocks publishing (resource alarm) this long.",
+            "--blocked-timeout", metavar="TIME", help="Give up when the broker blocks publishing (resource alarm) "
+            "this long."
         ),
-    ] = 30.0,
+    ] = "30s",
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
@@ -81,7 +79,8 @@ def publish(
             help="With --file: skip the first N messages (as told by an unfinished publish).",
         ),
     ] = 0,  # fmt: skip
-    as_json: options.JsonSummary = False,
+    fmt: options.Format = None,
+    as_json: options.Json = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Publish events to the platform exchange with publisher confirms, or to OttoAI channels.
@@ -101,10 +100,13 @@ def publish(
       ocelot publish --to redis://127.0.0.1:6379 telephony.call.received --tenant t1 --lead l1
     """
     from ocelot_cli.commands.delivery import resolve_target
+    from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
 
     state = state_of(ctx)
+    as_json = options.chosen_format(fmt, as_json) == "json"
+    blocked_timeout = parse_duration(blocked_timeout, option="--blocked-timeout", positive=True)
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, blocked_timeout=blocked_timeout, exchange=exchange,
                             routing_key=routing_key, declare=declare, window=window, rate=rate,

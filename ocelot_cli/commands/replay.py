@@ -67,7 +67,8 @@ def replay(
     to: options.To = None,
     channels: options.Channels = None,
     oversize: options.OversizeOption = "pointer",
-    as_json: options.JsonSummary = False,
+    fmt: options.Format = None,
+    as_json: options.Json = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Replay fixture files to the exchange (or OttoAI channels), keeping routing keys, properties and timing.
@@ -98,6 +99,7 @@ def replay(
     from ocelot_cli.publishing.replay import ReplayOptions, ReplayPlan
 
     state = state_of(ctx)
+    as_json = options.chosen_format(fmt, as_json) == "json"
     out = state.output
     if sum(bool(x) for x in (no_delay, rate, speed != 1.0)) > 1:
         raise UsageProblem("choose one of --speed, --no-delay and --rate")

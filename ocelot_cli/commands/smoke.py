@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,13 +9,6 @@ import typer
 from ocelot_cli.commands import options
 from ocelot_cli.commands.state import state_of
 from ocelot_cli.smoke import CHECKS
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    junit = "junit"
-    github = "github"
 
 
 def smoke(
@@ -31,6 +23,7 @@ def smoke(
         str | None,
         typer.Option(
             "--routing-key",
+            "-k",
             metavar="KEY",
             help="Routing key of the probe [default: ocelot.smoke.<probe id>, which no platform consumer "
             "binds]; give the type's real key to go through it.",
@@ -38,9 +31,13 @@ def smoke(
     ] = None,  # fmt: skip
     timeout: Annotated[str, typer.Option("--timeout", metavar="TIME", help="Wait this long for each answer.")] = "10s",
     ws: Annotated[
-        str | None, typer.Option("--ws", metavar="URL", help="Also prove delivery through this real-time gateway.")
+        str | None,
+        typer.Option("--ws-url", metavar="URL", help="Also prove delivery through this real-time gateway."),
     ] = None,
-    channel: Annotated[str | None, typer.Option("--channel", metavar="CHANNEL", help="The gateway channel.")] = None,
+    old_ws: Annotated[str | None, options.deprecated("--ws", "--ws-url")] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", metavar="CHANNEL", help="The gateway channel.")
+    ] = None,
     token_file: options.TokenFile = None,
     redis_url: options.RedisUrl = None,
     expect: Annotated[
@@ -57,7 +54,8 @@ def smoke(
         list[str] | None,
         typer.Option(
             "--where",
-            metavar="COND",
+            "-w",
+            metavar="PATH OP VALUE",
             show_default=False,
             help="With --expect: a condition the event must meet, e.g. data.outcome=completed; repeatable.",
         ),
@@ -71,9 +69,9 @@ def smoke(
             help=f"Run only this check (and those it needs); repeatable. Checks: {', '.join(CHECKS)}.",
         ),
     ] = None,  # fmt: skip
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", metavar="text|json|junit|github", help="Report format.")
-    ] = Format.text,
+    fmt: options.ReportFormatOption = None,
+    as_json: options.Json = False,
+    old_fmt: options.OldReportFormat = None,
     exchange: options.Exchange = None,
     declare: Annotated[
         bool, typer.Option("--declare", help="Create the exchange (durable topic) if missing: for throwaway brokers.")
@@ -98,7 +96,7 @@ def smoke(
     Examples:
       ocelot smoke
       ocelot smoke --format junit > smoke.xml
-      ocelot smoke --ws ws://gateway:8765/ws --channel tenant:t1:events
+      ocelot smoke --ws-url ws://gateway:8765/ws --channel tenant:t1:events
       ocelot smoke --expect call.ended --within 60s --where data.outcome=completed
       ocelot smoke --check connect --check exchange --format github
     """
@@ -109,6 +107,8 @@ def smoke(
     from ocelot_cli.tail.filters import Condition
 
     state = state_of(ctx)
+    ws = ws or old_ws
+    report_format = options.chosen_format(fmt or old_fmt, as_json)
     wanted = selected_checks(list(checks or []), expect=expect, ws=ws, channel=channel)
     timeout_s = parse_duration(timeout, option="--timeout")
     within_s = parse_duration(within, option="--within")
@@ -120,7 +120,7 @@ def smoke(
     target = None
     if "gateway" in wanted:
         gateway, owner = state.gateway(ws, channel or "", token_file=token_file, ca_file=ca_file,
-                                       connect_timeout=connect_timeout, option="--ws")  # fmt: skip
+                                       connect_timeout=connect_timeout, option="--ws-url")  # fmt: skip
         redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
         target = GatewayTarget(gateway, channel or "", redis, owner)
     smoke_options = SmokeOptions(
@@ -130,7 +130,7 @@ def smoke(
         where=conditions, gateway=target,
     )  # fmt: skip
     report = SmokeRun(smoke_options, catalog).run()
-    print_report(state.output, report, fmt.value)
+    print_report(state.output, report, report_format)
     if not report.ok:
         raise ChecksFailed(f"{report.title}: failed {', '.join(report.failed_names())}", status=report.exit_status,
                            reported=True)  # fmt: skip

@@ -66,17 +66,11 @@ def tail(
     ] = None,
     idle_timeout: Annotated[
         str | None,
-        typer.Option("--idle-timeout", metavar="DURATION", help="Stop after this long without a message, e.g. 10s."),
+        typer.Option("--idle-timeout", metavar="TIME", help="Stop after this long without a message, e.g. 10s."),
     ] = None,
     for_duration: Annotated[
-        str | None, typer.Option("--for", metavar="DURATION", help="Stop after this long, e.g. 5m.")
+        str | None, typer.Option("--for", metavar="TIME", help="Stop after this long, e.g. 5m.")
     ] = None,
-    ndjson: Annotated[
-        bool, typer.Option("--ndjson", help="JSON lines (the default when stdout is not a terminal).")
-    ] = False,
-    pretty: Annotated[
-        bool, typer.Option("--pretty", help="One readable line per event (the default on a terminal).")
-    ] = False,
     headers: Annotated[
         bool, typer.Option("--headers", "-H", help="Pretty view with the headers and properties under each line.")
     ] = False,
@@ -93,10 +87,16 @@ def tail(
         str | None,
         typer.Option(
             "--format",
-            metavar="TEMPLATE",
-            help="Line template, e.g. '{timestamp} {type} {data.call_id}'; also {routing_key} {received_at} {size}.",
+            metavar="text|json|TEMPLATE",
+            show_default=False,
+            help="text: a readable line per event (default on a terminal); json: JSON lines (default when piped); "
+            "or a line template, e.g. '{timestamp} {type} {data.call_id}' (also {routing_key} {exchange} {channel} "
+            "{headers.NAME} {properties.NAME} {received_at} {size}).",
         ),
     ] = None,
+    as_json: options.Json = False,
+    ndjson: Annotated[bool, options.deprecated("--ndjson", "--format json (or --json)")] = False,
+    pretty: Annotated[bool, options.deprecated("--pretty", "--format text")] = False,
     validate: Annotated[
         bool,
         typer.Option("--validate", help="Mark events that break the catalog (and warn of naive times, as validate "
@@ -166,7 +166,7 @@ def tail(
       ocelot tail --type call.ended --where data.outcome=callback_requested
       ocelot tail --where 'data.score<-0.5' --count 10
       ocelot tail --format '{timestamp} {type} {data.call_id}'
-      ocelot tail --ndjson | jq .data
+      ocelot tail --json | jq .data
       ocelot tail --headers                         headers and properties under each line
       ocelot tail --envelope | jq .properties       body with routing key, properties, headers
       ocelot tail --format '{routing_key} {headers.x-trace-id} {properties.message_id}'
@@ -175,13 +175,11 @@ def tail(
       ocelot tail redis://127.0.0.1:6379 --channel 'tenant:*:events'
     """
     from ocelot_cli.config.durations import parse_duration
-    from ocelot_cli.errors import UsageProblem
     from ocelot_cli.tail.filters import Condition, TailFilter
     from ocelot_cli.tail.session import TailLimits
 
     state = state_of(ctx)
-    if sum(bool(x) for x in (ndjson or envelope, pretty or expand or headers, template)) > 1:
-        raise UsageProblem("choose one of --ndjson/--envelope, --pretty/--expand/--headers and --format")
+    kind, template = _view_kind(template, as_json or ndjson, pretty, expand or headers, envelope)
     tail_filter = TailFilter(types=list(types or []), org=org, conditions=[Condition.parse(w) for w in where or []])
     parsed_template = _check_fields(state.catalog(catalog_dirs), tail_filter, template)
     limits = TailLimits(
@@ -189,12 +187,37 @@ def tail(
         duration=parse_duration(for_duration, option="--for") if for_duration else None,
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
-    kind = View.ndjson if ndjson or envelope else View.pretty if (pretty or expand or headers) else View.auto
     _check_output(output_file, append, force)
     transport, target = _target(state, list(patterns or []), exchanges, channels, token, token_file, ca_file,
                                 amqp_url, connect_timeout, max_queue, prefetch)  # fmt: skip
-    view = ViewOptions(kind, expand=expand, headers=headers or expand, envelope=envelope, template=parsed_template)
+    shown = headers or expand or state.output.verbose > 0  # -v: the pretty view with headers and properties
+    view = ViewOptions(kind, expand=expand, headers=shown, envelope=envelope, template=parsed_template)
     _run(state, transport, target, tail_filter, limits, view, validate, (output_file, append), catalog_dirs)
+
+
+def _view_kind(fmt: str | None, as_json: bool, text: bool, detail: bool, envelope: bool) -> tuple[View, str | None]:
+    """The view from --format (text, json or a template), its alias --json, and the options that
+    imply a view (--headers/--expand: text; --envelope: json); a combination that disagrees is refused."""
+    from ocelot_cli.errors import UsageProblem
+
+    if text and fmt not in (None, "text"):
+        raise UsageProblem(f"--pretty and --format {fmt} disagree: --pretty is --format text")
+    name = options.chosen_format(fmt or ("text" if text else None), as_json, default="auto")
+    if envelope and name not in ("auto", "json"):
+        raise UsageProblem("--envelope is a JSON lines view: it goes alone or with --format json, not --format "
+                           f"{'text' if name == 'text' else 'TEMPLATE'}")  # fmt: skip
+    if detail and name not in ("auto", "text"):
+        raise UsageProblem("--headers and --expand show more under the text view's lines: they go alone or with "
+                           f"--format text, not --format {'json' if name == 'json' else 'TEMPLATE'}")  # fmt: skip
+    if envelope and detail:
+        raise UsageProblem("choose one of --envelope (JSON lines) and --headers/--expand (the text view)")
+    if name in ("text", "json", "auto"):
+        kind = View.ndjson if envelope or name == "json" else View.pretty if detail or name == "text" else View.auto
+        return kind, None
+    if "{" not in name and "}" not in name:  # a brace makes it a template, to be parsed with columns
+        raise UsageProblem(f"--format {name!r}: give text, json, or a line template with {{placeholders}}",
+                           hint="e.g. --format '{timestamp} {type} {data.call_id}'")  # fmt: skip
+    return View.auto, name
 
 
 def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
@@ -331,7 +354,9 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
             except OSError as exc:
                 failure = failure or _output_failure(exc, output_file)
     recording_failed = failure is not None and output_file is not None and output_file in failure.message
-    _summary(out, stats, recorder, recording_failed)
+    from ocelot_cli.render.tail import print_summary
+
+    print_summary(out, stats, recorder, recording_failed)
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
     _end(stats, failure)
@@ -370,26 +395,3 @@ def _output_failure(error: OSError, output_file: str | None) -> Any:
     if failure is None:
         raise error
     return failure
-
-
-def _summary(out, stats, recorder, recording_failed: bool = False) -> None:  # noqa: ANN001
-    import time
-
-    elapsed = stats.elapsed if stats.ended else time.monotonic() - stats.started
-    rate = stats.received / elapsed if elapsed > 0 else 0.0
-    parts = [f"received {stats.received:,}", f"shown {stats.shown:,}"]
-    if stats.invalid:
-        parts.append(f"invalid {stats.invalid:,}")
-    if stats.warned:
-        parts.append(f"with warnings {stats.warned:,}")
-    if stats.not_json:
-        parts.append(f"not JSON {stats.not_json:,}")
-    if stats.dropped:
-        parts.append(f"dropped by overflow {stats.dropped:,}")
-    if stats.reconnects:
-        parts.append(f"reconnects {stats.reconnects} (gaps possible)")
-    line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s)"
-    if recorder is not None:
-        done = f"recorded {recorder.count:,} to" if not recording_failed else "recording failed:"
-        line += f"; {done} {recorder.path}"
-    out.status(line)

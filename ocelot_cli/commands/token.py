@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ocelot_cli.commands import options
 from ocelot_cli.commands.state import state_of
 
 
@@ -15,12 +16,9 @@ def token(
         str, typer.Option("--tenant", metavar="ID", help="tenant_id claim: the tenant whose channels it opens.")
     ],
     user: Annotated[str, typer.Option("--user", metavar="ID", help="sub claim: the user (for user:{id}:tasks).")],
-    ttl: Annotated[str, typer.Option("--ttl", metavar="DURATION", help="How long it is valid, e.g. 15m or 8h.")] = "1h",
+    ttl: Annotated[str, typer.Option("--ttl", metavar="TIME", help="How long it is valid, e.g. 15m or 8h.")] = "1h",
     role: Annotated[str | None, typer.Option("--role", metavar="ROLE", help="Optional role claim.")] = None,
-    secret_file: Annotated[
-        str | None,
-        typer.Option("--secret-file", metavar="FILE", help="File holding the HS256 secret. [env: OCELOT_JWT_SECRET]"),
-    ] = None,  # fmt: skip
+    secret_file: options.SecretFile = None,
 ) -> None:
     """Mint a development token (HS256 JWT) for the real-time gateway.
 

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from ocelot_cli.commands import options
+from ocelot_cli.commands.options import ReportFormat
 from ocelot_cli.commands.state import state_of
-
-
-class ReportFormat(StrEnum):
-    text = "text"
-    json = "json"
-    junit = "junit"
-    github = "github"
 
 
 def validate(
@@ -27,13 +20,12 @@ def validate(
             help="JSON, JSON lines or YAML files, directories of them, or - for stdin.",
         ),
     ],
-    report_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", "-f", metavar="text|json|junit|github",
-                     help="text (people), json, junit (CI test reports) or github (annotations)."),
-    ] = ReportFormat.text,
+    fmt: options.ReportFormatOption = None,
+    as_json: options.Json = False,
     strict: options.Strict = False,
     envelope: options.Envelope = None,
+    old_fmt: options.OldReportFormat = None,
+    old_envelope: options.OldEnvelope = None,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Validate events against the catalog and report every problem at once, with file:line.
@@ -46,7 +38,7 @@ def validate(
       ocelot validate events.jsonl
       ocelot catalog sample call.ended | ocelot validate -
       ocelot validate fixtures/ --format junit > validate-report.xml
-      ocelot validate recorded.jsonl --strict --envelope platform
+      ocelot validate recorded.jsonl --strict --bus platform
     """
     import sys
 
@@ -57,6 +49,8 @@ def validate(
     from ocelot_cli.validation.report import validate_sources
 
     state = state_of(ctx)
+    report_format = ReportFormat(options.chosen_format(fmt or old_fmt, as_json))
+    envelope = envelope or old_envelope
     refuse_stdin_twice(files)
     validator = EventValidator(
         state.catalog(catalog_dirs),

@@ -35,7 +35,7 @@ def lead(plan: LoadPlan, control_at: Endpoint, workers: int, wait: float, run_he
          on_status: Callable[[str], None], *, join_command: str) -> dict[str, Any]:  # fmt: skip
     """Wait for ``workers`` machines, start everyone at one wall-clock time, merge every report."""
     if plan.ws:
-        raise UsageProblem("multi-machine runs (--workers) drive the exchange; --ws runs are one machine only")
+        raise UsageProblem("multi-machine runs (--workers) drive the exchange; --ws-url runs are one machine only")
     expected = workers
     plan.workers = expected + 1
     control = Control(control_at, plan.run_id, lead=True)

@@ -36,6 +36,11 @@ class Output:
     def stdout_is_tty(self) -> bool:
         return self.stdout.isatty()
 
+    @property
+    def data_format(self) -> str:
+        """The default format of data (listings, streams): text for people, json when piped."""
+        return "text" if self.stdout_is_tty else "json"
+
     def color_for(self, stream: TextIO) -> bool:
         return not self.no_color and stream.isatty()
 
@@ -55,6 +60,8 @@ class Output:
                 highlight=False,
                 emoji=False,
                 soft_wrap=not stream.isatty(),
+                # piped text is read whole (less -S, a CI log): rows are not folded into 80 columns
+                width=None if stream.isatty() or os.environ.get("COLUMNS") else 200,
             )
             self._consoles[key] = console
         return console

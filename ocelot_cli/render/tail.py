@@ -185,10 +185,17 @@ class PrettyRenderer:
         self.stream.flush()
 
 
+# The envelopes name the same thing differently (see the documented mapping): a template written
+# for one shows the other's events too.
+_SAME_FIELD = {"type": "event", "event": "type", "timestamp": "ts", "ts": "timestamp", "organizationId": "tenant_id",
+               "tenant_id": "organizationId", "userId": "user_id", "user_id": "userId"}  # fmt: skip
+
+
 class TemplateRenderer:
     """``--format '{timestamp} {type} {data.call_id}'`` (see ``tail.template``): fields of the event,
     and of the message: {routing_key} {exchange} {channel} {received_at} {size} {body} {redelivered},
-    {headers.NAME}, {properties.NAME}. A field the message does not have prints as ``-``."""
+    {headers.NAME}, {properties.NAME}. A field the message does not have prints as ``-``; the
+    envelope fields that mean the same ({type} and {event}, {timestamp} and {ts}, ...) stand for each other."""
 
     def __init__(self, output: Output, template: Template) -> None:
         self.output = output
@@ -201,6 +208,8 @@ class TemplateRenderer:
             value = _message_field(message, name)
         else:
             value = lookup_path(event, name) if event is not None else None
+            if value is None and event is not None and name in _SAME_FIELD:  # {type} of a real-time event too
+                value = lookup_path(event, _SAME_FIELD[name])
         if value is None:
             return "-"
         return value if isinstance(value, str) else safe_json(value)
@@ -214,3 +223,27 @@ class TemplateRenderer:
 
     def flush(self) -> None:
         self.stream.flush()
+
+
+def print_summary(out: Any, stats: Any, recorder: Any, recording_failed: bool = False) -> None:
+    """The tail's last line: what was received, shown, found invalid or lost, and where it was recorded."""
+    import time
+
+    elapsed = stats.elapsed if stats.ended else time.monotonic() - stats.started
+    rate = stats.received / elapsed if elapsed > 0 else 0.0
+    parts = [f"received {stats.received:,}", f"shown {stats.shown:,}"]
+    if stats.invalid:
+        parts.append(f"invalid {stats.invalid:,}")
+    if stats.warned:
+        parts.append(f"with warnings {stats.warned:,}")
+    if stats.not_json:
+        parts.append(f"not JSON {stats.not_json:,}")
+    if stats.dropped:
+        parts.append(f"dropped by overflow {stats.dropped:,}")
+    if stats.reconnects:
+        parts.append(f"reconnects {stats.reconnects} (gaps possible)")
+    line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s)"
+    if recorder is not None:
+        done = f"recorded {recorder.count:,} to" if not recording_failed else "recording failed:"
+        line += f"; {done} {recorder.path}"
+    out.status(line)

@@ -70,11 +70,11 @@ def selected_checks(requested: list[str], *, expect: str | None, ws: str | None,
                     wanted.append(need)
                     added = True
     if "gateway" in wanted and not (ws and channel):
-        raise UsageProblem("the gateway check needs --ws URL and --channel CHANNEL")
+        raise UsageProblem("the gateway check needs --ws-url URL and --channel CHANNEL")
     if "expect" in wanted and not expect:
         raise UsageProblem("the expect check needs --expect TYPE")
     if channel and not ws:
-        raise UsageProblem("--channel goes with --ws URL (the gateway to check)")
+        raise UsageProblem("--channel goes with --ws-url URL (the gateway to check)")
     return [name for name in CHECKS if name in wanted]
 
 

@@ -14,7 +14,7 @@ def test_list_is_json_when_piped(cli):
 
 
 def test_list_filters_by_envelope(cli):
-    types = json.loads(cli("catalog", "list", "--envelope", "realtime").out)
+    types = json.loads(cli("catalog", "list", "--bus", "realtime").out)
     assert len(types) == 14 and {t["envelope"] for t in types} == {"realtime"}
 
 

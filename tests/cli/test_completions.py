@@ -46,3 +46,10 @@ def test_zsh_completion_protocol_offers_event_types():
     }
     result = subprocess.run([f"{BIN}/ocelot"], capture_output=True, text=True, env=env, timeout=60)
     assert '"telephony.sms.received"' in result.stdout and '"telephony.sms.sent"' in result.stdout
+
+
+def test_completion_offers_the_vocabulary_and_hides_old_spellings():
+    assert bash_complete("ocelot smoke --ws") == ["--ws-url"]
+    assert bash_complete("ocelot validate --bu") == ["--bus"]
+    assert "--ndjson" not in bash_complete("ocelot tail --")
+    assert {"--format", "--json", "--envelope", "--headers"} <= set(bash_complete("ocelot tail --"))

@@ -20,8 +20,8 @@ from ocelot_cli.load import stats
         (["--report", "/nonexistent/dir/r.json"], "--report /nonexistent/dir/r.json: the directory"),
         (["--mix", "call.endd=1"], "--mix: unknown event type 'call.endd'"),
         (["--queue-type", "stream"], "--queue-type 'stream': choose classic or quorum"),
-        (["--ws", "ws://127.0.0.1:1/ws"], "WebSocket mode needs both --ws URL and --channel CHANNEL"),
-        (["--ws", "http://x/ws", "--channel", "tenant:t1:events"], "give a ws:// or wss:// URL"),
+        (["--ws-url", "ws://127.0.0.1:1/ws"], "WebSocket mode needs both --ws-url URL and --channel CHANNEL"),
+        (["--ws-url", "http://x/ws", "--channel", "tenant:t1:events"], "give a ws:// or wss:// URL"),
         (["--run-id", "a.b"], "--run-id 'a.b': use 1 to 32 letters"),
     ],
 )

@@ -11,10 +11,11 @@ import pytest
      "--amqp-url redis://127.0.0.1:6379: give an amqp:// or amqps:// URL"),
     (["publish", "call.ended", "--amqp-url", "redis://127.0.0.1:6379"], "--amqp-url redis://127.0.0.1:6379: give an amqp://"),
     (["tail", "--amqp-url", "ws://x/ws"], "--amqp-url ws://x/ws: give an amqp:// or amqps:// URL"),
-    (["load", "--ws", "ws://127.0.0.1:1/ws", "--channel", "tenant:t1:events", "--redis-url", "amqp://h/%2F"],
+    (["load", "--ws-url", "ws://127.0.0.1:1/ws", "--channel", "tenant:t1:events", "--redis-url", "amqp://h/%2F"],
      "--redis-url amqp://h/%2F: give a redis:// or rediss:// URL"),
     (["gateway", "--redis-url", "amqp://127.0.0.1:5672/%2F"], "--redis-url amqp://127.0.0.1:5672/%2F: give a redis://"),
-    (["smoke", "--ws", "redis://127.0.0.1:6379", "--channel", "tenant:t1:events"], "--ws redis://127.0.0.1:6379: give a ws://"),
+    (["smoke", "--ws-url", "redis://127.0.0.1:6379", "--channel", "tenant:t1:events"],
+     "--ws-url redis://127.0.0.1:6379: give a ws://"),
 ], ids=["smoke-amqp", "publish-amqp", "tail-amqp", "load-redis", "gateway-redis", "smoke-ws"])  # fmt: skip
 def test_an_option_refuses_a_url_of_another_kind_and_says_where_it_belongs(cli, args, message):
     result = cli(*args)
@@ -41,8 +42,8 @@ def test_doctor_fails_the_check_of_a_url_of_the_wrong_kind(cli):
      "the tail URL ws://127.0.0.1:abc/ws: cannot use this URL (its port is not a number from 1 to 65535)"),
     (["tail", "ws://u:pa[ss@127.0.0.1:8765/ws", "--channel", "tenant:t1:events"],
      "the tail URL ws://u:****@127.0.0.1:8765/ws: cannot use this URL (a bracket or other special character is not"),
-    (["smoke", "--ws", "ws://[::1/ws", "--channel", "tenant:t1:events", "--check", "gateway"],
-     "--ws ws://[::1/ws: cannot use this URL"),
+    (["smoke", "--ws-url", "ws://[::1/ws", "--channel", "tenant:t1:events", "--check", "gateway"],
+     "--ws-url ws://[::1/ws: cannot use this URL"),
     (["tail", "amqp://127.0.0.1:99999/%2F"], "its port is not a number from 1 to 65535"),
 ], ids=["port", "bracket-in-password", "broken-ipv6", "port-range"])  # fmt: skip
 def test_a_malformed_url_is_a_usage_error_naming_its_source(cli, monkeypatch, args, message):

@@ -133,7 +133,7 @@ def test_warnings_do_not_fail_and_strict_turns_them_into_errors(cli, tmp_path, g
 def test_envelope_option_refuses_the_other_kind(cli, tmp_path, good_events):
     path = tmp_path / "mixed.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in good_events))
-    result = cli("validate", str(path), "--envelope", "platform")
+    result = cli("validate", str(path), "--bus", "platform")
     assert result.code == 1
     assert "task.updated $: wrong envelope: this is an OttoAI real-time event" in result.out
 

@@ -142,7 +142,7 @@ def test_websocket_mode_measures_delivery_through_the_gateway(gateway, tmp_path)
     gw = gateway()
     token = mint(SECRET.encode(), tenant="t7", user="u7")
     report_file = tmp_path / "ws.json"
-    result = run_ocelot("load", "--ws", f"ws://127.0.0.1:{gw.port}/ws", "--channel", "tenant:t7:events",
+    result = run_ocelot("load", "--ws-url", f"ws://127.0.0.1:{gw.port}/ws", "--channel", "tenant:t7:events",
                         "--clients", "5", "--consumers", "2", "--rate", "200", "--duration", "2s",
                         "--report", str(report_file), "--assert", "lost==0",
                         OCELOT_WS_TOKEN=token, OCELOT_REDIS_URL=REDIS_URL)  # fmt: skip
@@ -158,7 +158,7 @@ def test_websocket_mode_measures_delivery_through_the_gateway(gateway, tmp_path)
 def test_websocket_mode_with_a_channel_the_token_may_not_use(gateway):
     gw = gateway()
     token = mint(SECRET.encode(), tenant="t7", user="u7")
-    result = run_ocelot("load", "--ws", f"ws://127.0.0.1:{gw.port}/ws", "--channel", "tenant:other:events",
+    result = run_ocelot("load", "--ws-url", f"ws://127.0.0.1:{gw.port}/ws", "--channel", "tenant:other:events",
                         "--rate", "10", "--duration", "1s", OCELOT_WS_TOKEN=token)  # fmt: skip
     assert result.returncode == 6
     assert "refused channel tenant:other:events: forbidden: not your tenant" in result.stderr.decode()

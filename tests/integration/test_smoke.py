@@ -121,11 +121,11 @@ def test_gateway_check_sees_the_probe_arrive_and_a_refused_channel_fails(gateway
     gw = gateway()
     token = mint(SECRET.encode(), tenant="t5", user="u5")
     url = f"ws://127.0.0.1:{gw.port}/ws"
-    good = run_ocelot("smoke", "--ws", url, "--channel", "tenant:t5:events", "--check", "gateway",
+    good = run_ocelot("smoke", "--ws-url", url, "--channel", "tenant:t5:events", "--check", "gateway",
                       OCELOT_WS_TOKEN=token, OCELOT_REDIS_URL=REDIS_URL)  # fmt: skip
     assert good.returncode == 0, good.stdout.decode() + good.stderr.decode()
     assert "arrived through" in good.stdout.decode() and token not in good.stdout.decode()
-    refused = run_ocelot("smoke", "--ws", url, "--channel", "tenant:other:events", "--check", "gateway",
+    refused = run_ocelot("smoke", "--ws-url", url, "--channel", "tenant:other:events", "--check", "gateway",
                          "--format", "junit", OCELOT_WS_TOKEN=token)  # fmt: skip
     assert refused.returncode == 6
     assert "refused channel tenant:other:events" in refused.stdout.decode()
@@ -134,7 +134,7 @@ def test_gateway_check_sees_the_probe_arrive_and_a_refused_channel_fails(gateway
 def test_smoke_option_mistakes_are_usage_errors(broker):
     assert run_ocelot("smoke", "--check", "everything").returncode == 2
     no_ws = run_ocelot("smoke", "--check", "gateway")
-    assert no_ws.returncode == 2 and "needs --ws URL and --channel" in no_ws.stderr.decode()
+    assert no_ws.returncode == 2 and "needs --ws-url URL and --channel" in no_ws.stderr.decode()
     unknown = run_ocelot("smoke", "--type", "call.endd")
     assert unknown.returncode == 1 and "did you mean 'call.ended'" in unknown.stderr.decode()
 

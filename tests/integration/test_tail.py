@@ -132,7 +132,7 @@ def test_format_template_and_validation_marks(rabbit, start_tail):
 
 def test_validate_warns_of_naive_times_as_validate_does_and_exits_0_without_errors(rabbit, start_tail):
     exchange = rabbit.exchange()
-    tail = start_tail("--exchange", exchange, "--count", "1", "--validate", "--pretty")
+    tail = start_tail("--exchange", exchange, "--count", "1", "--validate", "--format", "text")
     publish(exchange, "call.ended", "--set", "timestamp=2026-05-01T10:00:00")
     code, out = tail.finish()
     assert code == 0, tail.stderr
@@ -317,9 +317,12 @@ def raw_event_with_headers(rabbit, exchange: str) -> bytes:
     return body
 
 
-def test_headers_and_properties_of_a_raw_producer_are_seen_in_every_view(rabbit, start_tail):
+def test_headers_and_properties_of_a_raw_producer_are_seen_in_every_view(rabbit, start_tail, start_ocelot):
     exchange = rabbit.exchange()
+    verbose = start_ocelot("-v", "tail", "--exchange", exchange, "--count", "1", "--format", "text")
+    verbose.wait_for_stderr("tailing ")
     views = {
+        "verbose": verbose,
         "expand": start_tail("--exchange", exchange, "--count", "1", "--expand"),
         "headers": start_tail("--exchange", exchange, "--count", "1", "--headers"),
         "format": start_tail("--exchange", exchange, "--count", "1", "--format",
@@ -331,7 +334,7 @@ def test_headers_and_properties_of_a_raw_producer_are_seen_in_every_view(rabbit,
     for name, tail in views.items():
         code, out[name] = tail.finish()
         assert code == 0, (name, tail.stderr)
-    for name in ("expand", "headers"):
+    for name in ("expand", "headers", "verbose"):
         text = out[name].decode()
         assert "headers x-trace-id=trace-42 retries=3" in text, (name, text)
         assert "message_id=m-77" in text and "app_id=raw-pika" in text

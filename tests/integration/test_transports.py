@@ -104,7 +104,9 @@ def test_tail_redis_shows_what_publish_to_redis_sends(start_ocelot):
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     channel = f"tenant:{tenant}:events"
     tail = start_ocelot("tail", "redis://127.0.0.1:6379", "--channel", channel, "--count", "1")
+    labelled = start_ocelot("tail", "redis://127.0.0.1:6379", "-c", channel, "-n", "1", "--format", "{channel} {type}")
     tail.wait_for_stderr(f"tailing {channel} at redis://127.0.0.1:6379")
+    labelled.wait_for_stderr("tailing ")
     published = run_ocelot("publish", "--to", REDIS_URL, "telephony.call.received", "--tenant", tenant,
                            "--channel", channel, "--seed", "5")  # fmt: skip
     assert published.returncode == 0, published.stderr.decode()
@@ -113,6 +115,7 @@ def test_tail_redis_shows_what_publish_to_redis_sends(start_ocelot):
     event = json.loads(out)
     assert event["event"] == "telephony.call.received" and event["tenant_id"] == tenant
     assert "received 1, shown 1" in tail.stderr
+    assert labelled.finish() == (0, f"{channel} telephony.call.received\n".encode())
 
 
 def test_tail_redis_follows_glob_patterns_and_reconnects_after_its_connection_is_killed(start_ocelot):
