@@ -124,7 +124,7 @@ def test_tail_redis_follows_glob_patterns_and_reconnects_after_its_connection_is
     tail.wait_for_stderr("tailing ")
     first = redis.Redis.from_url(REDIS_URL)
     try:
-        assert first.publish(f"tenant:{prefix}-a:events", json.dumps({"n": 1})) == 1
+        assert first.publish(f"tenant:{prefix}-a:events", json.dumps({"n": 1})) >= 1  # others may listen too
         killed = _client_ids(tail.client_name)
         assert len(killed) == 1
         first.client_kill_filter(_id=killed[0])
