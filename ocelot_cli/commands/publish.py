@@ -118,6 +118,12 @@ def publish(
         raise UsageProblem("give event types or --file, not both")
     if files and count != 1:
         raise UsageProblem("--count applies to samples of event types, not to --file")
+    sample_flags = {"--set": assignments, "--org": org, "--user": user, "--tenant": tenant, "--lead": lead,
+                    "--seed": seed}  # fmt: skip
+    if files and any(value not in (None, []) for value in sample_flags.values()):
+        given = ", ".join(flag for flag, value in sample_flags.items() if value not in (None, []))
+        raise UsageProblem(f"{given} shape samples of event types; events of --file are sent as they are",
+                           hint="to change the events of a file: ocelot replay FILE --set ... --org ...")  # fmt: skip
     if names and resume_from:
         raise UsageProblem("--resume-from applies to --file, not to samples of event types")
     if not names and not files:

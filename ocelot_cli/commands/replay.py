@@ -109,6 +109,8 @@ def replay(
                             connect_timeout=connect_timeout, exchange=exchange, routing_key=routing_key,
                             window=window, reconnect_for=reconnect_for)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
+    if assignments and not no_validate:
+        _check_set_paths(catalog, assignments)
     with spooled_stdin(list(files), sys.stdin.buffer) as names:  # read twice: checked, then streamed
         validator = None if no_validate else EventValidator(catalog, strict=strict)
         report = check_inputs(state, names, validator, catalog, nothing="nothing was replayed")
@@ -118,6 +120,7 @@ def replay(
             routing_key=routing_key,
         )  # fmt: skip
         plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=target.channel_mode)
+        plan.validator = validator
         total = max(report.events * loop - resume_from, 0)
         messages = checked_for_target(plan.messages, catalog, target)
         if dry_run:
@@ -143,3 +146,16 @@ def _print_schedule(out, messages) -> None:  # noqa: ANN001
         else:
             out.json({"at": round(message.due, 6), **message.to_dict()}, pretty=False)
     out.status(f"dry run: {count:,} message(s) scheduled; nothing was sent")
+
+
+def _check_set_paths(catalog, assignments) -> None:  # noqa: ANN001
+    """A --set path no event type has is a typo: refused with the nearest field, before reading on."""
+    from ocelot_cli.envelope.paths import parse_assignment, path_problem
+    from ocelot_cli.errors import UsageProblem
+
+    schemas = [catalog.event_schema(name) for name in catalog.names()]
+    for text in assignments:
+        problem = path_problem(schemas, parse_assignment(text).path)
+        if problem:
+            raise UsageProblem(f"--set {text}: no event type has {problem.removeprefix('no ')}",
+                               hint="--no-validate adds a field the catalog does not know")  # fmt: skip

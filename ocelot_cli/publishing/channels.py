@@ -39,6 +39,8 @@ def fan_out(
                 raise UsageProblem(f"event {message.seq + 1} ({event_type_of(event)}) names no organization, so it "
                                    "has no tenant channel", hint="give it an organizationId (--org), or --channel")
             targets = list(channels) if channels else delivered
+        elif message.channel and not channels:  # a recording knows where it was seen
+            targets = [message.channel]
         else:
             targets = list(channels) if channels else resolve_channels(event, catalog, message.seq)
         if len(body) > limit:

@@ -123,6 +123,7 @@ class ReplayPlan:
         self.options = options
         self.exchange = exchange
         self.start = time.time()
+        self.validator: Any = None  # set: events changed by --set are checked again before they go
 
     def messages(self) -> Iterator[OutgoingMessage]:
         options = self.options
@@ -185,6 +186,16 @@ class ReplayPlan:
         return due
 
     def _message(self, item: _Item, seq: int, shift: float) -> OutgoingMessage:
+        message = self._build(item, seq, shift)
+        channel = (item.record or {}).get("channel")
+        if isinstance(channel, str) and channel:  # recorded from a Redis or gateway channel
+            if not self.for_channels and not message.routing_key:
+                raise UsageProblem(f"message {seq + 1} was recorded on channel {channel}: it has no routing key",
+                                   hint="replay it --to redis://HOST (to its channel), or with --routing-key")
+            message.channel = channel  # where it goes back to, not every channel of its type
+        return message
+
+    def _build(self, item: _Item, seq: int, shift: float) -> OutgoingMessage:
         options = self.options
         routing_key = options.routing_key or item.routing_key
         if not options.rewrites and item.record is not None:
@@ -199,6 +210,8 @@ class ReplayPlan:
             return OutgoingMessage(self.exchange, routing_key or "", body, props, props.get("message_id"), None, seq)
         event = copy.deepcopy(item.event) if options.rewrites else item.event
         self._rewrite(event, shift)
+        if self.validator is not None and options.assignments:
+            _check_after_set(self.validator, event, seq)
         if item.record is not None:  # keep the recorded properties, updated for the rewrites
             props = {**(item.record.get("properties") or {}), **amqp_properties(event)}
             return OutgoingMessage(self.exchange, routing_key or "", dump_compact(event), props,
@@ -231,3 +244,14 @@ class ReplayPlan:
                 self.catalog.event_schema(name, kind=kind) if isinstance(name, str) and name in self.catalog else None
             )
             apply_assignments(event, options.assignments, schema)
+
+
+def _check_after_set(validator: Any, event: Any, seq: int) -> None:
+    """The input was valid; --set may have broken it: stop before the first such event is sent."""
+    from ocelot_cli.errors import InvalidEvent
+
+    errors = [v for v in validator.validate(event).violations if v.severity == "error"]
+    if errors:
+        where = "; ".join(f"{v.path}: {v.message}" for v in errors[:3])
+        raise InvalidEvent(f"event {seq + 1} breaks the catalog after --set: {where}", errors,
+                           hint="check the --set values, or --no-validate to send it anyway")  # fmt: skip

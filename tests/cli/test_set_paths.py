@@ -37,3 +37,20 @@ def test_catalog_sample_refuses_an_invalid_override_as_publish_does(cli):
     assert "'bogus' is not one of" in sample.err and "'bogus' is not one of" in publish.err
     allowed = cli("catalog", "sample", "call.ended", "--set", "data.outcome=bogus", "--no-validate")
     assert allowed.code == 0 and json.loads(allowed.out)["data"]["outcome"] == "bogus"
+
+
+@pytest.mark.parametrize("assignment", ["data=1", "data:=null", "data:=[1]", "data.outcome.x=1"])
+@pytest.mark.parametrize("command", [["publish", "call.ended", "--dry-run"], ["catalog", "sample", "call.ended"]],
+                         ids=["publish", "sample"])  # fmt: skip
+def test_a_field_set_to_a_shape_its_type_does_not_have_is_invalid_not_a_crash(cli, command, assignment):
+    result = cli(*command, "--set", assignment)
+    assert result.code == 1, result.err
+    assert "breaks the catalog: $.data" in result.err and "internal error" not in result.err
+
+
+def test_sample_flags_are_refused_with_a_file_whose_events_are_sent_as_they_are(cli, tmp_path):
+    events = tmp_path / "one.jsonl"
+    events.write_text(cli("catalog", "sample", "call.ended").out)
+    result = cli("publish", "-f", str(events), "--dry-run", "--set", "data.outcome=completed", "--org", "zz")
+    assert result.code == 2 and result.out == ""
+    assert "--set, --org shape samples of event types" in result.err and "ocelot replay FILE" in result.err
