@@ -321,6 +321,11 @@ def test_publishing_to_a_fanout_exchange_says_it_is_not_topic_with_exit_7(rabbit
         assert f"exchange {exchange!r} is a fanout exchange, not topic" in err
     smoke = run_ocelot("smoke", "--exchange", exchange)
     assert smoke.returncode == 7  # the same answer as smoke's
+    queue = rabbit.queue(exchange)  # a fanout delivers everything to it: refused before anything goes
+    for args in (["publish", "call.ended"], ["replay", str(FIXTURES / "callback-flow.yaml"), "--no-delay"]):
+        result = run_ocelot(*args, "--exchange", exchange)
+        assert result.returncode == 7 and "is a fanout exchange, not topic" in result.stderr.decode()
+    assert rabbit.depth(queue) == 0
     run_id = f"fanout-{uuid.uuid4().hex[:8]}"
     load = run_ocelot("load", "--exchange", exchange, "--duration", "1s", "--run-id", run_id)
     assert load.returncode == 7 and "is a fanout exchange, not topic" in load.stderr.decode()

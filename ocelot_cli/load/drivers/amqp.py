@@ -33,8 +33,7 @@ def prepare(spec: WorkerSpec, routing_keys: list[list[str]]) -> None:
     with _broker(spec).session("ocelot load") as session:
         if spec.declare:
             session.declare_exchange(plan.exchange)
-        else:
-            session.exchange_type(plan.exchange)  # missing or not a topic exchange: exit 7 before anything
+        session.exchange_type(plan.exchange)  # missing or not a topic exchange: exit 7 before anything
         arguments: dict[str, Any] = {"x-queue-type": plan.queue_type, "x-expires": QUEUE_EXPIRES_MS}
         if not plan.consumers:  # publish only: keep the queue (and the broker's memory) bounded
             arguments.update({"x-max-length": PUBLISH_ONLY_MAX_LENGTH, "x-overflow": "drop-head"})

@@ -10,6 +10,7 @@ failure gives the same message and exit status whichever command met it.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import ssl
 from typing import Any
@@ -169,9 +170,18 @@ def translate_close(error: BaseException, endpoint: Endpoint, exchange: str | No
         )
     if isinstance(error, pex.ChannelClosedByBroker) and error.reply_code == 404 and exchange is not None:
         return exchange_missing(exchange, endpoint)
+    other = re.search(r"arg 'type' .*current is '([^']+)'", str(getattr(error, "reply_text", "")))
+    if isinstance(error, pex.ChannelClosedByBroker) and error.reply_code == 406 and exchange and other:
+        return not_topic(exchange, other.group(1))  # --declare of an exchange that exists as another type
     if isinstance(error, pex.ChannelClosedByBroker | pex.ConnectionClosedByBroker):
         return ConnectionLost(f"RabbitMQ at {url} closed the connection: ({error.reply_code}) {error.reply_text}")
     return ConnectionLost(f"connection to {url} lost: {_describe(error)}")
+
+
+def not_topic(name: str, kind: str) -> ExchangeNotFound:
+    """The error for an exchange of another type than topic (exit 7, as for a missing one)."""
+    return ExchangeNotFound(f"exchange {name!r} is a {kind} exchange, not topic",
+                            hint="the platform publishes to a topic exchange, routing keys comms.<type>")  # fmt: skip
 
 
 def exchange_missing(exchange: str, endpoint: Endpoint, *, tailing: bool = False) -> ExchangeNotFound:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import select
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,3 +78,24 @@ def sleep_unless_readable(connection: Any, seconds: float) -> bool:
     while time.monotonic() < end:
         pass
     return True
+
+
+@contextlib.contextmanager
+def few_collections() -> Iterator[None]:
+    """Publishing makes millions of short-lived dicts and no reference cycles: collect the young
+    generation less often (about 9% of the CPU time otherwise); restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def sleep_until(seconds: float, stop: Callable[[], bool]) -> None:
+    """Sleep ``seconds`` in short steps, ending early once ``stop()`` is true (a Ctrl-C while waiting)."""
+    end = time.monotonic() + seconds
+    while not stop() and time.monotonic() < end:
+        time.sleep(min(0.05, end - time.monotonic()))

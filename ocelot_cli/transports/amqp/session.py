@@ -17,12 +17,13 @@ from typing import Any
 import pika
 import pika.exceptions as pex
 
-from ocelot_cli.errors import DeliveryFailed, ExchangeNotFound, Unroutable
+from ocelot_cli.errors import DeliveryFailed, Unroutable
 from ocelot_cli.transports.amqp.connection import (
     CONNECTION_ERRORS,
     check_names,
     close_quietly,
     exchange_missing,
+    not_topic,
     open_blocking,
     translate_close,
 )
@@ -90,8 +91,7 @@ class AmqpSession:
         self.require_exchange(name)
         kind = exchange_kind(self._channel, name)
         if kind is not None and kind != "topic":
-            raise ExchangeNotFound(f"exchange {name!r} is a {kind} exchange, not topic",
-                                   hint="the platform publishes to a topic exchange, routing keys comms.<type>")
+            raise not_topic(name, kind)
         return kind or "topic (not confirmed: no permission to declare it)"
 
     # -- queues -----------------------------------------------------------------------
@@ -216,6 +216,37 @@ def exchange_kind(new_channel: Callable[[], Any], name: str) -> str | None:
                 continue
             return None  # no configure permission, a reserved amq.* name: not known
     return None
+
+
+def probe_topic(connection: Any, name: str, on_topic: Callable[[], None], on_other: Callable[[Any], None]) -> None:
+    """The same question as exchange_kind, asked on an asynchronous connection before publishing:
+    ``on_other(ExchangeNotFound)`` when the existing exchange is surely not a topic exchange, else
+    ``on_topic()`` (a topic exchange, or the broker would not say: no permission, a reserved name)."""
+    answered = False
+
+    def on_open(channel: Any) -> None:
+        channel.add_on_close_callback(on_close)
+        channel.exchange_declare(name, "topic", durable=True, callback=lambda _frame: answer(channel))
+
+    def answer(channel: Any) -> None:
+        nonlocal answered
+        answered = True
+        channel.close()
+        on_topic()
+
+    def on_close(_channel: Any, reason: BaseException) -> None:
+        nonlocal answered
+        if answered or not isinstance(reason, pex.ChannelClosedByBroker):
+            return  # the connection is going: its own callbacks decide
+        answered = True
+        text = str(reason.reply_text)
+        if reason.reply_code == 406 and "'type'" in text:
+            current = re.search(r"current is '([^']+)'", text)
+            on_other(not_topic(name, current.group(1) if current else "different"))
+        else:
+            on_topic()
+
+    connection.channel(on_open_callback=on_open)
 
 
 def _close_channel(channel: Any) -> None:
