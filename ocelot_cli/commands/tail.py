@@ -72,7 +72,8 @@ def tail(
         str | None, typer.Option("--for", metavar="TIME", help="Stop after this long, e.g. 5m.")
     ] = None,
     headers: Annotated[
-        bool, typer.Option("--headers", "-H", help="Pretty view with the headers and properties under each line.")
+        bool, typer.Option("--headers", "-H", help="Text view with the headers and properties under each line "
+                           "(also: ocelot -v tail).")  # fmt: skip
     ] = False,
     envelope: Annotated[
         bool,
@@ -80,7 +81,7 @@ def tail(
                      "channel, properties, headers, time): the recording format, replayable."),  # fmt: skip
     ] = False,
     expand: Annotated[
-        bool, typer.Option("--expand", "-x", help="Pretty view with the full event, headers and properties under "
+        bool, typer.Option("--expand", "-x", help="Text view with the full event, headers and properties under "
                            "each line.")  # fmt: skip
     ] = False,
     template: Annotated[
@@ -156,7 +157,7 @@ def tail(
     On RabbitMQ the tail binds its own exclusive, auto-delete, server-named queue (bounded by
     --max-queue): it never takes messages from real queues, and the broker removes the queue when
     the tail exits or dies. On Redis it subscribes to channels and patterns (what reaches the hub
-    before the gateway); on a gateway it subscribes like any client. Pretty lines on a terminal,
+    before the gateway); on a gateway it subscribes like any client. Text lines on a terminal,
     JSON lines when piped.
 
     \b
@@ -175,6 +176,7 @@ def tail(
       ocelot tail redis://127.0.0.1:6379 --channel 'tenant:*:events'
     """
     from ocelot_cli.config.durations import parse_duration
+    from ocelot_cli.formats.recording import check_output_file
     from ocelot_cli.tail.filters import Condition, TailFilter
     from ocelot_cli.tail.session import TailLimits
 
@@ -184,10 +186,10 @@ def tail(
     parsed_template = _check_fields(state.catalog(catalog_dirs), tail_filter, template)
     limits = TailLimits(
         count=count,
-        duration=parse_duration(for_duration, option="--for") if for_duration else None,
+        duration=parse_duration(for_duration, option="--for", positive=True) if for_duration else None,
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
-    _check_output(output_file, append, force)
+    check_output_file(output_file, append, force)
     transport, target = _target(state, list(patterns or []), exchanges, channels, token, token_file, ca_file,
                                 amqp_url, connect_timeout, max_queue, prefetch)  # fmt: skip
     shown = headers or expand or state.output.verbose > 0  # -v: the pretty view with headers and properties
@@ -196,13 +198,10 @@ def tail(
 
 
 def _view_kind(fmt: str | None, as_json: bool, text: bool, detail: bool, envelope: bool) -> tuple[View, str | None]:
-    """The view from --format (text, json or a template), its alias --json, and the options that
-    imply a view (--headers/--expand: text; --envelope: json); a combination that disagrees is refused."""
+    """The view from --format (text, json, a template), --json, and what implies one (--headers: text)."""
     from ocelot_cli.errors import UsageProblem
 
-    if text and fmt not in (None, "text"):
-        raise UsageProblem(f"--pretty and --format {fmt} disagree: --pretty is --format text")
-    name = options.chosen_format(fmt or ("text" if text else None), as_json, default="auto")
+    name = _format_name(fmt, as_json, text)
     if envelope and name not in ("auto", "json"):
         raise UsageProblem("--envelope is a JSON lines view: it goes alone or with --format json, not --format "
                            f"{'text' if name == 'text' else 'TEMPLATE'}")  # fmt: skip
@@ -214,10 +213,22 @@ def _view_kind(fmt: str | None, as_json: bool, text: bool, detail: bool, envelop
     if name in ("text", "json", "auto"):
         kind = View.ndjson if envelope or name == "json" else View.pretty if detail or name == "text" else View.auto
         return kind, None
-    if "{" not in name and "}" not in name:  # a brace makes it a template, to be parsed with columns
+    return View.auto, name
+
+
+def _format_name(fmt: str | None, as_json: bool, text: bool) -> str:
+    """text, json, auto (none asked) or a template, from --format, --json and the old --pretty/--ndjson."""
+    from ocelot_cli.errors import UsageProblem
+
+    if text and as_json and fmt is None:
+        raise UsageProblem("choose one of --pretty and --ndjson (both old spellings: --format text or --format json)")
+    if text and fmt not in (None, "text"):
+        raise UsageProblem(f"--pretty and --format {fmt} disagree: --pretty is --format text")
+    name = options.chosen_format(fmt or ("text" if text else None), as_json, default="auto")
+    if name not in ("text", "json", "auto") and "{" not in name and "}" not in name:  # a brace: a template
         raise UsageProblem(f"--format {name!r}: give text, json, or a line template with {{placeholders}}",
                            hint="e.g. --format '{timestamp} {type} {data.call_id}'")  # fmt: skip
-    return View.auto, name
+    return name
 
 
 def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
@@ -225,6 +236,7 @@ def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
     a typo is an error with a suggestion, not a tail that shows nothing (or '-') in silence."""
     from ocelot_cli.envelope.paths import parse_path, path_problem
     from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.render.tail import SAME_FIELD
     from ocelot_cli.tail.template import parse_template
 
     names = tail_filter.type_names(catalog)
@@ -234,36 +246,24 @@ def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
     def no_type_has(problem: str) -> str:  # "no field x" -> "call.ended has no field x", "no event type has field x"
         return f"{owner} has {problem.removeprefix('no ')}" if owner else f"{names[0]} has {problem}"
 
-    def field_problem(name: str) -> str | None:
+    def field_problem(name: str, aliases: bool = False) -> str | None:
         try:
             path = parse_path(name)
         except UsageProblem:
             return f"{name!r} is not a field path (write e.g. data.call_id)"
-        return path_problem(schemas, path)
+        problem = path_problem(schemas, path)
+        if problem and aliases and name in SAME_FIELD and not path_problem(schemas, parse_path(SAME_FIELD[name])):
+            return None  # a template's {type} of real-time events: their 'event'
+        return problem
 
     for condition in tail_filter.conditions:
         problem = field_problem(condition.path)
         if problem:
             raise UsageProblem(f"--where {condition.text!r}: {no_type_has(problem)}",
                                hint="fields as in the catalog: 'ocelot catalog show TYPE'")  # fmt: skip
-    return parse_template(template, lambda name: (p := field_problem(name)) and no_type_has(p)) if template else None
-
-
-def _check_output(output_file: str | None, append: bool, force: bool) -> None:
-    """A recording never replaces a file by accident: refused before connecting, unless asked."""
-    import os
-
-    from ocelot_cli.errors import UsageProblem
-
-    if (append or force) and not output_file:
-        raise UsageProblem("--append and --force go with --output FILE")
-    if append and force:
-        raise UsageProblem("choose one of --append (add to the file) and --force (replace it)")
-    # A regular file with something in it; devices and pipes (/dev/null, a fifo) are written as ever.
-    kept = output_file and output_file != "-" and os.path.isfile(output_file) and os.path.getsize(output_file) > 0
-    if kept and not (append or force):
-        raise UsageProblem(f"--output {output_file}: the file exists",
-                           hint="--append to add to it, --force to replace it, or name another file")  # fmt: skip
+    if not template:
+        return None
+    return parse_template(template, lambda name: (p := field_problem(name, aliases=True)) and no_type_has(p))
 
 
 def _target(state, patterns, exchanges, channels, token, token_file, ca_file, amqp_url, connect_timeout,  # noqa: ANN001
@@ -359,7 +359,7 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
     print_summary(out, stats, recorder, recording_failed)
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
-    _end(stats, failure)
+    _end(stats, failure, validate)
 
 
 def _renderer(out, view, output_file):  # noqa: ANN001, ANN202
@@ -374,15 +374,17 @@ def _renderer(out, view, output_file):  # noqa: ANN001, ANN202
     return PrettyRenderer(out, expand=view.expand, headers=view.headers)
 
 
-def _end(stats, failure) -> None:  # noqa: ANN001
+def _end(stats, failure, validate: bool) -> None:  # noqa: ANN001
     """The exit after the summary: a write that failed, else --validate's verdict (exit 1 when any
-    event seen was invalid, as 'ocelot validate' gives)."""
+    event seen was invalid or no JSON at all)."""
     if failure is not None:
         raise failure
-    if stats.invalid:
+    bad = [f"{stats.invalid:,} invalid event(s)"] if stats.invalid else []
+    bad += [f"{stats.not_json:,} message(s) not JSON"] if validate and stats.not_json else []
+    if bad:
         from ocelot_cli.errors import ExitStatus, ValidationFailed
 
-        raise ValidationFailed(f"{stats.invalid:,} invalid event(s) seen", status=ExitStatus.INVALID)
+        raise ValidationFailed(f"{' and '.join(bad)} seen", status=ExitStatus.INVALID)
 
 
 def _output_failure(error: OSError, output_file: str | None) -> Any:

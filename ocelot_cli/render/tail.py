@@ -52,6 +52,11 @@ def _label(violations: list[Violation]) -> str:
     return "invalid" if any(v.severity == ERROR for v in violations) else "warning"
 
 
+def _stderr_label(violations: list[Violation]) -> str:
+    """'invalid ' or nothing: a line for Output.warn, which begins with 'warning:' already."""
+    return "invalid " if any(v.severity == ERROR for v in violations) else ""
+
+
 def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:
     try:
         return {"body_text": message.body.decode("utf-8")}
@@ -83,7 +88,7 @@ class NdjsonRenderer:
         else:
             self.stream.write(body.strip() + b"\n")
         if violations:
-            self.output.warn(f"{_label(violations)} {event_type_of(event) or 'event'} at {_where(message)}: "
+            self.output.warn(f"{_stderr_label(violations)}{event_type_of(event) or 'event'} at {_where(message)}: "
                              + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))  # fmt: skip
 
     def flush(self) -> None:
@@ -131,10 +136,7 @@ class PrettyRenderer:
         clock = datetime.fromtimestamp(message.received_at).strftime("%H:%M:%S.%f")[:-3]
         where = escape_control(_where(message), one_line=True)
         if event is None:
-            size = len(message.body)
-            preview = escape_control(message.body[:120].decode("utf-8", "backslashreplace"), one_line=True)
-            line = f"{self._paint(clock, '2')}  {where}  {self._paint(f'(not JSON, {size} bytes)', '33')} {preview}"
-            self.stream.write(line + "\n")
+            self._not_json(message, clock, where)
             return
         name = event_type_of(event) if isinstance(event, dict) else None
         org = (event.get("organizationId") or event.get("tenant_id")) if isinstance(event, dict) else None
@@ -173,6 +175,14 @@ class PrettyRenderer:
         if self.expand:
             self.stream.write(escape_control(safe_json(event, indent=2)) + "\n")
 
+    def _not_json(self, message: ReceivedMessage, clock: str, where: str) -> None:
+        size = len(message.body)
+        preview = escape_control(message.body[:120].decode("utf-8", "backslashreplace"), one_line=True)
+        line = f"{self._paint(clock, '2')}  {where}  {self._paint(f'(not JSON, {size} bytes)', '33')} {preview}"
+        self.stream.write(line + "\n")
+        if self.headers:  # what a body that is no event still carries
+            self._properties(message)
+
     def _properties(self, message: ReceivedMessage) -> None:
         properties = dict(message.properties)
         headers = properties.pop("headers", None) or {}
@@ -187,7 +197,7 @@ class PrettyRenderer:
 
 # The envelopes name the same thing differently (see the documented mapping): a template written
 # for one shows the other's events too.
-_SAME_FIELD = {"type": "event", "event": "type", "timestamp": "ts", "ts": "timestamp", "organizationId": "tenant_id",
+SAME_FIELD = {"type": "event", "event": "type", "timestamp": "ts", "ts": "timestamp", "organizationId": "tenant_id",
                "tenant_id": "organizationId", "userId": "user_id", "user_id": "userId"}  # fmt: skip
 
 
@@ -208,8 +218,8 @@ class TemplateRenderer:
             value = _message_field(message, name)
         else:
             value = lookup_path(event, name) if event is not None else None
-            if value is None and event is not None and name in _SAME_FIELD:  # {type} of a real-time event too
-                value = lookup_path(event, _SAME_FIELD[name])
+            if value is None and event is not None and name in SAME_FIELD:  # {type} of a real-time event too
+                value = lookup_path(event, SAME_FIELD[name])
         if value is None:
             return "-"
         return value if isinstance(value, str) else safe_json(value)
@@ -219,7 +229,8 @@ class TemplateRenderer:
                        one_line=True) for part in self.template.parts)  # fmt: skip
         self.stream.write(text + "\n")
         if violations:
-            self.output.warn(f"{_label(violations)}: " + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))
+            details = "; ".join(f"{v.path}: {v.message}" for v in violations[:3])
+            self.output.warn(("invalid: " if _stderr_label(violations) else "") + details)
 
     def flush(self) -> None:
         self.stream.flush()

@@ -317,6 +317,16 @@ def raw_event_with_headers(rabbit, exchange: str) -> bytes:
     return body
 
 
+def test_validate_fails_on_a_body_that_is_no_json_and_headers_still_show_what_it_carries(rabbit, start_tail):
+    exchange = rabbit.exchange()
+    tail = start_tail("--exchange", exchange, "--count", "1", "--validate", "--headers")
+    rabbit.publish(exchange, "comms.weird", b"\xff\xfe plain", headers={"x-trace-id": "t2"})
+    code, out = tail.finish()
+    assert code == 1, tail.stderr  # a CI gate: what is no event at all fails it too
+    assert "(not JSON, 8 bytes)" in out.decode() and "headers x-trace-id=t2" in out.decode()
+    assert "error: 1 message(s) not JSON seen" in tail.stderr
+
+
 def test_headers_and_properties_of_a_raw_producer_are_seen_in_every_view(rabbit, start_tail, start_ocelot):
     exchange = rabbit.exchange()
     verbose = start_ocelot("-v", "tail", "--exchange", exchange, "--count", "1", "--format", "text")

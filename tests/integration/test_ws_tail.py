@@ -93,11 +93,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_tail_reconnects_resubscribes_and_goes_on_after_the_gateway_restarts(gateway, start_ocelot):
+def test_tail_reconnects_resubscribes_and_goes_on_after_the_gateway_restarts(gateway, start_ocelot, tmp_path):
     port = free_port()
     first = gateway(listen=f"127.0.0.1:{port}")
-    tail = start_ws_tail(start_ocelot, port, "--channel", "tenant:t1:events", "--count", "2")
+    recording = tmp_path / "seen.jsonl"
+    tail = start_ws_tail(start_ocelot, port, "--channel", "tenant:t1:events", "--count", "2", "--output",
+                         str(recording))  # fmt: skip
     wait_for(lambda: redis_publish("tenant:t1:events", event_for("t1", task_id="before")) > 0, 10, "delivery")
+    # the gateway may hold it a moment: stopped only once the tail has it
+    wait_for(lambda: recording.exists() and "before" in recording.read_text(), 10, "the tail to see it")
     first.running.proc.terminate()
     first.running.proc.wait(timeout=10)
     gateway(listen=f"127.0.0.1:{port}")

@@ -77,6 +77,11 @@ class AmqpTailSource(PolledSource):
         self.bindings = target.bindings
         for exchange, pattern in self.bindings:
             check_names(exchange=exchange, pattern=pattern)
+            if not exchange:
+                from ocelot_cli.errors import UsageProblem
+
+                raise UsageProblem("--exchange '': the default exchange takes no bindings, so it cannot be tailed",
+                                   hint="name the exchange the messages are published to")  # fmt: skip
         self.stats = stats
         self.max_length = target.max_queue
         self.prefetch = target.prefetch
