@@ -37,7 +37,7 @@ def list_types(
     from ocelot_cli.render import catalog as render
 
     state = state_of(ctx)
-    envelope = envelope or old_envelope
+    envelope = options.either(envelope, old_envelope, "--bus/--envelope")
     catalog = state.catalog(catalog_dirs)
     entries = [e for e in catalog if envelope is None or e.envelope.value == envelope.value]
     if options.chosen_format(fmt, as_json, state.output.data_format) == "json":
@@ -143,7 +143,7 @@ def sample(
     for name in names:
         catalog.get(name)  # unknown types fail before anything is printed
     factory = SampleFactory(catalog, options.sample_options(org, user, tenant, lead, seed, assignments,
-                                                           envelope or old_envelope))
+                                                           options.either(envelope, old_envelope, "--bus/--envelope")))
     if not no_validate:  # as publish does: a --set typo or a value the catalog refuses is an error
         from ocelot_cli.envelope.validate import EventValidator
         from ocelot_cli.publishing.publish import check_samples

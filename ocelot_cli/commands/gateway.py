@@ -85,10 +85,10 @@ def gateway(
     host, port = _address(listen, "--listen")
     metrics_port = _address(metrics_listen, "--metrics-listen")[1] if metrics_listen else None
     limits = Limits(
-        ping_interval=parse_duration(ping_interval, option="--ping-interval"),
-        stale_after=parse_duration(stale_after, option="--stale-after"),
+        ping_interval=parse_duration(ping_interval, option="--ping-interval", positive=True),
+        stale_after=parse_duration(stale_after, option="--stale-after", positive=True),
         subscribe_ops=subscribe_limit,
-        subscribe_window=parse_duration(subscribe_window, option="--subscribe-window"),
+        subscribe_window=parse_duration(subscribe_window, option="--subscribe-window", positive=True),
         buffer=buffer,
     )
     chosen = set(sources or ["redis"])

@@ -149,13 +149,14 @@ def load(
 
     state = state_of(ctx)
     as_json = options.chosen_format(fmt, as_json) == "json"
-    ws = ws or old_ws
+    ws = options.either(ws, old_ws, "--ws-url/--ws")
     thresholds = [assertions.parse(text) for text in asserts or []]
     outputs = LoadOutputs(report_file, hgrm, list(plots or []))
     outputs.check()
-    wait = parse_duration(join_timeout, option="--join-timeout")
+    wait = parse_duration(join_timeout, option="--join-timeout", positive=True)
+    blocked_for = parse_duration(blocked_timeout, option="--blocked-timeout", positive=True)
     broker = state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout,
-                            blocked_timeout=parse_duration(blocked_timeout, option="--blocked-timeout"))  # fmt: skip
+                            blocked_timeout=blocked_for)  # fmt: skip
     control_at = state.endpoint("amqp_url", workers_from, option="--workers-from", ca_file=ca_file,
                                 connect_timeout=connect_timeout)  # fmt: skip
     catalog = state.catalog(catalog_dirs)

@@ -103,6 +103,16 @@ OldReportFormat = Annotated[ReportFormat | None, deprecated("-f", "--format")]
 Json = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 
 
+def either(new: Any, old: Any, names: str) -> Any:
+    """The value of an option or of its old spelling (``names``: "--new/--old"); both, differing, is an error."""
+    if new is not None and old is not None and new != old:
+        from ocelot_cli.errors import UsageProblem
+
+        new_name, old_name = names.split("/")
+        raise UsageProblem(f"{old_name} (the old spelling of {new_name}) and {new_name} disagree: keep {new_name}")
+    return new if new is not None else old
+
+
 def chosen_format(fmt: Any, as_json: bool, default: str = "text") -> str:
     """The output format from --format and its alias --json (a clash is a usage error)."""
     if as_json and fmt is not None and str(fmt) != "json":

@@ -85,7 +85,7 @@ def smoke(
 
     Checks, each a named test case: connect (reachable, credentials), exchange (exists, is a topic
     exchange), publish (a probe event with a unique id, confirmed, through the probe's own temporary
-    binding), roundtrip (the probe comes back unchanged and valid), gateway (with --ws: the probe
+    binding), roundtrip (the probe comes back unchanged and valid), gateway (with --ws-url: the probe
     published to Redis arrives on the WebSocket channel), expect (with --expect: real traffic of a
     type arrives within --within; nothing is published). A check whose prerequisite failed is
     skipped. Nothing is left on the broker: the probe's queue is exclusive and deleted at the end.
@@ -107,16 +107,17 @@ def smoke(
     from ocelot_cli.tail.filters import Condition
 
     state = state_of(ctx)
-    ws = ws or old_ws
-    report_format = options.chosen_format(fmt or old_fmt, as_json)
+    ws = options.either(ws, old_ws, "--ws-url/--ws")
+    report_format = options.chosen_format(options.either(fmt, old_fmt, "--format/-f"), as_json)
     wanted = selected_checks(list(checks or []), expect=expect, ws=ws, channel=channel)
-    timeout_s = parse_duration(timeout, option="--timeout")
-    within_s = parse_duration(within, option="--within")
+    timeout_s = parse_duration(timeout, option="--timeout", positive=True)
+    within_s = parse_duration(within, option="--within", positive=True)
     catalog = state.catalog(catalog_dirs)
     catalog.get(event_type)  # an unknown type fails before anything is sent
     if expect:
         catalog.get(expect)
     conditions = [Condition.parse(w) for w in where or []]
+    _check_where(catalog, expect, conditions)
     target = None
     if "gateway" in wanted:
         gateway, owner = state.gateway(ws, channel or "", token_file=token_file, ca_file=ca_file,
@@ -134,3 +135,17 @@ def smoke(
     if not report.ok:
         raise ChecksFailed(f"{report.title}: failed {', '.join(report.failed_names())}", status=report.exit_status,
                            reported=True)  # fmt: skip
+
+
+def _check_where(catalog, expect, conditions) -> None:  # noqa: ANN001
+    """--where goes with --expect, on fields its type has: a typo fails now, not after --within."""
+    from ocelot_cli.envelope.paths import parse_path, path_problem
+    from ocelot_cli.errors import UsageProblem
+
+    if conditions and not expect:
+        raise UsageProblem("--where goes with --expect TYPE (the real traffic it filters)")
+    for condition in conditions:
+        problem = path_problem([catalog.event_schema(expect)], parse_path(condition.path))
+        if problem:
+            raise UsageProblem(f"--where {condition.text!r}: {expect} has {problem}",
+                               hint=f"fields as in the catalog: 'ocelot catalog show {expect}'")  # fmt: skip

@@ -49,8 +49,8 @@ def validate(
     from ocelot_cli.validation.report import validate_sources
 
     state = state_of(ctx)
-    report_format = ReportFormat(options.chosen_format(fmt or old_fmt, as_json))
-    envelope = envelope or old_envelope
+    report_format = ReportFormat(options.chosen_format(options.either(fmt, old_fmt, "--format/-f"), as_json))
+    envelope = options.either(envelope, old_envelope, "--bus/--envelope")
     refuse_stdin_twice(files)
     validator = EventValidator(
         state.catalog(catalog_dirs),

@@ -5,6 +5,7 @@ The secret comes from ``OCELOT_JWT_SECRET`` or a file, never from the command li
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -43,11 +44,12 @@ def load_secret(secret_file: str | None = None) -> bytes:
 
 
 def mint(secret: bytes, *, tenant: str, user: str, ttl: float = 3600.0, role: str | None = None) -> str:
-    """A signed token whose claims name the tenant and user (``sub``), valid for ``ttl`` seconds."""
+    """A signed token whose claims name the tenant and user (``sub``), valid for ``ttl`` seconds (rounded
+    up: JWT times are whole seconds, and a token shorter-lived than asked helps nobody)."""
     import jwt
 
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": user, "tenant_id": tenant, "iat": now, "exp": now + int(ttl)}
+    claims: dict[str, Any] = {"sub": user, "tenant_id": tenant, "iat": now, "exp": now + math.ceil(ttl)}
     if role:
         claims["role"] = role
     return jwt.encode(claims, secret, algorithm=ALGORITHM)

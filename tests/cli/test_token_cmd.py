@@ -29,3 +29,13 @@ def test_a_token_that_would_be_expired_or_unreadable_is_refused(cli, monkeypatch
     result = cli("token", "--tenant", "t1", "--user", "u1", "--ttl", ttl)
     assert result.code == 2
     assert message in result.err and result.out == ""
+
+
+def test_a_ttl_under_a_second_still_gives_a_token_that_is_valid_for_a_while(cli, monkeypatch):
+    import jwt
+
+    monkeypatch.setenv("OCELOT_JWT_SECRET", "s" * 32)
+    result = cli("token", "--tenant", "t1", "--user", "u1", "--ttl", "250ms")
+    assert result.code == 0, result.err
+    claims = jwt.decode(result.out.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 1  # JWT times are whole seconds: rounded up, never born expired

@@ -181,6 +181,11 @@ def test_old_spellings_still_work_for_a_release_with_a_warning(cli, tmp_path, ar
         (["tail", "--format", "xml"], "give text, json, or a line template"),
         (["tail", "--json", "--headers"], "--headers and --expand show more under the text view"),
         (["tail", "--envelope", "--format", "text"], "--envelope is a JSON lines view"),
+        (["validate", "-f", "json", "--format", "junit", "x.json"], "-f (the old spelling of --format) and --format"),
+        (["catalog", "list", "--envelope", "realtime", "--bus", "platform"], "--envelope (the old spelling of --bus)"),
+        (["smoke", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
+        (["load", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
+        (["tail", "--pretty", "--ndjson"], "choose one of --pretty and --ndjson"),
     ],
 )
 def test_formats_that_disagree_are_usage_errors(cli, args, error):
@@ -197,3 +202,15 @@ def test_json_is_format_json_for_reports_and_listings(cli, tmp_path):
     assert cli("catalog", "list", "--format", "text").out.startswith("TYPE")  # text even when piped, if asked
     assert cli("catalog", "list").out.startswith("[")  # a listing piped is JSON
     assert cli("config", "show", "--format", "text").out.startswith("config file:")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["tail", "--for", "0"], ["smoke", "--timeout", "0s"], ["smoke", "--expect", "call.ended", "--within", "0"],
+     ["gateway", "--ping-interval", "0"], ["load", "--blocked-timeout", "0s"], ["token", "--tenant", "t", "--user", "u",
+     "--ttl", "0ms"]],
+    ids=lambda a: " ".join(a[:2]),
+)  # fmt: skip
+def test_a_duration_that_must_pass_refuses_zero(cli, args):
+    result = cli(*args)
+    assert result.code == 2 and "give a time above zero" in result.err
