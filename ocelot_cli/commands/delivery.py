@@ -23,12 +23,20 @@ def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels
     endpoint = state.endpoint("amqp_url", amqp_url, url=to, url_option="--to", ca_file=ca_file,
                               connect_timeout=connect_timeout, blocked_timeout=blocked_timeout)  # fmt: skip
     transport_for(endpoint, need=Capability.PUBLISH)
-    fields["exchange"] = state.settings().get("exchange", fields.get("exchange"))
+    exchange_flag = fields.get("exchange")
+    fields["exchange"] = state.settings().get("exchange", exchange_flag)
     fields["reconnect_for"] = parse_duration(reconnect_for, option="--reconnect-for")
     target = PublishTarget(endpoint, channels=list(channels) if channels else None, oversize=Oversize(oversize),
                            **fields)  # fmt: skip
     if (channels or oversize != "pointer") and not target.channel_mode:
         raise UsageProblem("--channel and --oversize apply to real-time channels: add --to redis://HOST:PORT")
+    for_exchange = {"--exchange": exchange_flag, "--routing-key": fields.get("routing_key"),
+                    "--declare": fields.get("declare")}  # fmt: skip
+    exchange_flags = [flag for flag, value in for_exchange.items() if value]
+    if exchange_flags and target.channel_mode:
+        verb = "goes" if len(exchange_flags) == 1 else "go"
+        raise UsageProblem(f"{', '.join(exchange_flags)} {verb} with an exchange, not with real-time channels",
+                           hint="with --to redis://, the catalog's channels are used, or --channel")  # fmt: skip
     for name in channels or []:
         check_channel(name)  # before anything is sent
     return target

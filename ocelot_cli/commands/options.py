@@ -247,3 +247,12 @@ ReconnectFor = Annotated[
     typer.Option("--reconnect-for", metavar="TIME",
                  help="When the connection is lost, try again this long before giving up (with the summary)."),
 ]  # fmt: skip
+
+
+def check_resume_from(resume_from: int, messages: int) -> None:
+    """--resume-from past the end of the input is a mistake (a wrong file, a wrong number)."""
+    if resume_from > messages:
+        from ocelot_cli.errors import UsageProblem
+
+        raise UsageProblem(f"--resume-from {resume_from}: the input has {messages:,} message(s)",
+                           hint="check the number an unfinished run printed, and the file")  # fmt: skip

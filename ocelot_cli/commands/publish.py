@@ -145,6 +145,8 @@ def publish(
     with spooled_stdin(list(files or []), sys.stdin.buffer) as inputs:  # read twice: checked, then streamed
         report = check_inputs(state, inputs, validator, catalog, nothing="nothing was published")
         messages = checked_for_target(lambda: file_messages(inputs, catalog, target, resume_from), catalog, target)
+        if not target.channel_mode:  # on channels, an event is one message per channel
+            options.check_resume_from(resume_from, report.events)
         total = None if target.channel_mode else max(0, report.events - resume_from)
         _send(state, target, messages, total, dry_run, as_json, resumable=True)
 

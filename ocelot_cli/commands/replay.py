@@ -121,6 +121,8 @@ def replay(
         )  # fmt: skip
         plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=target.channel_mode)
         plan.validator = validator
+        if not target.channel_mode:  # on channels, an event is one message per channel
+            options.check_resume_from(resume_from, report.events * loop)
         total = max(report.events * loop - resume_from, 0)
         messages = checked_for_target(plan.messages, catalog, target)
         if dry_run:

@@ -189,7 +189,7 @@ def tail(
         duration=parse_duration(for_duration, option="--for", positive=True) if for_duration else None,
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
-    check_output_file(output_file, append, force)
+    check_output_file(output_file, append, force, view=kind is not View.auto or template is not None)
     transport, target = _target(state, list(patterns or []), exchanges, channels, token, token_file, ca_file,
                                 amqp_url, connect_timeout, max_queue, prefetch)  # fmt: skip
     shown = headers or expand or state.output.verbose > 0  # -v: the pretty view with headers and properties

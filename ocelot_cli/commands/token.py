@@ -32,7 +32,11 @@ def token(
       ocelot token --tenant t1 --user u1 --ttl 15m --secret-file ~/.config/ocelot/jwt.secret
     """
     from ocelot_cli.config.durations import parse_duration
+    from ocelot_cli.errors import UsageProblem
     from ocelot_cli.gateway.auth import load_secret, mint
 
     seconds = parse_duration(ttl, option="--ttl", positive=True)  # a token born expired helps nobody
+    for option, value in (("--tenant", tenant), ("--user", user)):
+        if not value.strip():  # the gateway would refuse it ("token lacks tenant_id or sub")
+            raise UsageProblem(f"{option} {value!r}: a token names its tenant and user", hint=f"e.g. {option} t1")
     state_of(ctx).output.raw(mint(load_secret(secret_file), tenant=tenant, user=user, ttl=seconds, role=role))

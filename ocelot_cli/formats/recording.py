@@ -165,12 +165,15 @@ class RecordingWriter:
             self.file.close()
 
 
-def check_output_file(output_file: str | None, append: bool, force: bool) -> None:
+def check_output_file(output_file: str | None, append: bool, force: bool, *, view: bool = False) -> None:
     """A recording never replaces a file by accident: refused before connecting, unless asked."""
     import os
 
     from ocelot_cli.errors import UsageProblem
 
+    if output_file == "-" and view:
+        raise UsageProblem("--output - writes the recording to stdout: no view (--format, --json, --headers, "
+                           "--expand, --envelope) goes with it")  # fmt: skip
     if (append or force) and not output_file:
         raise UsageProblem("--append and --force go with --output FILE")
     if append and force:

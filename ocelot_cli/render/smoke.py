@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -30,10 +29,6 @@ def text_lines(report: Report, *, color: bool = False) -> Iterator[str]:
     yield f"{escape_control(report.title, one_line=True)}: {', '.join(parts) or 'no checks'}" + (
         "" if report.ok else f" (exit {int(report.exit_status)})"
     )
-
-
-def json_text(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2)
 
 
 def junit_xml(report: Report) -> str:
@@ -82,7 +77,7 @@ def github_lines(report: Report) -> Iterator[str]:
 def print_report(out: Output, report: Report, fmt: str) -> None:
     """A check report on stdout in the format asked for: text, json, junit or github."""
     if fmt == "json":
-        out.raw(json_text(report) + "\n")
+        out.json(report.to_dict())  # as every --json: indented on a terminal, one line when piped
     elif fmt == "junit":
         out.raw(junit_xml(report))
     elif fmt == "github":

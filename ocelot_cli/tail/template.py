@@ -67,7 +67,7 @@ def parse_template(text: str, field_problem: Callable[[str], str | None] | None 
         if not name:
             _fail(text, index, "an empty placeholder", "name a field, e.g. {type} or {data.call_id}")
         placeholder = Placeholder(name)
-        problem = None if placeholder.of_message or field_problem is None else field_problem(name)
+        problem = _message_field_problem(name) if placeholder.of_message else field_problem and field_problem(name)
         if problem:
             _fail(text, index + 1, problem, f"message fields: {', '.join(MESSAGE_FIELDS)}, headers.NAME, "
                   "properties.NAME; event fields as in the catalog ('ocelot catalog show TYPE')")  # fmt: skip
@@ -79,6 +79,23 @@ def parse_template(text: str, field_problem: Callable[[str], str | None] | None 
     if literal:
         parts.append(_unescape("".join(literal)))
     return Template(tuple(parts))
+
+
+# The AMQP basic properties a message may carry (headers have names of their own, any).
+PROPERTIES = ("content_type", "content_encoding", "delivery_mode", "priority", "correlation_id", "reply_to",
+              "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id")  # fmt: skip
+
+
+def _message_field_problem(name: str) -> str | None:
+    import difflib
+
+    prefix, _, rest = name.partition(".")
+    if rest == "" and prefix in ("headers", "properties") and name.endswith("."):
+        return f"{name}: name the {'header' if prefix == 'headers' else 'property'} after the dot"
+    if prefix == "properties" and rest and rest not in PROPERTIES:
+        close = difflib.get_close_matches(rest, PROPERTIES, n=1, cutoff=0.6)
+        return f"no message property {rest}" + (f"; did you mean properties.{close[0]}?" if close else "")
+    return None
 
 
 def _unescape(text: str) -> str:

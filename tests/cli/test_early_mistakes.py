@@ -1,9 +1,12 @@
 """Mistakes a command can see in its own options are reported before it connects to anything
 (the URLs here point at a port where nothing listens: reaching it would say 'cannot connect')."""
 
+from pathlib import Path
+
 import pytest
 
 NOWHERE = "amqp://127.0.0.1:1/%2F"
+FIXTURE = str(Path(__file__).resolve().parents[2] / "fixtures" / "callback-flow.yaml")
 
 
 @pytest.mark.parametrize(
@@ -15,10 +18,24 @@ NOWHERE = "amqp://127.0.0.1:1/%2F"
         (["tail", "-e", ""], 2, "the default exchange takes no bindings, so it cannot be tailed"),
         (["tail", "--output", "{tmp}/no/such/dir/x.jsonl"], 74, "cannot write --output {tmp}/no/such/dir/x.jsonl"),
         (["tail", "--output", "{tmp}"], 74, "is a directory"),
+        (["tail", "--output", "-", "--json"], 2, "--output - writes the recording to stdout: no view"),
+        (["tail", "--format", "{headers.}"], 2, "column 2: headers.: name the header after the dot"),
+        (["tail", "--format", "{properties.mesage_id}"], 2, "did you mean properties.message_id?"),
+        (["publish", "--to", "redis://127.0.0.1:1", "task.updated", "-k", "x"], 2,
+         "--routing-key goes with an exchange, not with real-time channels"),
+        (["replay", "{fixture}", "--resume-from", "999"], 2, "--resume-from 999: the input has 6 message(s)"),
     ],
-    ids=["smoke-where-typo", "smoke-where-alone", "tail-default-exchange", "output-no-dir", "output-dir"],
+    ids=["smoke-where-typo", "smoke-where-alone", "tail-default-exchange", "output-no-dir", "output-dir",
+         "output-stdout-view", "empty-header", "property-typo", "redis-routing-key", "resume-past-end"],
 )  # fmt: skip
 def test_a_mistake_in_the_options_is_reported_before_connecting(cli, tmp_path, args, code, message):
-    result = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], "--amqp-url", NOWHERE)
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{fixture}", FIXTURE) for a in args]
+    result = cli(*args, *(["--amqp-url", NOWHERE] if "--to" not in args else []))
     assert result.code == code, result.err
     assert message.replace("{tmp}", str(tmp_path)) in result.err and "cannot connect" not in result.err
+
+
+def test_a_token_names_a_tenant_and_a_user(cli, monkeypatch):
+    monkeypatch.setenv("OCELOT_JWT_SECRET", "s" * 32)
+    result = cli("token", "--tenant", " ", "--user", "u1")
+    assert result.code == 2 and result.out == "" and "a token names its tenant and user" in result.err
