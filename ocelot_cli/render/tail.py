@@ -243,6 +243,8 @@ def print_summary(out: Any, stats: Any, recorder: Any, recording_failed: bool = 
     elapsed = stats.elapsed if stats.ended else time.monotonic() - stats.started
     rate = stats.received / elapsed if elapsed > 0 else 0.0
     parts = [f"received {stats.received:,}", f"shown {stats.shown:,}"]
+    if stats.received > stats.shown:  # each message received is shown or filtered out: the counts add up
+        parts.append(f"filtered out {stats.received - stats.shown:,}")
     if stats.invalid:
         parts.append(f"invalid {stats.invalid:,}")
     if stats.warned:

@@ -178,6 +178,7 @@ class TailStats:
         return {
             "received": self.received,
             "shown": self.shown,
+            "filtered_out": self.received - self.shown,
             "invalid": self.invalid,
             "warned": self.warned,
             "not_json": self.not_json,

@@ -103,7 +103,7 @@ def test_filters_on_type_org_and_conditions(rabbit, start_tail):
     assert (event["organizationId"], event["data"]["outcome"], event["data"]["duration"]) == (
         "org-a", "callback_requested", 180
     )  # fmt: skip
-    assert "received 5, shown 1" in tail.stderr
+    assert "received 5, shown 1, filtered out 4" in tail.stderr  # the counts add up
 
 
 def test_idle_timeout_and_for_end_a_tail_by_themselves(rabbit):
