@@ -99,7 +99,21 @@ ReportFormatOption = Annotated[
     typer.Option("--format", metavar="text|json|junit|github", show_default=False,
                  help="text (people, the default), json, junit (CI test reports) or github (annotations)."),
 ]  # fmt: skip
-OldReportFormat = Annotated[ReportFormat | None, deprecated("-f", "--format")]
+OldReportFormat = Annotated[str | None, deprecated("-f", "--format")]
+
+
+def old_report_format(value: str | None, command: str) -> ReportFormat | None:
+    """The value of the old ``-f`` (for --format): a file given to it is told where files go."""
+    if value is None:
+        return None
+    try:
+        return ReportFormat(value)
+    except ValueError:
+        from ocelot_cli.errors import UsageProblem
+
+        raise UsageProblem(f"-f {value}: in {command}, -f is the old spelling of --format (text, json, junit, github)",
+                           hint=f"ocelot {command} takes no input file option" if command == "smoke" else
+                           "files are arguments: ocelot validate FILE...") from None  # fmt: skip
 Json = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 
 
@@ -212,6 +226,13 @@ OversizeOption = Annotated[
     str,
     typer.Option("--oversize", metavar="pointer|refuse", help="Real-time messages over 32 KB: send the spec's pointer "
                  "message (ids, _truncated, original size) or refuse before sending."),
+]  # fmt: skip
+
+Declare = Annotated[bool, typer.Option("--declare", help="Create the exchange (durable topic) if it does not exist.")]
+BlockedTimeout = Annotated[
+    str,
+    typer.Option("--blocked-timeout", metavar="TIME",
+                 help="Give up when the broker blocks publishing (a memory or disk alarm) this long."),
 ]  # fmt: skip
 
 # Default confirm window: publish, replay and PublishTarget share it (see benchmarks/bench_publish.py).

@@ -39,9 +39,7 @@ def publish(
         str | None,
         typer.Option("--routing-key", "-k", metavar="KEY", help="Use this routing key instead of the catalog's."),
     ] = None,
-    declare: Annotated[
-        bool, typer.Option("--declare", help="Create the exchange (topic, durable) if it does not exist.")
-    ] = False,
+    declare: options.Declare = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print exactly what would be sent (JSON lines); connect to nothing.")
     ] = False,
@@ -56,13 +54,7 @@ def publish(
     lead: options.Lead = None,
     seed: options.Seed = None,
     window: options.Window = options.DEFAULT_WINDOW,
-    blocked_timeout: Annotated[
-        str,
-        typer.Option(
-            "--blocked-timeout", metavar="TIME", help="Give up when the broker blocks publishing (resource alarm) "
-            "this long."
-        ),
-    ] = "30s",
+    blocked_timeout: options.BlockedTimeout = "30s",
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,

@@ -60,6 +60,8 @@ def replay(
     ] = False,
     strict: options.Strict = False,
     window: options.Window = options.DEFAULT_WINDOW,
+    declare: options.Declare = False,
+    blocked_timeout: options.BlockedTimeout = "30s",
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
@@ -91,6 +93,7 @@ def replay(
     import sys
 
     from ocelot_cli.commands.delivery import check_inputs
+    from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.envelope.paths import parse_assignment
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import UsageProblem
@@ -107,7 +110,9 @@ def replay(
 
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, exchange=exchange, routing_key=routing_key,
-                            window=window, reconnect_for=reconnect_for)  # fmt: skip
+                            window=window, reconnect_for=reconnect_for, declare=declare,
+                            blocked_timeout=parse_duration(blocked_timeout, option="--blocked-timeout",
+                                                           positive=True))  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     if assignments and not no_validate:
         _check_set_paths(catalog, assignments)

@@ -108,7 +108,8 @@ def smoke(
 
     state = state_of(ctx)
     ws = options.either(ws, old_ws, "--ws-url/--ws")
-    report_format = options.chosen_format(options.either(fmt, old_fmt, "--format/-f"), as_json)
+    fmt = options.either(fmt, options.old_report_format(old_fmt, "smoke"), "--format/-f")
+    report_format = options.chosen_format(fmt, as_json)
     wanted = selected_checks(list(checks or []), expect=expect, ws=ws, channel=channel)
     timeout_s = parse_duration(timeout, option="--timeout", positive=True)
     within_s = parse_duration(within, option="--within", positive=True)

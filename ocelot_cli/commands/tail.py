@@ -46,7 +46,8 @@ def tail(
     types: Annotated[
         list[str] | None,
         typer.Option(
-            "--type", "-t", metavar="TYPE", help="Only these event types (globs such as 'call.*'); repeatable."
+            "--type", "-t", metavar="TYPE", help="Only these event types (globs such as 'call.*'); repeatable.",
+            autocompletion=options.complete_event_type,
         ),
     ] = None,
     org: Annotated[

@@ -49,7 +49,8 @@ def validate(
     from ocelot_cli.validation.report import validate_sources
 
     state = state_of(ctx)
-    report_format = ReportFormat(options.chosen_format(options.either(fmt, old_fmt, "--format/-f"), as_json))
+    fmt = options.either(fmt, options.old_report_format(old_fmt, "validate"), "--format/-f")
+    report_format = ReportFormat(options.chosen_format(fmt, as_json))
     envelope = options.either(envelope, old_envelope, "--bus/--envelope")
     refuse_stdin_twice(files)
     validator = EventValidator(

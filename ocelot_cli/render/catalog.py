@@ -84,8 +84,10 @@ def print_type_detail(output: Output, entry: EventType) -> None:
     console.print(Text(escape_control(entry.description)))
     if entry.routing_key:
         console.print(Text(f"routing key: {entry.routing_key}"))
-    else:
-        console.print(Text(f"channels:    {_route(entry)}"))
+    if entry.channels or not entry.routing_key:  # a platform type reaches the hub's channels too, converted
+        shown = ", ".join(entry.channels) if entry.channels else "(direct to the connection)"
+        via = " (converted to the real-time envelope)" if entry.routing_key else ""
+        console.print(Text(f"channels:    {escape_control(shown, one_line=True)}{via}"))
     if not entry.builtin:
         console.print(Text(f"defined in:  {entry.source_file}"))
     table = Table(box=None, pad_edge=False, header_style="bold", title_justify="left")

@@ -124,3 +124,9 @@ def test_verbose_reports_catalog_and_per_file_counts_and_quiet_hides_the_summary
     assert "fixtures/samples/every-type.jsonl: 19 events, 0 invalid" in verbose.err
     quiet = cli("-q", "validate", "fixtures/samples/every-type.jsonl")
     assert quiet.code == 0 and quiet.err == ""
+
+
+def test_catalog_show_in_text_names_the_channels_of_a_platform_type_as_its_json_does(cli):
+    text = cli("catalog", "show", "call.ended", "--format", "text").out
+    assert "routing key: comms.call.ended" in text
+    assert "channels:    tenant:{tenant_id}:events (converted to the real-time envelope)" in text

@@ -53,3 +53,7 @@ def test_completion_offers_the_vocabulary_and_hides_old_spellings():
     assert bash_complete("ocelot validate --bu") == ["--bus"]
     assert "--ndjson" not in bash_complete("ocelot tail --")
     assert {"--format", "--json", "--envelope", "--headers"} <= set(bash_complete("ocelot tail --"))
+
+
+def test_tail_type_completes_event_types_as_smoke_type_does():
+    assert bash_complete("ocelot tail --type call.") == ["call.ended", "call.started", "call.transcribed"]

@@ -54,3 +54,9 @@ def test_sample_flags_are_refused_with_a_file_whose_events_are_sent_as_they_are(
     result = cli("publish", "-f", str(events), "--dry-run", "--set", "data.outcome=completed", "--org", "zz")
     assert result.code == 2 and result.out == ""
     assert "--set, --org shape samples of event types" in result.err and "ocelot replay FILE" in result.err
+
+
+@pytest.mark.parametrize("number", ["1e400", "nan", "-inf"])
+def test_a_number_json_cannot_carry_is_a_usage_error_naming_the_set(cli, number):
+    result = cli("publish", "call.ended", "--dry-run", "--set", f"data.duration={number}")
+    assert result.code == 2 and f"--set data.duration={number}: {number} is not a number JSON can carry" in result.err

@@ -186,6 +186,7 @@ def test_old_spellings_still_work_for_a_release_with_a_warning(cli, tmp_path, ar
         (["smoke", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
         (["load", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
         (["tail", "--pretty", "--ndjson"], "choose one of --pretty and --ndjson"),
+        (["validate", "-f", "a.jsonl", "b.jsonl"], "in validate, -f is the old spelling of --format"),
     ],
 )
 def test_formats_that_disagree_are_usage_errors(cli, args, error):

@@ -197,3 +197,11 @@ def test_ctrl_c_says_where_it_stopped_and_resume_from_finishes_the_job(rabbit, s
     received = [e["id"] for e in rabbit.events(queue)]
     assert set(received) == set(ids)
     assert received[:position] == ids[:position] and received[position:] == ids[position:]
+
+
+def test_replay_takes_declare_and_blocked_timeout_like_publish(rabbit):
+    exchange = rabbit.exchange(declare=False)  # removed by the fixture once the replay created it
+    result = run_ocelot("replay", str(FIXTURES / "callback-flow.yaml"), "--no-delay", "--exchange", exchange,
+                        "--declare", "--blocked-timeout", "20s")  # fmt: skip
+    assert result.returncode == 8, result.stderr  # created, and nothing bound to it yet: unroutable, said so
+    assert rabbit.exchange_exists(exchange) and b"unroutable 6" in result.stderr
