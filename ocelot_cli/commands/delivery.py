@@ -142,7 +142,9 @@ def _end(out: Any, report: Any, target: Any, as_json: bool, resumable: bool, sig
     print_summary(out, report, target.describe(), channels=target.channel_mode)
     if report.stopped_at is not None:  # something was left unconfirmed or unsent: where to pick up
         position = report.stopped_at
-        if resumable:
+        if position == 0 and not report.published:
+            out.status("nothing was sent")
+        elif resumable:
             out.status(f"stopped before message {position + 1}; continue with --resume-from {position}")
         else:
             out.status(f"stopped: the first {position} message(s) were sent and answered")

@@ -26,6 +26,7 @@ def gateway(
         ),
     ] = None,  # fmt: skip
     amqp_url: options.AmqpUrl = None,
+    ca_file: options.CaFile = None,
     exchange: options.Exchange = None,
     connect_timeout: options.ConnectTimeout = None,
     metrics_listen: Annotated[
@@ -96,7 +97,7 @@ def gateway(
         raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
     redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout) if "redis" in chosen else None
     # heartbeats every 5 s: a stalled broker link shows on /ready within seconds, not a minute
-    amqp = (state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout, heartbeat=5)
+    amqp = (state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout, heartbeat=5, ca_file=ca_file)
             if "amqp" in chosen else None)  # fmt: skip
     server = Gateway(
         GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,

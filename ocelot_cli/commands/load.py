@@ -234,14 +234,20 @@ def _finish(state, report, where, thresholds, outputs, as_json) -> None:  # noqa
     lines = summary_text(report, where)
     if outputs.report_file == "-":
         out.raw(writing.report_text(report))
-    for message in writing.write_files(report, outputs, lines):
+    try:
+        written, unwritten = writing.write_files(report, outputs, lines), None
+    except OSError as exc:  # the run's figures still reach the terminal: only the file is lost
+        from ocelot_cli.errors import OutputFailed
+
+        written, unwritten = [], OutputFailed(f"cannot write {exc.filename or 'an output file'}: {exc.strerror}")
+    for message in written:
         out.status(message)
     if as_json:
         out.json(writing.without_series_histograms(report))
     else:
         for line in lines:
             out.data(line)
-    failure = verdict(report)
+    failure = unwritten or verdict(report)
     if failure is not None:
         raise failure
 

@@ -49,7 +49,9 @@ def smoke(
             autocompletion=options.complete_event_type,
         ),
     ] = None,  # fmt: skip
-    within: Annotated[str, typer.Option("--within", metavar="TIME", help="How long --expect waits.")] = "30s",
+    within: Annotated[
+        str | None, typer.Option("--within", metavar="TIME", help="How long --expect waits [default: 30s].")
+    ] = None,
     where: Annotated[
         list[str] | None,
         typer.Option(
@@ -112,7 +114,11 @@ def smoke(
     report_format = options.chosen_format(fmt, as_json)
     wanted = selected_checks(list(checks or []), expect=expect, ws=ws, channel=channel)
     timeout_s = parse_duration(timeout, option="--timeout", positive=True)
-    within_s = parse_duration(within, option="--within", positive=True)
+    if within is not None and not expect:
+        from ocelot_cli.errors import UsageProblem
+
+        raise UsageProblem("--within goes with --expect TYPE (how long to wait for its traffic)")
+    within_s = parse_duration(within or "30s", option="--within", positive=True)
     catalog = state.catalog(catalog_dirs)
     catalog.get(event_type)  # an unknown type fails before anything is sent
     if expect:

@@ -221,10 +221,10 @@ def _format_name(fmt: str | None, as_json: bool, text: bool) -> str:
     """text, json, auto (none asked) or a template, from --format, --json and the old --pretty/--ndjson."""
     from ocelot_cli.errors import UsageProblem
 
-    if text and as_json and fmt is None:
-        raise UsageProblem("choose one of --pretty and --ndjson (both old spellings: --format text or --format json)")
-    if text and fmt not in (None, "text"):
-        raise UsageProblem(f"--pretty and --format {fmt} disagree: --pretty is --format text")
+    if text and (as_json or fmt not in (None, "text")):
+        raise UsageProblem("--pretty (the old spelling of --format text) disagrees with the JSON or template view")
+    if as_json and fmt not in (None, "json"):
+        raise UsageProblem(f"--json (or the old --ndjson) and --format {fmt} disagree: --json is --format json")
     name = options.chosen_format(fmt or ("text" if text else None), as_json, default="auto")
     if name not in ("text", "json", "auto") and "{" not in name and "}" not in name:  # a brace: a template
         raise UsageProblem(f"--format {name!r}: give text, json, or a line template with {{placeholders}}",
@@ -233,8 +233,7 @@ def _format_name(fmt: str | None, as_json: bool, text: bool) -> str:
 
 
 def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
-    """Types, --where paths and --format placeholders checked against the catalog before connecting:
-    a typo is an error with a suggestion, not a tail that shows nothing (or '-') in silence."""
+    """Types, --where paths and --format placeholders checked against the catalog before connecting."""
     from ocelot_cli.envelope.paths import parse_path, path_problem
     from ocelot_cli.errors import UsageProblem
     from ocelot_cli.render.tail import SAME_FIELD
@@ -245,6 +244,8 @@ def _check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
     owner = "no event type" if not tail_filter.types else f"none of {', '.join(names)}" if len(names) > 1 else ""
 
     def no_type_has(problem: str) -> str:  # "no field x" -> "call.ended has no field x", "no event type has field x"
+        if not problem.startswith("no "):  # not a missing field: said as it is
+            return problem
         return f"{owner} has {problem.removeprefix('no ')}" if owner else f"{names[0]} has {problem}"
 
     def field_problem(name: str, aliases: bool = False) -> str | None:
@@ -376,8 +377,7 @@ def _renderer(out, view, output_file):  # noqa: ANN001, ANN202
 
 
 def _end(stats, failure, validate: bool) -> None:  # noqa: ANN001
-    """The exit after the summary: a write that failed, else --validate's verdict (exit 1 when any
-    event seen was invalid or no JSON at all)."""
+    """The exit after the summary: a write that failed, else --validate's verdict (invalid or no JSON: 1)."""
     if failure is not None:
         raise failure
     bad = [f"{stats.invalid:,} invalid event(s)"] if stats.invalid else []

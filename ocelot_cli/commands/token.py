@@ -38,5 +38,6 @@ def token(
     seconds = parse_duration(ttl, option="--ttl", positive=True)  # a token born expired helps nobody
     for option, value in (("--tenant", tenant), ("--user", user)):
         if not value.strip():  # the gateway would refuse it ("token lacks tenant_id or sub")
-            raise UsageProblem(f"{option} {value!r}: a token names its tenant and user", hint=f"e.g. {option} t1")
+            example = f"{option} t1" if option == "--tenant" else f"{option} u1"
+            raise UsageProblem(f"{option} {value!r}: a token names its tenant and user", hint=f"e.g. {example}")
     state_of(ctx).output.raw(mint(load_secret(secret_file), tenant=tenant, user=user, ttl=seconds, role=role))

@@ -181,13 +181,9 @@ def check_output_file(output_file: str | None, append: bool, force: bool, *, vie
     # A regular file with something in it; devices and pipes (/dev/null, a fifo) are written as ever.
     kept = output_file and output_file != "-" and os.path.isfile(output_file) and os.path.getsize(output_file) > 0
     if output_file and output_file != "-":  # a place that cannot take a file: said before connecting
-        from ocelot_cli.errors import OutputFailed
+        from ocelot_cli.formats.writable import check_writable
 
-        parent = os.path.dirname(os.path.abspath(output_file))
-        if os.path.isdir(output_file) or not os.path.isdir(parent):
-            what = "is a directory" if os.path.isdir(output_file) else f"no directory {parent}"
-            raise OutputFailed(f"cannot write --output {output_file}: {what}",
-                               hint="name a file in a directory that exists")  # fmt: skip
+        check_writable("--output", output_file)
     if kept and not (append or force):
         raise UsageProblem(f"--output {output_file}: the file exists",
                            hint="--append to add to it, --force to replace it, or name another file")  # fmt: skip

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocelot_cli.errors import InputError, UsageProblem
+from ocelot_cli.errors import InputError
 from ocelot_cli.load import stats
 
 
@@ -25,10 +25,13 @@ class LoadOutputs:
 
         for path in self.plots:
             plotting.check_target(path)
-        named = (("--report", self.report_file), ("--hgrm", self.hgrm), *(("--plot", p) for p in self.plots))
+        from ocelot_cli.formats.writable import check_writable
+
+        named = (("--report", self.report_file), ("--hgrm", self.hgrm and f"{self.hgrm}.end_to_end.hgrm"),
+                 *(("--plot", p) for p in self.plots))  # fmt: skip
         for option, path in named:
-            if path and path != "-" and not Path(path).expanduser().resolve().parent.is_dir():
-                raise UsageProblem(f"{option} {path}: the directory {Path(path).parent} does not exist")
+            if path and path != "-":
+                check_writable(option, path)
 
 
 def report_text(report: dict[str, Any]) -> str:
@@ -40,14 +43,14 @@ def write_files(report: dict[str, Any], outputs: LoadOutputs, summary_lines: lis
     """Write every output file that was asked for (not ``--report -``); what was written, for people."""
     written = []
     if outputs.report_file and outputs.report_file != "-":
-        Path(outputs.report_file).expanduser().write_text(report_text(report), encoding="utf-8")
+        _write(Path(outputs.report_file).expanduser(), report_text(report), "utf-8")
         written.append(f"report written to {outputs.report_file}")
     if outputs.hgrm:
         for name, encoded in report.get("histograms", {}).items():
             hist = stats.new_histogram()
             stats.decode_into(hist, encoded)
             path = Path(f"{outputs.hgrm}.{name}.hgrm").expanduser()
-            path.write_text(stats.percentile_distribution(hist), encoding="ascii")
+            _write(path, stats.percentile_distribution(hist), "ascii")
             written.append(f"percentile distribution written to {path}")
     for target in outputs.plots:
         from ocelot_cli.load import plots as plotting
@@ -55,6 +58,14 @@ def write_files(report: dict[str, Any], outputs: LoadOutputs, summary_lines: lis
         plotting.write(report, target, summary_lines)
         written.append(f"pictures written to {target}")
     return written
+
+
+def _write(path: Path, text: str, encoding: str) -> None:
+    """Write ``text``; an OSError names the file even when the failure came on write, not open (a full disk)."""
+    try:
+        path.write_text(text, encoding=encoding)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def without_series_histograms(report: dict[str, Any]) -> dict[str, Any]:

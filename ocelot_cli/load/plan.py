@@ -179,7 +179,7 @@ def parse_mix(text: str | None, catalog: Catalog, kind: EnvelopeKind) -> list[tu
             theirs = words[catalog.get(name).envelope]
             raise UsageProblem(
                 f"--mix: {name} is a {theirs} event; this run publishes {words[kind]} events",
-                hint="platform types go to the exchange, real-time types to a gateway channel (--ws, --channel)",
+                hint="platform types go to the exchange, real-time types to a gateway channel (--ws-url, --channel)",
             )
         try:
             weight = float(weight_text) if weight_text else 1.0

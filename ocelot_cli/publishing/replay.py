@@ -192,7 +192,8 @@ class ReplayPlan:
             if not self.for_channels and not message.routing_key:
                 raise UsageProblem(f"message {seq + 1} was recorded on channel {channel}: it has no routing key",
                                    hint="replay it --to redis://HOST (to its channel), or with --routing-key")
-            message.channel = channel  # where it goes back to, not every channel of its type
+            if self.for_channels and not (self.options.tenant or self.options.org):  # a new owner: its channels
+                message.channel = channel  # where it goes back to, not every channel of its type
         return message
 
     def _build(self, item: _Item, seq: int, shift: float) -> OutgoingMessage:

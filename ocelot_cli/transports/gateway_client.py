@@ -4,7 +4,7 @@
 paced within the gateway's limit (10 a minute) and retried on ``rate_limited`` after
 ``retry_after``, refusals raised as errors with the gateway's reason, every ``{"type": "ping"}``
 answered with ``pong`` at once, and a connection that says nothing for twice the announced
-heartbeat treated as dead. ``ocelot tail ws://``, ``ocelot load --ws`` and smoke's gateway
+heartbeat treated as dead. ``ocelot tail ws://``, ``ocelot load --ws-url`` and smoke's gateway
 check all speak the protocol through it.
 
 ``GatewayTailSource`` adds what a tail needs: reconnect with the one backoff policy,

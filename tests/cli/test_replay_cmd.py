@@ -65,3 +65,9 @@ def test_a_recording_of_a_channel_goes_back_to_its_channel_and_never_to_an_empty
     to_redis = cli("replay", str(recording), "--dry-run", "--to", "redis://127.0.0.1:6379")
     assert to_redis.code == 0, to_redis.err
     assert [json.loads(line)["channel"] for line in to_redis.out.splitlines()] == ["tenant:t1:events"]
+    moved = cli("replay", str(recording), "--dry-run", "--to", "redis://127.0.0.1:6379", "--tenant", "t9")
+    channels = [json.loads(line)["channel"] for line in moved.out.splitlines()]
+    assert "tenant:t9:events" in channels and "tenant:t1:events" not in channels  # the new owner's channels
+    keyed = cli("replay", str(recording), "--dry-run", "--exchange", "x.y", "--routing-key", "some.key")
+    assert keyed.code == 0 and json.loads(keyed.out)["routing_key"] == "some.key"
+    assert "channel" not in json.loads(keyed.out)  # to the exchange, as the dry run now says

@@ -131,7 +131,8 @@ def test_every_duration_is_a_time_and_nothing_else_is_called_one():
 
 TIME_OPTIONS = sorted({(command, long) for command, long, _s, metavar in OPTIONS if metavar == "TIME"})
 REPO = Path(__file__).resolve().parents[2]
-NEEDS = {"token": ["--tenant", "t1", "--user", "u1"], "replay": [str(REPO / "fixtures" / "callback-flow.yaml")]}
+NEEDS = {"token": ["--tenant", "t1", "--user", "u1"], "smoke": ["--expect", "call.ended"],
+         "replay": [str(REPO / "fixtures" / "callback-flow.yaml")]}
 
 
 @pytest.mark.parametrize(("command", "option"), TIME_OPTIONS, ids=lambda v: v)
@@ -185,7 +186,8 @@ def test_old_spellings_still_work_for_a_release_with_a_warning(cli, tmp_path, ar
         (["catalog", "list", "--envelope", "realtime", "--bus", "platform"], "--envelope (the old spelling of --bus)"),
         (["smoke", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
         (["load", "--ws", "ws://a/ws", "--ws-url", "ws://b/ws"], "--ws (the old spelling of --ws-url) and --ws-url"),
-        (["tail", "--pretty", "--ndjson"], "choose one of --pretty and --ndjson"),
+        (["tail", "--pretty", "--ndjson"], "--pretty (the old spelling of --format text) disagrees"),
+        (["tail", "--ndjson", "--format", "text"], "--json (or the old --ndjson) and --format text disagree"),
         (["validate", "-f", "a.jsonl", "b.jsonl"], "in validate, -f is the old spelling of --format"),
     ],
 )

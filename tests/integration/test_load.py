@@ -286,3 +286,12 @@ def test_several_queues_each_fed_by_its_publishers_and_all_consumed(rabbit, tmp_
     report = json.loads(out)
     assert report["published"]["acked"] == report["consumed"]["received"] == 1200 and report["lost"] == 0
     assert new_load_queues() == []
+
+
+def test_a_report_that_cannot_be_written_after_the_run_is_exit_74_with_the_figures_shown(rabbit):
+    exchange = rabbit.exchange()
+    result = run_ocelot("load", "--exchange", exchange, "--rate", "50", "--duration", "1s", "--report", "/dev/full")
+    err = result.stderr.decode()
+    assert result.returncode == 74, err
+    assert "cannot write /dev/full: No space left on device" in err and "internal error" not in err
+    assert "end to end" in result.stdout.decode()  # the summary still reaches the terminal

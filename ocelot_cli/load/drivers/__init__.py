@@ -6,7 +6,7 @@
 transports' interface only.
 
     amqp.py  publish to the exchange, consume the run's own queues (RabbitMQ)
-    ws.py    publish to Redis channels, receive through the real-time gateway (--ws)
+    ws.py    publish to Redis channels, receive through the real-time gateway (--ws-url)
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ class WorkerSpec:
     plan: LoadPlan
     broker: Endpoint  # RabbitMQ: the exchange, the run's queues (and the control exchange)
     declare: bool = False  # create the exchange if it is missing
-    gateway: Endpoint | None = None  # --ws: the gateway (with its token)
-    redis: Endpoint | None = None  # --ws: where the events are published
+    gateway: Endpoint | None = None  # --ws-url: the gateway (with its token)
+    redis: Endpoint | None = None  # --ws-url: where the events are published
     pool: MessagePool | None = None
 
     @property

@@ -1,4 +1,4 @@
-"""``ocelot load --ws``: publish real-time events to Redis, receive them through the gateway.
+"""``ocelot load --ws-url``: publish real-time events to Redis, receive them through the gateway.
 
 Publishers PUBLISH on the channel (the hub's Redis pub/sub source); each consumer process
 holds its share of ``--clients`` gateway connections, each authenticated and subscribed
