@@ -53,12 +53,37 @@ def gateway(
         int, typer.Option("--buffer", min=1, metavar="N", help="Messages buffered per connection before dropping.")
     ] = 100,
     secret_file: options.SecretFile = None,
+    jwks: Annotated[
+        str | None,
+        typer.Option("--jwks", metavar="FILE|URL", show_default=False,
+                     help="Verify RS256/ES256 tokens with this JWKS (a file, or the identity provider's URL such as "
+                          "Clerk's https://<instance>/.well-known/jwks.json); re-read on an unknown kid."),
+    ] = None,  # fmt: skip
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", metavar="ISS", help="Refuse tokens whose iss is not this.")
+    ] = None,
+    audience: Annotated[
+        str | None, typer.Option("--audience", metavar="AUD", help="Refuse tokens whose aud does not name this.")
+    ] = None,
+    tenant_claims: Annotated[
+        list[str] | None,
+        typer.Option("--tenant-claim", metavar="NAME", show_default=False,
+                     help="Claim naming the tenant, first present wins; repeatable "
+                          "[default: tenant_id, org_id, organization_id]."),
+    ] = None,  # fmt: skip
+    user_claims: Annotated[
+        list[str] | None,
+        typer.Option("--user-claim", metavar="NAME", show_default=False,
+                     help="Claim naming the user, first present wins; repeatable [default: sub, user_id]."),
+    ] = None,  # fmt: skip
 ) -> None:
     """Run the reference OttoAI real-time gateway: WebSocket on /ws, fed by Redis pub/sub.
 
-    Clients connect with 'Authorization: Bearer <JWT>' (see 'ocelot token'); bad or missing
-    tokens are closed with code 1008. A connection may subscribe to its tenant, its user and
-    lead channels, and never receives another tenant's events. Heartbeat, subscribe rate
+    Clients connect with 'Authorization: Bearer <JWT>': HS256 with the shared secret (see
+    'ocelot token'), or RS256/ES256 verified with --jwks as Clerk issues them (tenant from
+    tenant_id, org_id or organization_id); bad or missing tokens are closed with code 1008. A
+    connection may subscribe to its tenant, its user and lead channels, and never receives
+    another tenant's events. Heartbeat, subscribe rate
     limit, 32 KB pointer messages and the per-connection buffer follow the real-time spec.
     GET /ready is 503 while a source is down or stalled; GET /metrics serves Prometheus metrics
     to a caller with a gateway token (or on --metrics-listen), tenant ids only when asked.
@@ -71,13 +96,13 @@ def gateway(
       ocelot gateway --listen 0.0.0.0:8765 --redis-url redis://redis.internal:6379/0
       ocelot gateway --ping-interval 2s --stale-after 5s      # fast heartbeats for testing
       ocelot gateway --source redis --source amqp             # also bridge ocelot.events
+      ocelot gateway --jwks https://clerk.example.com/.well-known/jwks.json --issuer https://clerk.example.com
     """
     import asyncio
     import signal
 
     from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.errors import UsageProblem
-    from ocelot_cli.gateway.auth import load_secret
     from ocelot_cli.gateway.hub import Limits
     from ocelot_cli.gateway.server import Gateway, GatewayOptions
 
@@ -101,7 +126,8 @@ def gateway(
             if "amqp" in chosen else None)  # fmt: skip
     server = Gateway(
         GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,
-                       exchange=state.settings().get("exchange", exchange), secret=load_secret(secret_file),
+                       exchange=state.settings().get("exchange", exchange),
+                       verifier=_verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims),
                        limits=limits, metrics_port=metrics_port, metrics_tenant_labels=metrics_tenant_labels),
         on_notice=out.warn,
         on_detail=out.detail,
@@ -133,3 +159,15 @@ def _address(text: str, option: str) -> tuple[str, int]:
     if not host or not port_text.isdigit() or int(port_text) > 65535:
         raise UsageProblem(f"{option} {text!r} is not HOST:PORT", hint="e.g. 127.0.0.1:8765 (port 0: any free port)")
     return host, int(port_text)
+
+
+def _verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims):  # noqa: ANN001, ANN202
+    """How tokens are verified: the HS256 secret (development), a JWKS (production), or both."""
+    import os
+
+    from ocelot_cli.gateway.auth import ENV_JWT_SECRET, TENANT_CLAIMS, USER_CLAIMS, Verifier, load_secret
+    from ocelot_cli.gateway.keys import KeySet
+
+    secret = load_secret(secret_file) if secret_file or os.environ.get(ENV_JWT_SECRET) or not jwks else b""
+    return Verifier(secret=secret, keys=KeySet(jwks) if jwks else None, issuer=issuer, audience=audience,
+                    tenant_claims=tuple(tenant_claims or TENANT_CLAIMS), user_claims=tuple(user_claims or USER_CLAIMS))

@@ -2,6 +2,7 @@
 
     server.py  the WebSocket server and its sources (transports' tail sources, in threads)
     hub.py     subscriptions, access, limits and delivery, without any network
-    auth.py    development tokens (HS256): mint and verify
+    auth.py    tokens: mint, and verify (HS256 with the secret, RS256/ES256 with a key set)
+    keys.py    JWKS key sets from a file or URL (rotation by kid), signing keys and their JWKS
     bridge.py  platform events from the exchange onto real-time channels
 """

@@ -1,4 +1,5 @@
-"""Development tokens for the real-time gateway: HS256 JWTs with tenant and user claims.
+"""Tokens of the real-time gateway: HS256 JWTs with a shared secret for development, and RS256/ES256
+verified against a JWKS (``gateway --jwks``) as identity providers such as Clerk issue them.
 
 The secret comes from ``OCELOT_JWT_SECRET`` or a file, never from the command line.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,29 +45,86 @@ def load_secret(secret_file: str | None = None) -> bytes:
     return secret
 
 
-def mint(secret: bytes, *, tenant: str, user: str, ttl: float = 3600.0, role: str | None = None) -> str:
-    """A signed token whose claims name the tenant and user (``sub``), valid for ``ttl`` seconds (rounded
-    up: JWT times are whole seconds, and a token shorter-lived than asked helps nobody)."""
+def mint(secret: Any, *, tenant: str, user: str, ttl: float = 3600.0, role: str | None = None,
+         algorithm: str = ALGORITHM, kid: str | None = None, issuer: str | None = None,
+         audience: str | None = None) -> str:  # fmt: skip
+    """A signed token naming the tenant (both ``tenant_id`` and Clerk's ``org_id``, so that ocelot's
+    gateway and a hub that reads ``org_id`` accept it) and the user (``sub``), valid for ``ttl``
+    seconds (rounded up: JWT times are whole seconds). ``secret`` is the HS256 secret, or a private
+    key with ``algorithm`` RS256/ES256 and its ``kid``."""
     import jwt
 
     now = int(time.time())
-    claims: dict[str, Any] = {"sub": user, "tenant_id": tenant, "iat": now, "exp": now + math.ceil(ttl)}
-    if role:
-        claims["role"] = role
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    claims: dict[str, Any] = {"sub": user, "tenant_id": tenant, "org_id": tenant, "iat": now,
+                              "exp": now + math.ceil(ttl)}  # fmt: skip
+    claims.update({k: v for k, v in (("role", role), ("iss", issuer), ("aud", audience)) if v})
+    return jwt.encode(claims, secret, algorithm=algorithm, headers={"kid": kid} if kid else None)
+
+
+# Where the tenant and the user are found, first present wins: ocelot's own claim, then Clerk's
+# (org_id, sub), then the other names hubs read (organization_id, user_id).
+TENANT_CLAIMS = ("tenant_id", "org_id", "organization_id")
+USER_CLAIMS = ("sub", "user_id")
+PUBLIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token says the client is."""
+
+    tenant: str
+    user: str
+    claims: dict[str, Any]
+
+
+@dataclass
+class Verifier:
+    """Verifies gateway tokens: HS256 with the shared secret (development), RS256/ES256 with the keys
+    of a JWKS (production, as Clerk issues them). Each algorithm only ever with its own kind of key:
+    an HS256 token is never checked against a public key (the HS/RS confusion), ``none`` never passes."""
+
+    secret: bytes = b""
+    keys: Any = None  # a keys.KeySet
+    issuer: str | None = None
+    audience: str | None = None
+    tenant_claims: tuple[str, ...] = TENANT_CLAIMS
+    user_claims: tuple[str, ...] = USER_CLAIMS
+
+    def verify(self, token: str) -> Identity:
+        """The identity of a valid, unexpired token; ValueError saying why not."""
+        import jwt
+
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise ValueError(f"not a JWT ({exc})") from None
+        algorithm = header.get("alg")
+        if algorithm == ALGORITHM and self.secret:
+            key: Any = self.secret
+        elif algorithm in PUBLIC_ALGORITHMS and self.keys is not None:
+            key = self.keys.key_for(header.get("kid")).key  # PyJWT refuses a key of another type than alg's
+        else:
+            accepted = sorted({ALGORITHM} if self.secret else set()) + (["RS256", "ES256"] if self.keys else [])
+            raise ValueError(f"algorithm {algorithm!r} is not accepted here (accepted: {', '.join(accepted)})")
+        try:
+            claims = jwt.decode(token, key, algorithms=[algorithm], issuer=self.issuer, audience=self.audience,
+                                options={"require": ["exp"], "verify_aud": self.audience is not None})  # fmt: skip
+        except jwt.PyJWTError as exc:
+            raise ValueError(str(exc)) from None
+        tenant = next((claims[name] for name in self.tenant_claims if isinstance(claims.get(name), str)), "")
+        user = next((claims[name] for name in self.user_claims if isinstance(claims.get(name), str)), "")
+        if not tenant:
+            raise ValueError(f"token names no organization ({', '.join(self.tenant_claims)})")
+        if not user:
+            raise ValueError(f"token names no user ({', '.join(self.user_claims)})")
+        return Identity(tenant, user, claims)
 
 
 def verify(token: str, secret: bytes) -> dict[str, Any]:
-    """The claims of a valid, unexpired token with tenant and user; raises ValueError otherwise."""
-    import jwt
-
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
-    except jwt.PyJWTError as exc:
-        raise ValueError(str(exc)) from None
-    if not isinstance(claims.get("tenant_id"), str) or not isinstance(claims.get("sub"), str):
-        raise ValueError("token lacks tenant_id or sub")
-    return claims
+    """The claims of a valid HS256 token with tenant and user (``tenant_id`` as the verified tenant);
+    raises ValueError otherwise."""
+    identity = Verifier(secret=secret).verify(token)
+    return {**identity.claims, "tenant_id": identity.tenant, "sub": identity.user}
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

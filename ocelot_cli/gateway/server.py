@@ -23,7 +23,7 @@ from typing import Any
 
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
-from ocelot_cli.gateway.auth import bearer_token, verify
+from ocelot_cli.gateway.auth import Verifier, bearer_token
 from ocelot_cli.gateway.hub import Hub, Limits
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
@@ -45,7 +45,7 @@ class GatewayOptions:
     redis: Endpoint | None = None  # the Redis pub/sub source (None: none)
     amqp: Endpoint | None = None  # set: bridge platform events from the exchange
     exchange: str = "ocelot.events"
-    secret: bytes = b""
+    verifier: Verifier = field(default_factory=Verifier)  # the shared secret and/or a JWKS
     limits: Limits = field(default_factory=Limits)
     metrics_port: int | None = None  # a separate listener for /metrics (no token asked there)
     metrics_tenant_labels: bool = False  # tenant ids as labels of ws_connections
@@ -191,7 +191,7 @@ class Gateway:
     def _authorized(self, request: Any) -> bool:
         header = request.headers.get("Authorization", "")
         try:
-            verify(bearer_token(header), self.options.secret)
+            self.options.verifier.verify(bearer_token(header))
         except ValueError:
             return False
         return True
@@ -213,13 +213,13 @@ class Gateway:
         header = connection.request.headers.get("Authorization", "")
         token = bearer_token(header)
         peer = _peer(connection)
-        try:
-            claims = verify(token, self.options.secret)
+        try:  # in a thread: a key set fetched from a URL must not stall every other connection
+            identity = await asyncio.to_thread(self.options.verifier.verify, token)
         except ValueError as exc:
             self.detail(f"{peer}: refused: {exc}")
             await connection.close(1008, f"unauthorized: {exc}"[:120])
             return
-        self.detail(f"{peer}: connected as tenant {claims['tenant_id']}, user {claims['sub']}")
+        self.detail(f"{peer}: connected as tenant {identity.tenant}, user {identity.user}")
         limits = self.hub.limits
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limits.buffer)
 
@@ -230,10 +230,10 @@ class Gateway:
             except asyncio.QueueFull:
                 return False
 
-        client = self.hub.join(claims["tenant_id"], claims["sub"], send)
+        client = self.hub.join(identity.tenant, identity.user, send)
         tasks = [asyncio.create_task(self._write(connection, client, queue)),
                  asyncio.create_task(self._heartbeat(connection, client)),
-                 asyncio.create_task(self._expire(connection, claims.get("exp")))]  # fmt: skip
+                 asyncio.create_task(self._expire(connection, identity.claims.get("exp")))]  # fmt: skip
         try:
             await connection.send(json.dumps(self.hub.welcome(client)))
             async for raw in connection:

@@ -8,6 +8,7 @@ not answer is a warning (you may not use it); one you configured is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -153,14 +154,22 @@ def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
         raise CheckFailed(f"the gateway token expired {time.time() - expires:.0f}s ago", ExitStatus.AUTH,
                           hint="get a fresh one (e.g. 'ocelot token --tenant T --user U')")  # fmt: skip
     left = f", expires in {(expires - time.time()) / 60:.0f} min" if isinstance(expires, int | float) else ""
-    result.message = f"token for tenant {claims.get('tenant_id')!r}, user {claims.get('sub')!r}{left}"
+    tenant = claims.get("tenant_id") or claims.get("org_id") or claims.get("organization_id")
+    result.message = f"token for tenant {tenant!r}, user {claims.get('sub') or claims.get('user_id')!r}{left}"
     _check_signature(token, result)
 
 
 def _check_signature(token: str, result: CheckResult) -> None:
     """With the gateway's secret at hand (OCELOT_JWT_SECRET), a token it did not sign is a failure."""
+    import jwt
+
     from ocelot_cli.gateway.auth import ENV_JWT_SECRET, MIN_SECRET_BYTES, verify
 
+    with contextlib.suppress(jwt.PyJWTError):
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if algorithm != "HS256":  # signed by a private key: the gateway's --jwks verifies it, not the secret
+            result.message += f" ({algorithm}: verified by the gateway's --jwks, not here)"
+            return
     secret = os.environ.get(ENV_JWT_SECRET, "")
     if len(secret.encode()) < MIN_SECRET_BYTES:  # unset, or too short to use: the jwt-secret check says which
         result.message += " (signature not checked: no usable OCELOT_JWT_SECRET)"
