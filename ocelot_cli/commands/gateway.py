@@ -71,6 +71,12 @@ def gateway(
                      help="Claim naming the tenant, first present wins; repeatable "
                           "[default: tenant_id, org_id, organization_id]."),
     ] = None,  # fmt: skip
+    auth_failure: Annotated[
+        str,
+        typer.Option("--auth-failure", metavar="http403|close1008",
+                     help="A bad or missing token: HTTP 403 before the upgrade (as the OttoAI hub), or the upgrade "
+                          "then a close with 1008."),
+    ] = "http403",  # fmt: skip
     user_claims: Annotated[
         list[str] | None,
         typer.Option("--user-claim", metavar="NAME", show_default=False,
@@ -81,7 +87,8 @@ def gateway(
 
     Clients connect with 'Authorization: Bearer <JWT>': HS256 with the shared secret (see
     'ocelot token'), or RS256/ES256 verified with --jwks as Clerk issues them (tenant from
-    tenant_id, org_id or organization_id); bad or missing tokens are closed with code 1008. A
+    tenant_id, org_id or organization_id); bad or missing tokens get HTTP 403 before the upgrade
+    (or, with --auth-failure close1008, the upgrade then a 1008 close). A
     connection may subscribe to its tenant, its user and lead channels, and never receives
     another tenant's events. Heartbeat, subscribe rate
     limit, 32 KB pointer messages and the per-connection buffer follow the real-time spec.
@@ -128,6 +135,7 @@ def gateway(
         GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,
                        exchange=state.settings().get("exchange", exchange),
                        verifier=_verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims),
+                       auth_failure=_auth_failure(auth_failure),
                        limits=limits, metrics_port=metrics_port, metrics_tenant_labels=metrics_tenant_labels),
         on_notice=out.warn,
         on_detail=out.detail,
@@ -171,3 +179,11 @@ def _verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims): 
     secret = load_secret(secret_file) if secret_file or os.environ.get(ENV_JWT_SECRET) or not jwks else b""
     return Verifier(secret=secret, keys=KeySet(jwks) if jwks else None, issuer=issuer, audience=audience,
                     tenant_claims=tuple(tenant_claims or TENANT_CLAIMS), user_claims=tuple(user_claims or USER_CLAIMS))
+
+
+def _auth_failure(value: str) -> str:
+    if value not in ("http403", "close1008"):
+        from ocelot_cli.errors import UsageProblem
+
+        raise UsageProblem(f"--auth-failure {value!r}: choose http403 (the hub's way) or close1008")
+    return value

@@ -12,8 +12,11 @@
 from __future__ import annotations
 
 import collections
+import datetime
 import json
+import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +58,7 @@ class Client:
     ops: collections.deque[float] = field(default_factory=collections.deque)
     dropped: int = 0
     last_pong: float = field(default_factory=time.monotonic)
+    connection_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def may_subscribe(self, channel: str) -> str | None:
         """Why this connection may not subscribe to ``channel``, or None when it may."""
@@ -141,46 +145,45 @@ class Hub:
                 del self.by_channel[channel]
 
     def welcome(self, client: Client) -> dict[str, Any]:
-        return {"type": "welcome", "tenant_id": client.tenant, "user_id": client.user,
-                "heartbeat_s": self.limits.ping_interval, "max_message_bytes": self.limits.max_message}  # fmt: skip
+        return frame("welcome", connection_id=client.connection_id, tenant_id=client.tenant, user_id=client.user,
+                     heartbeat_s=self.limits.ping_interval, max_message_bytes=self.limits.max_message)  # fmt: skip
 
     def control(self, client: Client, message: Any, now: float | None = None) -> dict[str, Any] | None:
         """Handle one client message; the reply to send, if any."""
         now = time.monotonic() if now is None else now
         if not isinstance(message, dict):
-            return {"type": "error", "code": "bad_message", "message": "send JSON objects with a 'type'"}
+            return _error("invalid_json", "bad_message", "send JSON objects with a 'type'")
         kind = message.get("type")
         if kind == "pong":
             client.last_pong = now
             return None
         if kind == "ping":  # a client checking on us
-            return {"type": "pong"}
+            return frame("pong")
         if kind not in ("subscribe", "unsubscribe"):
-            return {"type": "error", "code": "unknown_type", "message": f"unknown message type {kind!r}"}
+            return _error("unknown_type", "unknown_type", f"unknown message type {kind!r}")
         channel = message.get("channel")
         if not isinstance(channel, str):
-            return {"type": f"{kind}_result", "channel": channel, "success": False, "reason": "missing channel"}
+            return frame(f"{kind}_result", channel=channel, success=False, reason="missing channel")
         wait = client.take_op(now)
-        if wait is not None:
-            return {"type": "error", "code": "rate_limited", "retry_after": wait,
-                    "message": f"at most {self.limits.subscribe_ops} subscribe/unsubscribe per "
-                               f"{self.limits.subscribe_window:g}s"}  # fmt: skip
+        if wait is not None:  # whole seconds, as hubs send it; ocelot's exact wait beside it
+            return _error("rate_limited", "rate_limited", f"at most {self.limits.subscribe_ops} subscribe/unsubscribe "
+                          f"per {self.limits.subscribe_window:g}s", retry_after=math.ceil(wait), retry_after_s=wait)
         if kind == "unsubscribe":
             if channel in client.channels:
                 client.channels.discard(channel)
                 self._unlist(channel, client)
-            return {"type": "unsubscribe_result", "channel": channel[: self.limits.max_channel_length], "success": True}
+            return frame("unsubscribe_result", channel=channel[: self.limits.max_channel_length], success=True)
         reason = client.may_subscribe(channel)
         if reason is None and channel not in self.by_channel and len(self.by_channel) >= self.limits.max_channels_total:
             reason = "the gateway holds as many channels as it may; try again later"
         if reason:  # a refused name is not echoed back whole
             shown = channel[: self.limits.max_channel_length]
-            return {"type": "subscribe_result", "channel": shown, "success": False, "reason": reason}
+            return frame("subscribe_result", channel=shown, success=False, reason=reason)
         if channel not in client.channels:
             client.channels.add(channel)
             self.by_channel[channel].add(id(client))
             self.metrics.subscriptions[channel_kind(channel)] += 1
-        return {"type": "subscribe_result", "channel": channel, "success": True}
+        return frame("subscribe_result", channel=channel, success=True)
 
     def publish(self, channel: str, payload: bytes | str) -> int:
         """Deliver a message published on ``channel`` to its subscribers of the same tenant; how many got it."""
@@ -226,3 +229,14 @@ class Hub:
             "data": {"reason": "Queue overflow", "max_size": self.limits.buffer, "dropped_count": count},
         }
         return json.dumps(event, separators=(",", ":"))
+
+
+def frame(kind: str, **fields: Any) -> dict[str, Any]:
+    """A control frame: its type, its fields, and ``ts`` (UTC, ISO 8601), as the hub's frames carry."""
+    now = datetime.datetime.now(datetime.UTC)
+    return {"type": kind, **fields, "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+
+
+def _error(name: str, code: str, message: str, **fields: Any) -> dict[str, Any]:
+    """An error frame readable by both dialects: ``error`` (the hub's name) and ocelot's ``code``/``message``."""
+    return frame("error", error=name, code=code, message=message, **fields)

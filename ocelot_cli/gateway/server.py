@@ -24,7 +24,7 @@ from typing import Any
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.gateway.auth import Verifier, bearer_token
-from ocelot_cli.gateway.hub import Hub, Limits
+from ocelot_cli.gateway.hub import Hub, Limits, frame
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.retry import Backoff
@@ -46,6 +46,7 @@ class GatewayOptions:
     amqp: Endpoint | None = None  # set: bridge platform events from the exchange
     exchange: str = "ocelot.events"
     verifier: Verifier = field(default_factory=Verifier)  # the shared secret and/or a JWKS
+    auth_failure: str = "http403"  # a bad token: HTTP 403 before the upgrade (as the hub), or close1008 after it
     limits: Limits = field(default_factory=Limits)
     metrics_port: int | None = None  # a separate listener for /metrics (no token asked there)
     metrics_tenant_labels: bool = False  # tenant ids as labels of ws_connections
@@ -171,7 +172,7 @@ class Gateway:
                         f"{str(error)[:200]}); {dropped['unroutable']} so far (ws_messages_dropped_total)")  # fmt: skip
 
     # -- HTTP ------------------------------------------------------------------------
-    def _http(self, connection: Any, request: Any) -> Any:
+    async def _http(self, connection: Any, request: Any) -> Any:
         path = request.path.split("?", 1)[0]
         if path == "/ready":
             missing = [name for name, ok in self.ready.items() if not ok]
@@ -186,6 +187,13 @@ class Gateway:
             return self._metrics(connection)
         if path != "/ws":
             return connection.respond(404, "not found: the WebSocket endpoint is /ws\n")
+        if self.options.auth_failure == "http403":  # as the hub does: a bad token never gets the upgrade
+            token = bearer_token(request.headers.get("Authorization", ""))
+            try:
+                await asyncio.to_thread(self.options.verifier.verify, token)
+            except ValueError as exc:
+                self.detail(f"{_peer(connection)}: refused before the upgrade: {exc}")
+                return connection.respond(403, f"unauthorized: {exc}\n")
         return None
 
     def _authorized(self, request: Any) -> bool:
@@ -276,7 +284,7 @@ class Gateway:
             if now >= next_ping and _writable(connection):
                 next_ping = now + limits.ping_interval
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(connection.send('{"type":"ping"}'), tick)
+                    await asyncio.wait_for(connection.send(json.dumps(frame("ping"))), tick)
 
     async def _expire(self, connection: Any, expires: Any) -> None:
         """Close the connection when its token expires (1008, as for a refused token)."""

@@ -83,7 +83,7 @@ class GatewayClient:
                 sslopt=sslopt, skip_utf8_validation=True, enable_multithread=False,
             )  # fmt: skip
         except websocket.WebSocketBadStatusException as exc:
-            raise self._refused_upgrade(exc.status_code) from None
+            raise self._refused_upgrade(exc.status_code, getattr(exc, "resp_body", None)) from None
         except ssl.SSLCertVerificationError as exc:
             raise AuthenticationFailed(f"TLS certificate of {self.shown} could not be verified: {exc.verify_message}",
                                        hint="pass --ca-file with the CA that signed it") from None  # fmt: skip
@@ -101,10 +101,12 @@ class GatewayClient:
             self.stale_after = max(2.0 * heartbeat, self.poll * 4)
         return self.welcome
 
-    def _refused_upgrade(self, status: int) -> OcelotError:
+    def _refused_upgrade(self, status: int, body: Any = None) -> OcelotError:
         if status in (401, 403):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+            said = f": {' '.join(text.split())[:200]}" if text.strip() else ""  # escaped where it is printed
             return AuthenticationFailed(
-                f"{self.shown} refused the token (HTTP {status} before the WebSocket upgrade)",
+                f"{self.shown} refused the token (HTTP {status} before the WebSocket upgrade){said}",
                 hint="check that the token is signed for this gateway and has not expired",
             )
         if status == 431:  # Request Header Fields Too Large: in practice, the token

@@ -20,9 +20,12 @@ pytestmark = pytest.mark.integration
     ids=["missing", "garbage", "expired", "wrong-secret"],
 )
 def test_only_a_valid_signed_token_opens_a_connection(gateway, token):
-    server = gateway()
-    client = server.connect(token=token)
-    code, reason = client.close_code()
+    server = gateway()  # as the hub: HTTP 403 before the upgrade, with the reason
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        server.connect(token=token)
+    assert refused.value.status_code == 403 and refused.value.resp_body.startswith(b"unauthorized")
+    closing = gateway("--auth-failure", "close1008")  # or the upgrade, then a policy-violation close
+    code, reason = closing.connect(token=token).close_code()
     assert code == 1008 and reason.startswith("unauthorized")
 
 
@@ -70,7 +73,8 @@ def test_heartbeat_pings_and_a_silent_connection_is_closed_as_stale(gateway):
     server = gateway()
     silent, lively = server.connect(), server.connect()
     silent.recv(), lively.recv()
-    assert lively.recv(skip_pings=False) == {"type": "ping"}
+    ping = lively.recv(skip_pings=False)
+    assert ping["type"] == "ping" and ping["ts"].endswith("Z")
     deadline = time.monotonic() + 2.5
     while time.monotonic() < deadline:
         message = lively.recv(skip_pings=False)

@@ -112,7 +112,9 @@ def test_a_malformed_frame_gets_an_error_frame_and_the_connection_stays(gateway)
     client.recv()
     for frame in ("[" * 5000, "not json", "[1, 2]"):
         client.ws.send(frame)
-        assert client.recv() == {"type": "error", "code": "bad_message", "message": "send JSON objects with a 'type'"}
+        error = client.recv()
+        assert (error["type"], error["error"], error["code"]) == ("error", "invalid_json", "bad_message")
+        assert error["message"] == "send JSON objects with a 'type'" and error["ts"].endswith("Z")
     assert client.subscribe("tenant:t1:events")["success"] is True
 
 

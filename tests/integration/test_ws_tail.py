@@ -65,6 +65,7 @@ def test_the_token_comes_from_env_or_file_and_never_shows(gateway, tmp_path):
     assert from_file.returncode == 0, from_file.stderr
     refused = run_ocelot("tail", url, "--channel", "tenant:t1:events", OCELOT_WS_TOKEN="eyJ.forged.token-123")
     assert refused.returncode == 6 and b"refused the token" in refused.stderr
+    assert b"(HTTP 403 before the WebSocket upgrade): unauthorized: not a JWT" in refused.stderr  # its reason
     assert b"eyJ.forged.token-123" not in refused.stderr + refused.stdout
     on_argv = run_ocelot("tail", url, "--channel", "tenant:t1:events", "--token", token(), "--for", "300ms")
     assert on_argv.returncode == 0 and b"--token is visible to other users" in on_argv.stderr

@@ -71,3 +71,20 @@ def test_metrics_name_tenants_only_when_asked():
     plain = hub.metrics.render(hub.clients)
     assert "secret-tenant" not in plain and "ws_connections 1" in plain
     assert 'ws_connections{tenant_id="secret-tenant"} 1' in hub.metrics.render(hub.clients, tenant_labels=True)
+
+
+def test_frames_read_in_both_dialects_the_hubs_and_ocelots():
+    from ocelot_cli.gateway.hub import Hub, Limits
+
+    hub = Hub(Limits(subscribe_ops=1, subscribe_window=10.0))
+    client = hub.join("t1", "u1", lambda _text: True)
+    welcome = hub.welcome(client)
+    assert {"connection_id", "tenant_id", "user_id", "ts"} <= set(welcome) and welcome["ts"].endswith("Z")
+    assert hub.control(client, {"type": "ping"}, now=0.0)["type"] == "pong"
+    assert {"channel", "success", "ts"} <= set(hub.control(client, {"type": "subscribe", "channel": "tenant:t1:events"},
+                                                           now=0.0))  # fmt: skip
+    limited = hub.control(client, {"type": "subscribe", "channel": "user:u1:tasks"}, now=0.5)
+    assert (limited["error"], limited["code"]) == ("rate_limited", "rate_limited")
+    assert isinstance(limited["retry_after"], int) and limited["retry_after"] == 10  # whole seconds, as hubs send
+    assert 9.0 < limited["retry_after_s"] <= 9.5
+    assert hub.control(client, "not an object")["error"] == "invalid_json"
