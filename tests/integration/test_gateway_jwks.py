@@ -8,10 +8,13 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
+import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -222,3 +225,35 @@ def test_ocelot_token_key_file_and_print_jwks_make_what_the_gateway_accepts(jwks
     code, out = tail.finish()
     assert code == 0, tail.stderr
     assert json.loads(out)["data"]["seq"] == 7 and json.loads(out)["tenant_id"] == org
+
+
+@pytest.fixture(scope="session")
+def node_ws(tmp_path_factory):
+    """node's `ws` package, installed from the npm registry for this run (node is on the machine)."""
+    prefix = tmp_path_factory.mktemp("node")
+    result = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), "ws@8"],
+                            capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert result.returncode == 0, f"npm install ws failed: {result.stderr}"
+    return prefix / "node_modules"
+
+
+def test_the_specs_javascript_client_works_against_the_gateway_with_a_jwks_token(jwks_gateway, tmp_path, node_ws):
+    key = new_key()
+    write_jwks(tmp_path / "jwks.json", key)
+    server = jwks_gateway("--jwks", str(tmp_path / "jwks.json"), "--issuer", ISSUER)
+    tenant = f"org_{uuid.uuid4().hex[:8]}"
+    script = Path(__file__).resolve().parents[1] / "node" / "spec_client.js"
+    client = subprocess.Popen(["node", str(script), f"ws://127.0.0.1:{server.port}/ws", clerk_token(key, tenant)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env={**os.environ, "NODE_PATH": str(node_ws)})  # fmt: skip
+    try:  # events go out until the client has one and has answered two pings (it then exits 0)
+        wait_for(lambda: redis_publish(f"tenant:{tenant}:events", event_for(tenant)) >= 0 and client.poll() is not None,
+                 30, "the JavaScript client to finish")  # fmt: skip
+        out, err = client.communicate(timeout=10)
+    finally:
+        client.kill()
+    assert client.returncode == 0, err.decode()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert lines[0] == {"welcome": tenant, "user": "user_1"}
+    assert {"subscribed": f"tenant:{tenant}:events", "success": True} in lines
+    assert {"event": "task.updated", "tenant": tenant} in lines
