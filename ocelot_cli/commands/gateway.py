@@ -173,9 +173,12 @@ def _verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims): 
     """How tokens are verified: the HS256 secret (development), a JWKS (production), or both."""
     import os
 
+    from ocelot_cli.errors import UsageProblem
     from ocelot_cli.gateway.auth import ENV_JWT_SECRET, TENANT_CLAIMS, USER_CLAIMS, Verifier, load_secret
     from ocelot_cli.gateway.keys import KeySet
 
+    if any(not name.strip() for name in [*(tenant_claims or []), *(user_claims or [])]):
+        raise UsageProblem("--tenant-claim and --user-claim take a claim's name, e.g. org_id")
     secret = load_secret(secret_file) if secret_file or os.environ.get(ENV_JWT_SECRET) or not jwks else b""
     return Verifier(secret=secret, keys=KeySet(jwks) if jwks else None, issuer=issuer, audience=audience,
                     tenant_claims=tuple(tenant_claims or TENANT_CLAIMS), user_claims=tuple(user_claims or USER_CLAIMS))

@@ -65,6 +65,7 @@ def mint(secret: Any, *, tenant: str, user: str, ttl: float = 3600.0, role: str 
 # (org_id, sub), then the other names hubs read (organization_id, user_id).
 TENANT_CLAIMS = ("tenant_id", "org_id", "organization_id")
 USER_CLAIMS = ("sub", "user_id")
+LEEWAY = 5  # seconds of clock skew allowed on exp, nbf and iat, as identity providers' SDKs allow
 PUBLIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
 
 
@@ -102,15 +103,17 @@ class Verifier:
         if algorithm == ALGORITHM and self.secret:
             key: Any = self.secret
         elif algorithm in PUBLIC_ALGORITHMS and self.keys is not None:
-            key = self.keys.key_for(header.get("kid")).key  # PyJWT refuses a key of another type than alg's
+            key = self.keys.key_for(header.get("kid"), algorithm)
         else:
             accepted = sorted({ALGORITHM} if self.secret else set()) + (["RS256", "ES256"] if self.keys else [])
             raise ValueError(f"algorithm {algorithm!r} is not accepted here (accepted: {', '.join(accepted)})")
         try:
             claims = jwt.decode(token, key, algorithms=[algorithm], issuer=self.issuer, audience=self.audience,
-                                options={"require": ["exp"], "verify_aud": self.audience is not None})  # fmt: skip
+                                leeway=LEEWAY, options={"require": ["exp"], "verify_aud": self.audience is not None})
         except jwt.PyJWTError as exc:
             raise ValueError(str(exc)) from None
+        except (TypeError, AttributeError, ValueError) as exc:  # a key of another type than the token's alg
+            raise ValueError(f"the key cannot verify a {algorithm} token ({type(exc).__name__})") from None
         tenant = next((claims[name] for name in self.tenant_claims if isinstance(claims.get(name), str)), "")
         user = next((claims[name] for name in self.user_claims if isinstance(claims.get(name), str)), "")
         if not tenant:

@@ -3,10 +3,11 @@
 Its sources are tail sources of the transports, read in threads: Redis pub/sub (the hub's
 channel patterns) and, when asked, the platform exchange bridged onto real-time channels.
 
-Protocol, as the real-time spec gives it: ``Authorization: Bearer <JWT>`` on the upgrade
-(refused with close code 1008 otherwise); the server sends ``welcome``; the client sends
-``subscribe`` / ``unsubscribe`` and gets ``subscribe_result`` / ``unsubscribe_result`` or an
-``error`` (``rate_limited`` with ``retry_after``); the server sends ``{"type": "ping"}`` every
+Protocol, as the real-time spec gives it and the OttoAI hub sends it: ``Authorization: Bearer
+<JWT>`` on the upgrade (refused with HTTP 403 before it, or with ``--auth-failure close1008`` by a
+1008 close after it); the server sends ``welcome``; the client sends ``subscribe`` /
+``unsubscribe`` and gets ``subscribe_result`` / ``unsubscribe_result`` or an ``error``
+(``rate_limited`` with ``retry_after``); the server sends ``{"type": "ping", "ts": ...}`` every
 ping interval and closes a connection that has not answered ``pong`` within the stale time.
 """
 
@@ -182,7 +183,7 @@ class Gateway:
         if path == "/metrics":
             if self.options.metrics_port is not None:
                 return connection.respond(404, "not found: metrics are served on their own address\n")
-            if not self._authorized(request):
+            if not await self._authorized(request):
                 return connection.respond(401, "unauthorized: /metrics needs a Bearer token of this gateway\n")
             return self._metrics(connection)
         if path != "/ws":
@@ -190,16 +191,26 @@ class Gateway:
         if self.options.auth_failure == "http403":  # as the hub does: a bad token never gets the upgrade
             token = bearer_token(request.headers.get("Authorization", ""))
             try:
-                await asyncio.to_thread(self.options.verifier.verify, token)
+                await self._identity(token)
             except ValueError as exc:
                 self.detail(f"{_peer(connection)}: refused before the upgrade: {exc}")
                 return connection.respond(403, f"unauthorized: {exc}\n")
         return None
 
-    def _authorized(self, request: Any) -> bool:
-        header = request.headers.get("Authorization", "")
+    async def _identity(self, token: str) -> Any:
+        """The token's identity, verified in a thread (a key set from a URL must not stall the loop);
+        ValueError for any token that cannot be verified, whatever the reason."""
         try:
-            self.options.verifier.verify(bearer_token(header))
+            return await asyncio.to_thread(self.options.verifier.verify, token)
+        except ValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a token no verifier can read is refused, never a 500
+            raise ValueError(f"the token cannot be verified ({type(exc).__name__})") from None
+
+    async def _authorized(self, request: Any) -> bool:
+        header = request.headers.get("Authorization", "")
+        try:  # in a thread: a key set being fetched never stalls the loop
+            await self._identity(bearer_token(header))
         except ValueError:
             return False
         return True
@@ -221,13 +232,13 @@ class Gateway:
         header = connection.request.headers.get("Authorization", "")
         token = bearer_token(header)
         peer = _peer(connection)
-        try:  # in a thread: a key set fetched from a URL must not stall every other connection
-            identity = await asyncio.to_thread(self.options.verifier.verify, token)
+        try:
+            identity = await self._identity(token)
         except ValueError as exc:
             self.detail(f"{peer}: refused: {exc}")
-            await connection.close(1008, f"unauthorized: {exc}"[:120])
+            await connection.close(1008, _close_reason(f"unauthorized: {exc}"))
             return
-        self.detail(f"{peer}: connected as tenant {identity.tenant}, user {identity.user}")
+        self.detail(f"{peer}: connected as tenant {identity.tenant!r}, user {identity.user!r}")
         limits = self.hub.limits
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limits.buffer)
 
@@ -315,3 +326,8 @@ async def _close(connection: Any, code: int, reason: str) -> None:
         transport = getattr(connection, "transport", None)
         if transport is not None:
             transport.abort()
+
+
+def _close_reason(text: str) -> str:
+    """A close reason within the 123 bytes a close frame has room for, cut on a character."""
+    return text.encode("utf-8")[:120].decode("utf-8", "ignore")

@@ -150,6 +150,7 @@ def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
     if not claims:
         raise CheckFailed("the gateway token is not a JWT", ExitStatus.AUTH, hint="mint one with 'ocelot token'")
     expires = claims.get("exp")
+    _check_shape(token, claims)
     if isinstance(expires, int | float) and expires < time.time():
         raise CheckFailed(f"the gateway token expired {time.time() - expires:.0f}s ago", ExitStatus.AUTH,
                           hint="get a fresh one (e.g. 'ocelot token --tenant T --user U')")  # fmt: skip
@@ -157,6 +158,29 @@ def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
     tenant = claims.get("tenant_id") or claims.get("org_id") or claims.get("organization_id")
     result.message = f"token for tenant {tenant!r}, user {claims.get('sub') or claims.get('user_id')!r}{left}"
     _check_signature(token, result)
+
+
+def _check_shape(token: str, claims: dict[str, Any]) -> None:
+    """What every gateway refuses whatever its keys: no algorithm, no expiry, no organization or user."""
+    import jwt
+
+    from ocelot_cli.gateway.auth import PUBLIC_ALGORITHMS, TENANT_CLAIMS, USER_CLAIMS
+
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        algorithm = None
+    problem = (
+        f"its algorithm {algorithm!r} is accepted by no gateway" if algorithm not in {"HS256", *PUBLIC_ALGORITHMS}
+        else "it has no expiry (exp)" if not isinstance(claims.get("exp"), int | float)
+        else "it names no organization (tenant_id, org_id, organization_id)"
+        if not any(isinstance(claims.get(n), str) and claims[n] for n in TENANT_CLAIMS)
+        else "it names no user (sub, user_id)" if not any(isinstance(claims.get(n), str) for n in USER_CLAIMS)
+        else None
+    )  # fmt: skip
+    if problem:
+        raise CheckFailed(f"the gateway token will be refused: {problem}", ExitStatus.AUTH,
+                          hint="get a token from the identity provider, or mint one with 'ocelot token'")  # fmt: skip
 
 
 def _check_signature(token: str, result: CheckResult) -> None:

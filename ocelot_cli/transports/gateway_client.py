@@ -186,7 +186,7 @@ class GatewayClient:
             if code == 1008:  # policy violation: the gateway refused the token
                 raise AuthenticationFailed(
                     f"{self.shown} refused the token ({reason or 'close code 1008'})",
-                    hint="mint one with 'ocelot token' using the gateway's secret, and check that it has not expired",
+                    hint="check that the token is signed for this gateway (its secret or --jwks keys), not expired",
                 )
             raise websocket.WebSocketConnectionClosedException(f"closed by the gateway ({code}: {reason})")
         if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):

@@ -20,7 +20,7 @@ import jwt
 import pytest
 import websocket
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ocelot_cli.gateway.keys import jwks_of, public_jwk
 from tests.integration.conftest import Client, event_for, redis_publish, run_ocelot, wait_for
@@ -193,6 +193,9 @@ def refusals():
         ("no-organization", clerk_token(key, org_id=None), "token names no organization"),
         ("unknown-key", clerk_token(stranger), "unknown key id"),
         ("forged-signature", clerk_token(stranger, kid=kid_of(key)), "Signature verification failed"),
+        ("es256-naming-the-rsa-kid", jwt.encode({"sub": "u", "org_id": "o", "exp": now + 60},
+                                                ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                                                headers={"kid": kid_of(key)}), "is for RS256, the token says ES256"),
     ]
 
 
@@ -203,8 +206,36 @@ def test_every_kind_of_bad_token_is_refused_with_its_reason(jwks_gateway, tmp_pa
     write_jwks(tmp_path / "jwks.json", KEY)
     server = jwks_gateway("--jwks", str(tmp_path / "jwks.json"), "--issuer", ISSUER, "--audience", "ocelot-hub")
     assert server.open(clerk_token(KEY)).recv()["type"] == "welcome"
+    skewed = clerk_token(KEY, iat=int(time.time()) + 2, nbf=int(time.time()) + 2)  # the provider's clock runs ahead
+    assert server.open(skewed).recv()["type"] == "welcome"
     for name, token, reason in REFUSALS:
         assert reason in server.refusal(token), name
+
+
+def test_with_close1008_a_refusal_reason_fits_the_close_frame_whatever_its_characters(jwks_gateway, tmp_path):
+    write_jwks(tmp_path / "jwks.json", KEY)
+    server = jwks_gateway("--jwks", str(tmp_path / "jwks.json"), "--auth-failure", "close1008")
+    code, reason = server.open(clerk_token(KEY, kid="é" * 100)).close_code()
+    assert code == 1008 and reason.startswith("unauthorized: unknown key id")
+    assert len(reason.encode()) <= 123
+
+
+def test_a_key_set_with_a_private_key_stops_the_gateway_at_start(tmp_path):
+    private = jwt.algorithms.RSAAlgorithm.to_jwk(new_key(), as_dict=True)
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [private]}))
+    result = run_ocelot("gateway", "--listen", "127.0.0.1:0", "--jwks", str(tmp_path / "jwks.json"), timeout=30)
+    assert result.returncode == 4 and b"holds a private or symmetric key" in result.stderr
+    assert b'"d"' not in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_doctor_says_which_tokens_every_gateway_refuses(tmp_path):
+    now = int(time.time())
+    unsigned = jwt.encode({"sub": "u", "org_id": "o", "exp": now + 60}, None, algorithm="none")
+    for token, problem in ((unsigned, "its algorithm 'none' is accepted by no gateway"),
+                           (clerk_token(KEY, org_id=None), "it names no organization")):  # fmt: skip
+        result = run_ocelot("doctor", "--format", "json", OCELOT_WS_TOKEN=token, OCELOT_AMQP_URL="amqp://127.0.0.1:1/")
+        checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+        assert checks["token"]["outcome"] == "failed" and problem in checks["token"]["message"]
 
 
 def test_ocelot_token_key_file_and_print_jwks_make_what_the_gateway_accepts(jwks_gateway, tmp_path, start_ocelot):
