@@ -71,3 +71,22 @@ def test_a_token_the_hub_refuses_is_exit_6_and_a_silent_refusal_says_no_reason(h
     other = run_ocelot("tail", server.url, "--channel", "tenant:someone-else:events",
                        OCELOT_WS_TOKEN=clerk_token(key, tenant))  # fmt: skip
     assert other.returncode == 6 and b"no reason given" in other.stderr and b"None" not in other.stderr
+
+
+def test_a_token_minted_by_ocelot_with_the_hubs_key_opens_the_hub(hub, tmp_path, start_ocelot):
+    from cryptography.hazmat.primitives import serialization
+
+    server, key = hub
+    key_file = tmp_path / "hub.key"
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    tenant = org()
+    minted = run_ocelot("token", "--key-file", str(key_file), "--tenant", tenant, "--user", "user_m")
+    assert minted.returncode == 0, minted.stderr  # org_id beside tenant_id: what the hub reads
+    tail = start_ocelot("tail", server.url, "--channel", f"tenant:{tenant}:events", "--count", "1",
+                        OCELOT_WS_TOKEN=minted.stdout.decode().strip())  # fmt: skip
+    tail.wait_for_stderr("tailing ")
+    wait_for(lambda: redis_publish(f"tenant:{tenant}:events", event_for(tenant, seq=5)) > 0, 10, "delivery")
+    code, out = tail.finish()
+    assert code == 0, tail.stderr
+    assert json.loads(out)["data"]["seq"] == 5
