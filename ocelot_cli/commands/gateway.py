@@ -124,6 +124,7 @@ def gateway(
         subscribe_window=parse_duration(subscribe_window, option="--subscribe-window", positive=True),
         buffer=buffer,
     )
+    failure_mode = _auth_failure(auth_failure)  # options before the secret and the key set
     chosen = set(sources or ["redis"])
     if chosen - {"redis", "amqp"}:
         raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
@@ -135,7 +136,7 @@ def gateway(
         GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,
                        exchange=state.settings().get("exchange", exchange),
                        verifier=_verifier(secret_file, jwks, issuer, audience, tenant_claims, user_claims),
-                       auth_failure=_auth_failure(auth_failure),
+                       auth_failure=failure_mode,
                        limits=limits, metrics_port=metrics_port, metrics_tenant_labels=metrics_tenant_labels),
         on_notice=out.warn,
         on_detail=out.detail,

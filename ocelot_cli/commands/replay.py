@@ -124,8 +124,8 @@ def replay(
             tenant=tenant, assignments=[parse_assignment(a) for a in assignments or []], resume_from=resume_from,
             routing_key=routing_key,
         )  # fmt: skip
-        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=target.channel_mode)
-        plan.validator = validator
+        plan = ReplayPlan(names, catalog, replay_options, exchange=target.exchange, for_channels=target.channel_mode,
+                          validator=validator)  # fmt: skip
         if not target.channel_mode:  # on channels, an event is one message per channel
             options.check_resume_from(resume_from, report.events * loop)
         total = max(report.events * loop - resume_from, 0)

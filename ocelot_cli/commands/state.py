@@ -116,14 +116,15 @@ class RunState:
         """A client of one gateway channel (load, smoke): the endpoint with its token, and who the
         channel's events belong to (tenant, user, lead: the channel's own id, else the token's)."""
         from ocelot_cli.envelope.channels import channel_owner, check_channel
-        from ocelot_cli.gateway.auth import unverified_claims
+        from ocelot_cli.gateway.auth import TENANT_CLAIMS, USER_CLAIMS, claimed, unverified_claims
 
         check_channel(channel)  # before anything is sent
         self.setting_url("ws_url", url, option)  # the URL's kind is checked before the token is read
         secret = self.gateway_token(token_file, token)
         endpoint = self.endpoint("ws_url", url, option=option, ca_file=ca_file, connect_timeout=connect_timeout,
                                  token=secret)  # fmt: skip
-        return endpoint, channel_owner(channel, unverified_claims(secret))
+        claims = unverified_claims(secret)
+        return endpoint, channel_owner(channel, claimed(claims, TENANT_CLAIMS), claimed(claims, USER_CLAIMS))
 
     def setting_url(self, setting: str, flag: str | None = None, option: str | None = None) -> tuple[str, str, bool]:
         """The URL of a setting, where it came from, and whether from the command line; an error

@@ -39,13 +39,12 @@ def check_channel(name: str) -> str:
     return name
 
 
-def channel_owner(channel: str, claims: dict[str, Any]) -> dict[str, str | None]:
+def channel_owner(channel: str, tenant: str | None, user: str | None) -> dict[str, str | None]:
     """The tenant, user and lead that events on ``channel`` carry: the channel's own id, else the token's."""
     kind, ident, _suffix = channel.split(":")
     return {
-        "tenant": ident if kind == "tenant" else (claims.get("tenant_id") or claims.get("org_id")
-                                                   or claims.get("organization_id")),  # Clerk: org_id
-        "user": ident if kind == "user" else claims.get("sub") or claims.get("user_id"),
+        "tenant": ident if kind == "tenant" else tenant,
+        "user": ident if kind == "user" else user,
         "lead": ident if kind == "lead" else None,
     }
 

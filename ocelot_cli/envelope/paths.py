@@ -101,8 +101,6 @@ def _as_number(raw: str, types: list[str]) -> Any:
         except ValueError:
             return _NO_FIT
         if not math.isfinite(number):  # nan, inf, 1e400: no JSON reader takes them
-            from ocelot_cli.errors import UsageProblem
-
             raise UsageProblem(f"{raw} is not a number JSON can carry", hint="give a finite number, e.g. 1.5e300")
         return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
     return _NO_FIT
@@ -159,8 +157,6 @@ def set_path(obj: dict[str, Any], path: tuple[str | int, ...], value: Any) -> No
 
 def apply_assignments(event: dict[str, Any], assignments: list[Assignment], schema: dict[str, Any] | None) -> None:
     """Apply ``--set`` assignments to an event in place, coercing by the event's schema."""
-    from ocelot_cli.errors import UsageProblem
-
     for item in assignments:
         try:
             value = json.loads(item.raw) if item.is_json else coerce(item.raw, schema_at(schema, item.path))

@@ -69,6 +69,11 @@ LEEWAY = 5  # seconds of clock skew allowed on exp, nbf and iat, as identity pro
 PUBLIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
 
 
+def claimed(claims: dict[str, Any], names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` that the claims hold as a non-empty string (the tenant, or the user)."""
+    return next((claims[name] for name in names if isinstance(claims.get(name), str) and claims[name]), None)
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who a verified token says the client is."""
@@ -114,8 +119,7 @@ class Verifier:
             raise ValueError(str(exc)) from None
         except (TypeError, AttributeError, ValueError) as exc:  # a key of another type than the token's alg
             raise ValueError(f"the key cannot verify a {algorithm} token ({type(exc).__name__})") from None
-        tenant = next((claims[name] for name in self.tenant_claims if isinstance(claims.get(name), str)), "")
-        user = next((claims[name] for name in self.user_claims if isinstance(claims.get(name), str)), "")
+        tenant, user = claimed(claims, self.tenant_claims), claimed(claims, self.user_claims)
         if not tenant:
             raise ValueError(f"token names no organization ({', '.join(self.tenant_claims)})")
         if not user:

@@ -18,6 +18,7 @@ import contextlib
 import json
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,7 @@ class Gateway:
                  on_detail: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.options = options
         self.hub = Hub(options.limits)
+        self._verified: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # upgrade -> identity
         self.notice = on_notice or (lambda _m: None)
         self.detail = on_detail or (lambda _m: None)  # connections opened, refused, closed (-v)
         self.ready = {"Redis": options.redis is None, "RabbitMQ": options.amqp is None}
@@ -190,8 +192,8 @@ class Gateway:
             return connection.respond(404, "not found: the WebSocket endpoint is /ws\n")
         if self.options.auth_failure == "http403":  # as the hub does: a bad token never gets the upgrade
             token = bearer_token(request.headers.get("Authorization", ""))
-            try:
-                await self._identity(token)
+            try:  # verified once: the handler takes the identity from here
+                self._verified[connection] = await self._identity(token)
             except ValueError as exc:
                 self.detail(f"{_peer(connection)}: refused before the upgrade: {exc}")
                 return connection.respond(403, f"unauthorized: {exc}\n")
@@ -233,7 +235,7 @@ class Gateway:
         token = bearer_token(header)
         peer = _peer(connection)
         try:
-            identity = await self._identity(token)
+            identity = self._verified.pop(connection, None) or await self._identity(token)
         except ValueError as exc:
             self.detail(f"{peer}: refused: {exc}")
             await connection.close(1008, _close_reason(f"unauthorized: {exc}"))

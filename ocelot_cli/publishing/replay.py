@@ -115,15 +115,16 @@ class ReplayPlan:
     """Second pass: the messages of every loop, with their due times and rewrites applied."""
 
     def __init__(
-        self, names: list[str], catalog: Catalog, options: ReplayOptions, *, exchange: str, for_channels: bool = False
-    ) -> None:
+        self, names: list[str], catalog: Catalog, options: ReplayOptions, *, exchange: str, for_channels: bool = False,
+        validator: Any = None,
+    ) -> None:  # fmt: skip
         self.for_channels = for_channels  # real-time channels decide where each event goes
         self.names = names
         self.catalog = catalog
         self.options = options
         self.exchange = exchange
         self.start = time.time()
-        self.validator: Any = None  # set: events changed by --set are checked again before they go
+        self.validator = validator  # given: events changed by --set are checked again before they go
 
     def messages(self) -> Iterator[OutgoingMessage]:
         options = self.options

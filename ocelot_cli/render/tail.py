@@ -54,7 +54,7 @@ def _label(violations: list[Violation]) -> str:
 
 def _stderr_label(violations: list[Violation]) -> str:
     """'invalid ' or nothing: a line for Output.warn, which begins with 'warning:' already."""
-    return "invalid " if any(v.severity == ERROR for v in violations) else ""
+    return "invalid " if _label(violations) == "invalid" else ""
 
 
 def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:

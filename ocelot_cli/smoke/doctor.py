@@ -133,7 +133,7 @@ def _gateway_checks(report: Report, rows: dict[str, Resolved], endpoint: Callabl
 def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
     from pathlib import Path
 
-    from ocelot_cli.gateway.auth import unverified_claims
+    from ocelot_cli.gateway.auth import TENANT_CLAIMS, USER_CLAIMS, claimed, unverified_claims
 
     token = rows["ws_token"].value
     if not token and rows["ws_token_file"].value:
@@ -155,8 +155,8 @@ def _token(rows: dict[str, Resolved], result: CheckResult) -> None:
         raise CheckFailed(f"the gateway token expired {time.time() - expires:.0f}s ago", ExitStatus.AUTH,
                           hint="get a fresh one (e.g. 'ocelot token --tenant T --user U')")  # fmt: skip
     left = f", expires in {(expires - time.time()) / 60:.0f} min" if isinstance(expires, int | float) else ""
-    tenant = claims.get("tenant_id") or claims.get("org_id") or claims.get("organization_id")
-    result.message = f"token for tenant {tenant!r}, user {claims.get('sub') or claims.get('user_id')!r}{left}"
+    tenant, user = claimed(claims, TENANT_CLAIMS), claimed(claims, USER_CLAIMS)
+    result.message = f"token for tenant {tenant!r}, user {user!r}{left}"
     _check_signature(token, result)
 
 
@@ -164,7 +164,7 @@ def _check_shape(token: str, claims: dict[str, Any]) -> None:
     """What every gateway refuses whatever its keys: no algorithm, no expiry, no organization or user."""
     import jwt
 
-    from ocelot_cli.gateway.auth import PUBLIC_ALGORITHMS, TENANT_CLAIMS, USER_CLAIMS
+    from ocelot_cli.gateway.auth import PUBLIC_ALGORITHMS, TENANT_CLAIMS, USER_CLAIMS, claimed
 
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
@@ -173,9 +173,8 @@ def _check_shape(token: str, claims: dict[str, Any]) -> None:
     problem = (
         f"its algorithm {algorithm!r} is accepted by no gateway" if algorithm not in {"HS256", *PUBLIC_ALGORITHMS}
         else "it has no expiry (exp)" if not isinstance(claims.get("exp"), int | float)
-        else "it names no organization (tenant_id, org_id, organization_id)"
-        if not any(isinstance(claims.get(n), str) and claims[n] for n in TENANT_CLAIMS)
-        else "it names no user (sub, user_id)" if not any(isinstance(claims.get(n), str) for n in USER_CLAIMS)
+        else "it names no organization (tenant_id, org_id, organization_id)" if not claimed(claims, TENANT_CLAIMS)
+        else "it names no user (sub, user_id)" if not claimed(claims, USER_CLAIMS)
         else None
     )  # fmt: skip
     if problem:

@@ -29,11 +29,12 @@ FIXTURE = str(Path(__file__).resolve().parents[2] / "fixtures" / "callback-flow.
         (["replay", "{fixture}", "--resume-from", "999"], 2, "--resume-from 999: the input has 6 message(s)"),
         (["tail", "--format", "{data.}"], 2, "column 2: 'data.' is not a field path (write e.g. data.call_id)"),
         (["smoke", "--within", "5s"], 2, "--within goes with --expect TYPE"),
+        (["gateway", "--auth-failure", "x"], 2, "--auth-failure 'x': choose http403"),
     ],
     ids=["smoke-where-typo", "smoke-where-alone", "tail-default-exchange", "output-no-dir", "output-dir",
          "output-proc", "report-proc", "hgrm-dir",
          "output-stdout-view", "empty-header", "property-typo", "redis-routing-key", "resume-past-end",
-         "field-path", "smoke-within-alone"],
+         "field-path", "smoke-within-alone", "auth-failure"],
 )  # fmt: skip
 def test_a_mistake_in_the_options_is_reported_before_connecting(cli, tmp_path, args, code, message):
     args = [a.replace("{tmp}", str(tmp_path)).replace("{fixture}", FIXTURE) for a in args]

@@ -4,6 +4,7 @@ disk within a second and marks the gaps of a reconnect."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -166,8 +167,9 @@ def test_a_reconnect_leaves_a_gap_record_that_validate_reports_and_replay_skips(
     assert scheduled == ["call.started", "call.ended"]
 
 
-def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_adds_up(rabbit, start_ocelot,
-                                                                                      events_file):  # fmt: skip
+@contextlib.contextmanager
+def stalled_replay(rabbit, start_ocelot, events_file):
+    """A replay under way whose broker then stalls, holding messages it never confirms."""
     path, _ids = events_file
     exchange = rabbit.exchange()
     queue = rabbit.queue(exchange)
@@ -178,6 +180,12 @@ def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_ad
         wait_for(lambda: rabbit.depth(queue) > 100, 30, "the replay to be under way")
         proxy.stall()  # nothing moves any more, and nothing says so
         wait_for(lambda: proxy.held, 30, "messages sent that the stalled broker never confirms")
+        yield running
+
+
+def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_adds_up(rabbit, start_ocelot,
+                                                                                      events_file):  # fmt: skip
+    with stalled_replay(rabbit, start_ocelot, events_file) as running:
         running.proc.send_signal(signal.SIGINT)
         started = time.monotonic()
         code, out = running.finish(timeout=60)
@@ -190,16 +198,7 @@ def test_ctrl_c_while_the_broker_stalls_ends_within_the_drain_and_the_summary_ad
 
 
 def test_a_second_sigterm_while_draining_quits_at_once_with_the_summary_and_143(rabbit, start_ocelot, events_file):
-    path, _ids = events_file
-    exchange = rabbit.exchange()
-    queue = rabbit.queue(exchange)
-    with FaultProxy(5672) as proxy:
-        url = f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F"
-        running = start_ocelot("replay", str(path), "--rate", "400", "--exchange", exchange, "--json",
-                               OCELOT_AMQP_URL=url)  # fmt: skip
-        wait_for(lambda: rabbit.depth(queue) > 100, 30, "the replay to be under way")
-        proxy.stall()
-        wait_for(lambda: proxy.held, 30, "messages sent that the stalled broker never confirms")
+    with stalled_replay(rabbit, start_ocelot, events_file) as running:
         running.proc.send_signal(signal.SIGTERM)
         running.wait_for_stderr("stopping: waiting up to 5s for outstanding confirms")
         started = time.monotonic()

@@ -170,12 +170,22 @@ def translate_close(error: BaseException, endpoint: Endpoint, exchange: str | No
         )
     if isinstance(error, pex.ChannelClosedByBroker) and error.reply_code == 404 and exchange is not None:
         return exchange_missing(exchange, endpoint)
-    other = re.search(r"arg 'type' .*current is '([^']+)'", str(getattr(error, "reply_text", "")))
-    if isinstance(error, pex.ChannelClosedByBroker) and error.reply_code == 406 and exchange and other:
-        return not_topic(exchange, other.group(1))  # --declare of an exchange that exists as another type
+    other = existing_type(error)
+    if other and exchange:
+        return not_topic(exchange, other)  # --declare of an exchange that exists as another type
     if isinstance(error, pex.ChannelClosedByBroker | pex.ConnectionClosedByBroker):
         return ConnectionLost(f"RabbitMQ at {url} closed the connection: ({error.reply_code}) {error.reply_text}")
     return ConnectionLost(f"connection to {url} lost: {_describe(error)}")
+
+
+def existing_type(error: BaseException) -> str | None:
+    """The type of an existing exchange, from the broker's refusal of a declaration of another type
+    (406 "inequivalent arg 'type' ... current is 'fanout'"); None for any other close."""
+    text = str(getattr(error, "reply_text", ""))
+    if not isinstance(error, pex.ChannelClosedByBroker) or error.reply_code != 406 or "'type'" not in text:
+        return None
+    current = re.search(r"current is '([^']+)'", text)
+    return current.group(1) if current else "different"
 
 
 def not_topic(name: str, kind: str) -> ExchangeNotFound:

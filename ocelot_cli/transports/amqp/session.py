@@ -9,7 +9,6 @@ also expire on their own). ``close`` deletes the probe queues it made first anyw
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from ocelot_cli.transports.amqp.connection import (
     check_names,
     close_quietly,
     exchange_missing,
+    existing_type,
     not_topic,
     open_blocking,
     translate_close,
@@ -208,11 +208,10 @@ def exchange_kind(new_channel: Callable[[], Any], name: str) -> str | None:
             _close_channel(channel)
             return "topic"
         except pex.ChannelClosedByBroker as exc:
-            text = str(exc.reply_text)
-            if exc.reply_code == 406 and "'type'" in text:
-                current = re.search(r"current is '([^']+)'", text)
-                return current.group(1) if current else "different"
-            if exc.reply_code == 406 and "'durable'" in text:
+            other = existing_type(exc)
+            if other:
+                return other
+            if exc.reply_code == 406 and "'durable'" in str(exc.reply_text):
                 continue
             return None  # no configure permission, a reserved amq.* name: not known
     return None
@@ -239,10 +238,9 @@ def probe_topic(connection: Any, name: str, on_topic: Callable[[], None], on_oth
         if answered or not isinstance(reason, pex.ChannelClosedByBroker):
             return  # the connection is going: its own callbacks decide
         answered = True
-        text = str(reason.reply_text)
-        if reason.reply_code == 406 and "'type'" in text:
-            current = re.search(r"current is '([^']+)'", text)
-            on_other(not_topic(name, current.group(1) if current else "different"))
+        other = existing_type(reason)
+        if other:
+            on_other(not_topic(name, other))
         else:
             on_topic()
 
