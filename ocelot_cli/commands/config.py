@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ocelot_cli.commands import options
-from ocelot_cli.commands.state import state_of
+from ocelot_cli.commands.state import node_list, state_of
 
 app = typer.Typer(
     help="Settings: flags > environment variables > profile > defaults.",
@@ -37,7 +37,7 @@ def show(
     """
     state = state_of(ctx)
     settings = state.settings()
-    flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
+    flags = {"amqp_url": node_list(amqp_url), "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
     rows = [settings.resolve(name, flags.get(name)) for name in (r.name for r in settings.all())]
     state.warn_secrets_in_flags(flags)
     if options.chosen_format(fmt, as_json, state.output.data_format) == "json":

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels: list[str] | None, oversize: str,
+def resolve_target(state: Any, *, to: str | None, amqp_url: list[str] | None, channels: list[str] | None, oversize: str,
                    ca_file: str | None, connect_timeout: str | None, blocked_timeout: float = 30.0,
-                   reconnect_for: str = "60s", **fields: Any) -> Any:  # fmt: skip
+                   reconnect_for: str = "60s", shuffle: bool = False, **fields: Any) -> Any:  # fmt: skip
     """The PublishTarget of --to / --amqp-url, with --channel and --oversize checked before anything is sent.
 
     ``fields`` are PublishTarget fields (exchange, routing_key, declare, window, rate).
@@ -21,7 +21,8 @@ def resolve_target(state: Any, *, to: str | None, amqp_url: str | None, channels
     if oversize not in ("pointer", "refuse"):
         raise UsageProblem(f"--oversize {oversize!r}: choose pointer or refuse")
     endpoint = state.endpoint("amqp_url", amqp_url, url=to, url_option="--to", ca_file=ca_file,
-                              connect_timeout=connect_timeout, blocked_timeout=blocked_timeout)  # fmt: skip
+                              connect_timeout=connect_timeout, blocked_timeout=blocked_timeout,
+                              shuffle=shuffle)  # fmt: skip
     transport_for(endpoint, need=Capability.PUBLISH)
     exchange_flag = fields.get("exchange")
     fields["exchange"] = state.settings().get("exchange", exchange_flag)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ocelot_cli.commands import options
-from ocelot_cli.commands.state import state_of
+from ocelot_cli.commands.state import node_list, state_of
 
 
 def doctor(
@@ -16,6 +16,7 @@ def doctor(
     ws_url: options.WsUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     fmt: options.ReportFormatOption = None,
     as_json: options.Json = False,
 ) -> None:
@@ -43,10 +44,11 @@ def doctor(
         from ocelot_cli.config.durations import parse_duration
 
         parse_duration(connect_timeout, option="--connect-timeout")
-    flags = {"amqp_url": amqp_url, "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
+    flags = {"amqp_url": node_list(amqp_url), "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
 
     def endpoint(setting: str):  # noqa: ANN202 - called once the config check has passed
-        return state.endpoint(setting, flags.get(setting), ca_file=ca_file, connect_timeout=connect_timeout)
+        return state.endpoint(setting, flags.get(setting), ca_file=ca_file, connect_timeout=connect_timeout,
+                              shuffle=shuffle_nodes and setting == "amqp_url")  # fmt: skip
 
     report = run_doctor(DoctorOptions(state.profile, flags, endpoint))
     print_report(state.output, report, report_format)

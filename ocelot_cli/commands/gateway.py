@@ -29,6 +29,7 @@ def gateway(
     ca_file: options.CaFile = None,
     exchange: options.Exchange = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     metrics_listen: Annotated[
         str | None,
         typer.Option("--metrics-listen", metavar="HOST:PORT",
@@ -130,8 +131,8 @@ def gateway(
         raise UsageProblem(f"--source {', '.join(sorted(chosen - {'redis', 'amqp'}))}: choose redis and/or amqp")
     redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout) if "redis" in chosen else None
     # heartbeats every 5 s: a stalled broker link shows on /ready within seconds, not a minute
-    amqp = (state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout, heartbeat=5, ca_file=ca_file)
-            if "amqp" in chosen else None)  # fmt: skip
+    amqp = (state.endpoint("amqp_url", amqp_url, connect_timeout=connect_timeout, heartbeat=5, ca_file=ca_file,
+                           shuffle=shuffle_nodes) if "amqp" in chosen else None)  # fmt: skip
     server = Gateway(
         GatewayOptions(host=host, port=port, redis=redis, amqp=amqp,
                        exchange=state.settings().get("exchange", exchange),

@@ -171,13 +171,18 @@ Seed = Annotated[
 ]
 
 AmqpUrl = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--amqp-url",
         metavar="URL",
-        help=f"RabbitMQ URL; keep passwords out of the command line. [env: {settings.ENV_AMQP_URL}]",
+        help="RabbitMQ URL; a cluster's nodes comma-separated or the option repeated (tried in order, the next "
+        f"one on a lost node); keep passwords out of the command line. [env: {settings.ENV_AMQP_URL}]",
         show_default=False,
     ),
+]
+ShuffleNodes = Annotated[
+    bool,
+    typer.Option("--shuffle-nodes", help="Try a cluster's nodes in a random order (spreads clients over nodes)."),
 ]
 Exchange = Annotated[
     str | None,

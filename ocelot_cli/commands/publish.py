@@ -58,6 +58,7 @@ def publish(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     reconnect_for: options.ReconnectFor = "60s",
     to: options.To = None,
     channels: options.Channels = None,
@@ -102,7 +103,7 @@ def publish(
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, blocked_timeout=blocked_timeout, exchange=exchange,
                             routing_key=routing_key, declare=declare, window=window, rate=rate,
-                            reconnect_for=reconnect_for)  # fmt: skip
+                            reconnect_for=reconnect_for, shuffle=shuffle_nodes)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
     validator = None if no_validate else EventValidator(catalog, strict=strict)
     names = list(event_types or [])

@@ -65,6 +65,7 @@ def replay(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     reconnect_for: options.ReconnectFor = "60s",
     to: options.To = None,
     channels: options.Channels = None,
@@ -110,7 +111,7 @@ def replay(
 
     target = resolve_target(state, to=to, amqp_url=amqp_url, channels=channels, oversize=oversize, ca_file=ca_file,
                             connect_timeout=connect_timeout, exchange=exchange, routing_key=routing_key,
-                            window=window, reconnect_for=reconnect_for, declare=declare,
+                            window=window, reconnect_for=reconnect_for, declare=declare, shuffle=shuffle_nodes,
                             blocked_timeout=parse_duration(blocked_timeout, option="--blocked-timeout",
                                                            positive=True))  # fmt: skip
     catalog = state.catalog(catalog_dirs)

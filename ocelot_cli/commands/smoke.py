@@ -81,6 +81,7 @@ def smoke(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     catalog_dirs: options.CatalogDirs = None,
 ) -> None:
     """Prove that the bus works end to end: connect, exchange, probe round trip, gateway, traffic.
@@ -132,7 +133,8 @@ def smoke(
         redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
         target = GatewayTarget(gateway, channel or "", redis, owner)
     smoke_options = SmokeOptions(
-        broker=state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout),
+        broker=state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout,
+                              shuffle=shuffle_nodes),
         exchange=state.settings().get("exchange", exchange), checks=wanted, event_type=event_type,
         routing_key=routing_key, timeout=timeout_s, declare=declare, expect=expect, within=within_s,
         where=conditions, gateway=target,

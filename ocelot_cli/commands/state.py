@@ -61,18 +61,21 @@ class RunState:
             raise resolved.error(f"{source} {resolved.value}: give a time above zero, e.g. 5s")
         return seconds
 
-    def endpoint(self, setting: str, flag: str | None = None, *, option: str | None = None,
+    def endpoint(self, setting: str, flag: str | list[str] | None = None, *, option: str | None = None,
                  url: str | None = None, url_option: str | None = None, connect_timeout: str | None = None,
-                 **extra: Any) -> Endpoint:  # fmt: skip
+                 shuffle: bool = False, **extra: Any) -> Endpoint:  # fmt: skip
         """Where to connect, and where that came from (for messages).
 
         The URL is ``url`` when given (``--to``, tail's URL argument: any scheme, which the
         transport checks), else the setting's (flag > env > profile > default), which must have
         one of the setting's schemes: an --amqp-url that says redis:// is a mistake, not a switch.
-        ``extra`` are Endpoint fields (ca_file, token, blocked_timeout).
+        ``extra`` are Endpoint fields (ca_file, token, blocked_timeout). A repeated option (a list)
+        and a comma-separated value both name the nodes of a cluster; ``shuffle`` puts them in a
+        random order (``--shuffle-nodes``), else they are tried in the order given.
         """
         from ocelot_cli.transports.base import Endpoint
 
+        flag = node_list(flag)
         settings = self.settings()
         if url is not None:
             value, source = url, url_option or "the URL"
@@ -81,6 +84,14 @@ class RunState:
             value, source, from_flag = self.setting_url(setting, flag, option)
             if from_flag:
                 self.warn_secret_on_command_line(source, value)
+        if shuffle:
+            import random
+
+            from ocelot_cli.config.redact import split_nodes
+
+            nodes = split_nodes(value)
+            random.shuffle(nodes)
+            value = ",".join(nodes)
         return Endpoint(value, connect_timeout=self.connect_timeout(connect_timeout), source=source,
                         client_name=settings.get("client_name"), **extra)  # fmt: skip
 
@@ -143,26 +154,32 @@ class RunState:
                                  hint=_other_option_hint(scheme_of(value)))  # fmt: skip
         return value, source, resolved.origin == "flag"
 
-    def warn_secret_on_command_line(self, option: str, url: str | None) -> None:
+    def warn_secret_on_command_line(self, option: str, url: str | list[str] | None) -> None:
         """Warn when a URL on the command line carries a password: other users of the machine can read argv."""
+        from ocelot_cli.config.redact import split_nodes
         from ocelot_cli.config.settings import SETTINGS
         from ocelot_cli.transports.base import scheme_of
 
-        if not url or "@" not in url.partition("://")[2]:
-            return
-        userinfo = url.partition("://")[2].rpartition("@")[0]
-        if ":" not in userinfo:
+        url = node_list(url)
+        if not url or not any(":" in node.partition("://")[2].rpartition("@")[0] for node in split_nodes(url)):
             return
         env = next((s.env for s in SETTINGS.values() if scheme_of(url) in s.schemes), "the environment")
         self.output.warn(f"{option} holds a password, which other users can see in the process list; "
                          f"set {env} or use a profile instead")  # fmt: skip
 
-    def warn_secrets_in_flags(self, flags: dict[str, str | None]) -> None:
+    def warn_secrets_in_flags(self, flags: dict[str, str | list[str] | None]) -> None:
         """Warn about each URL flag (by setting name) that carries a password."""
         from ocelot_cli.config.settings import SETTINGS
 
         for name, value in flags.items():
             self.warn_secret_on_command_line(SETTINGS[name].option, value)
+
+
+def node_list(flag: str | list[str] | None) -> str | None:
+    """A repeated URL option (a list) as one comma-separated node list; None when not given."""
+    if isinstance(flag, list | tuple):
+        return ",".join(flag) if flag else None
+    return flag
 
 
 def _other_option_hint(scheme: str) -> str | None:

@@ -19,13 +19,34 @@ def _secret_param(name: str) -> bool:
     return lowered in _SECRET_PARAMS or any(word in lowered for word in _SECRET_WORDS)
 
 
+# Between the URLs of a node list (a cluster): a comma, then the next scheme.
+_NODE_SEPARATOR = re.compile(r"\s*,\s*(?=[a-zA-Z][a-zA-Z0-9+.-]*://)")
+
+
+def split_nodes(value: str) -> list[str]:
+    """The URLs of a node list: ``amqp://a:5672/,amqp://b:5672/`` (one URL gives a list of one).
+
+    Only a comma followed by a scheme separates nodes, so a comma inside a URL stays in it.
+    """
+    return [part for part in _NODE_SEPARATOR.split(value.strip()) if part]
+
+
 def mask_url(url: str) -> str:
     """The URL with its password and secret-looking query parameters replaced by ``****``.
+
+    A node list is masked URL by URL.
 
     Robust to any character in the password: the userinfo is whatever stands between ``://``
     and the last ``@`` (a raw ``/``, ``?``, ``#`` or ``[`` in a password does not hide it), and
     when the rest does not parse as a URL the whole userinfo is masked.
     """
+    nodes = split_nodes(url)
+    if len(nodes) > 1:
+        return ",".join(_mask_one(node) for node in nodes)
+    return _mask_one(url)
+
+
+def _mask_one(url: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
@@ -60,7 +81,9 @@ def redact(text: str, secrets: list[str | None]) -> str:
 
 # In free text (errors, tracebacks): scheme://user:PASSWORD@host, the password running to the last
 # '@' of the word, so that a '/' or '?' in it is masked too.
-_URL_WITH_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)(?P<password>\S+)(?P<tail>@)")
+_URL_WITH_PASSWORD = re.compile(
+    r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@,]*:)(?P<password>(?:(?!,[a-zA-Z][a-zA-Z0-9+.-]*://)\S)+)(?P<tail>@)"
+)
 _SECRET_ENV = ("OCELOT_WS_TOKEN", "OCELOT_JWT_SECRET")
 
 
@@ -71,8 +94,9 @@ def scrub(text: str) -> str:
     for name in ("OCELOT_AMQP_URL", "OCELOT_REDIS_URL", "OCELOT_WS_URL"):
         value = os.environ.get(name)
         if value:
-            with contextlib.suppress(ValueError):
-                secrets.append(urlsplit(value).password)
+            for node in split_nodes(value):
+                with contextlib.suppress(ValueError):
+                    secrets.append(urlsplit(node).password)
     return redact(text, secrets)
 
 

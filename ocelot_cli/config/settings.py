@@ -8,7 +8,9 @@ else ``~/.config/ocelot/config.yaml``)::
       local:
         amqp_url: amqp://127.0.0.1:5672/%2F
       staging:
-        amqp_url: amqps://deployer@rabbit.staging.internal:5671/ocelot
+        amqp_url:                      # a cluster: every node, tried in order
+          - amqps://deployer@rabbit-1.staging.internal:5671/ocelot
+          - amqps://deployer@rabbit-2.staging.internal:5671/ocelot
         exchange: ocelot.events
         ws_token_file: ~/.config/ocelot/staging.token
 
@@ -59,7 +61,8 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("amqp_url", ENV_AMQP_URL, "amqp://127.0.0.1:5672/%2F", "RabbitMQ URL (amqp:// or amqps://)", url=True,
+        Setting("amqp_url", ENV_AMQP_URL, "amqp://127.0.0.1:5672/%2F",
+                "RabbitMQ URL (amqp:// or amqps://); a cluster's nodes separated by commas", url=True,
                 schemes=("amqp", "amqps")),
         Setting("exchange", ENV_EXCHANGE, "ocelot.events", "topic exchange of the platform bus"),
         Setting("redis_url", ENV_REDIS_URL, "redis://127.0.0.1:6379/0", "Redis URL of the real-time hub", url=True,
@@ -181,7 +184,10 @@ class Settings:
         if env_value:
             return Resolved(name, env_value, f"env {setting.env}")
         if name in self.profile and self.profile[name] is not None:
-            return Resolved(name, str(self.profile[name]), f"profile {self.profile_name}")
+            value = self.profile[name]
+            if isinstance(value, list) and setting.url:  # a node list: one URL per item
+                value = ",".join(str(item) for item in value)
+            return Resolved(name, str(value), f"profile {self.profile_name}")
         return Resolved(name, setting.default, "default")
 
     def get(self, name: str, flag_value: str | None = None) -> str | None:

@@ -254,7 +254,8 @@ def print_summary(out: Any, stats: Any, recorder: Any, recording_failed: bool = 
     if stats.dropped:
         parts.append(f"dropped by overflow {stats.dropped:,}")
     if stats.reconnects:
-        parts.append(f"reconnects {stats.reconnects} (gaps possible)")
+        gaps = "gaps possible" if stats.gaps else "no gap: the durable queue kept what arrived"
+        parts.append(f"reconnects {stats.reconnects} ({gaps})")
     line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s)"
     if recorder is not None:
         done = f"recorded {recorder.count:,} to" if not recording_failed else "recording failed:"

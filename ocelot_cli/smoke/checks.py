@@ -96,3 +96,24 @@ def run_in_order(report: Report, steps: list[tuple[str, list[str], Callable[[Che
             continue
         with report.check(name) as result:
             body(result)
+
+
+def judge_nodes(result: CheckResult, found: list[dict[str, Any]], used: str | None) -> None:
+    """The broker check of a cluster's node list: which nodes answered, that they are one cluster,
+    and which node the other checks use; a warning when some node did not answer."""
+    answered = [node for node in found if node["answered"]]
+    result.details["nodes"] = found
+    result.details["used"] = used
+    clusters = sorted({node["cluster"] for node in answered})
+    down = [f"{node['url']} ({node['error'].rpartition(': ')[2]})" for node in found if not node["answered"]]
+    named = f"cluster {clusters[0]!r}" if len(clusters) == 1 else f"cluster names {', '.join(map(repr, clusters))}"
+    result.message = (f"{answered[0]['server']}: {len(answered)} of {len(found)} nodes answered, {named}; "
+                      f"checks use {used}")  # fmt: skip
+    if down:
+        result.message += f"; not answering: {', '.join(down)}"
+        result.outcome = WARNED
+        result.hint = "commands fail over to the nodes that answer; bring the others back (rabbitmqctl cluster_status)"
+    elif len(clusters) > 1:  # each node's default name is its own: unset, or not one cluster
+        result.outcome = WARNED
+        result.hint = ("the nodes give different cluster names: they are not one cluster, or its name was never "
+                       "set (rabbitmqctl set_cluster_name NAME lets ocelot confirm the membership)")  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 from ocelot_cli.config.redact import mask_url
 from ocelot_cli.config.settings import Resolved, Settings, config_path
 from ocelot_cli.errors import CheckFailed, ConfigError, ExitStatus, OcelotError
-from ocelot_cli.smoke.checks import SKIPPED, WARNED, CheckResult, Report
+from ocelot_cli.smoke.checks import SKIPPED, WARNED, CheckResult, Report, judge_nodes
 from ocelot_cli.transports.base import Capability, Endpoint, transport_for
 
 SETTING_NAMES = ("amqp_url", "exchange", "redis_url", "ws_url", "ws_token", "ws_token_file")
@@ -81,12 +81,17 @@ def _broker_checks(report: Report, rows: dict[str, Resolved], endpoint: Callable
     session = None
     try:
         with report.check("broker") as result:
-            session = transport_for(endpoint("amqp_url"), need=Capability.LOAD).session("ocelot doctor")
+            broker = endpoint("amqp_url")
+            session = transport_for(broker, need=Capability.LOAD).session("ocelot doctor")
+            found = transport_for(broker).probe_nodes("ocelot doctor") if len(broker.nodes) > 1 else None
             try:
                 info = session.connect()
                 result.message = f"{info['server']} at {info['url']}: connected, credentials accepted"
             except OcelotError as exc:
                 _down(rows["amqp_url"], result, exc, "start RabbitMQ")
+            else:
+                if found is not None:
+                    judge_nodes(result, found, info["url"])
         if session is None or session.connection is None:
             report.skip("exchange", "needs broker")
             return
@@ -94,6 +99,8 @@ def _broker_checks(report: Report, rows: dict[str, Resolved], endpoint: Callable
             name = rows["exchange"].value or ""
             kind = session.exchange_type(name)
             result.message = f"{name!r} exists and is a {kind} exchange"
+            if len(session.endpoint.nodes) > 1:
+                result.message += f" (checked on {session.node.shown})"
     finally:
         if session is not None:
             session.close()

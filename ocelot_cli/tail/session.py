@@ -68,7 +68,7 @@ class TailSession:
         self.recorder = recorder
         self.limits = limits or TailLimits()
         self.stats = stats or TailStats()
-        self._reconnects_seen = self.stats.reconnects
+        self._gaps_seen = self.stats.gaps
         self._next_flush = 0.0
 
     def run(self) -> TailStats:
@@ -113,8 +113,8 @@ class TailSession:
     def _keep_recording(self, now: float) -> None:
         """Mark a reconnect's gap in the recording, and flush it at least every second."""
         assert self.recorder is not None
-        if self.stats.reconnects != self._reconnects_seen:
-            self._reconnects_seen = self.stats.reconnects
+        if self.stats.gaps != self._gaps_seen:
+            self._gaps_seen = self.stats.gaps
             self.recorder.gap("the tail reconnected: messages sent while it was disconnected were not seen")
         if now >= self._next_flush:
             self.recorder.flush()

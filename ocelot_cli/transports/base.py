@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ocelot_cli.config.redact import mask_url
+from ocelot_cli.config.redact import mask_url, split_nodes
 from ocelot_cli.errors import UsageProblem
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport, ReceivedMessage, TailStats
 
@@ -53,6 +53,12 @@ class Endpoint:
     def shown(self) -> str:
         """The URL as it may be printed (password masked)."""
         return mask_url(self.url)
+
+    @property
+    def nodes(self) -> tuple[Endpoint, ...]:
+        """One endpoint per node of a node list (``amqp://a/,amqp://b/``); a single URL gives itself."""
+        urls = split_nodes(self.url)
+        return (self,) if len(urls) <= 1 else tuple(replace(self, url=url) for url in urls)
 
     @property
     def scheme(self) -> str:
@@ -96,6 +102,8 @@ class TailTarget:
     channels: list[str] = field(default_factory=list)
     max_queue: int = 10_000  # bound of a broker-side queue of the tail's own
     prefetch: int = 1000
+    durable_queue: str | None = None  # read through this named durable queue instead of a private one
+    queue_type: str = "classic"  # of the durable queue (quorum: replicated, survives a node)
     poll: float = 0.25
     reconnect_for: float = 600.0
     on_notice: Callable[[str], None] | None = None
@@ -221,7 +229,14 @@ def transport_for(endpoint: Endpoint | str, *, need: Capability | None = None, o
             f"{where}: {endpoint.scheme}:// ({entry.name}) cannot {need.value}",
             hint=f"what each scheme supports: {supported()}",
         )
-    check_url(endpoint.url, where)
+    if len(endpoint.nodes) > 1 and entry.schemes[0] != "amqp":
+        raise UsageProblem(f"{where}: a list of URLs names the nodes of a RabbitMQ cluster; "
+                           f"{entry.name} takes one URL")  # fmt: skip
+    for node in endpoint.nodes:
+        check_url(node.url, where if len(endpoint.nodes) == 1 else f"{where} (node {node.shown})")
+        if node.scheme not in entry.schemes:
+            raise UsageProblem(f"{where}: node {node.shown} is not a {endpoint.scheme}:// URL like the first",
+                               hint="every node of a list speaks the same protocol")  # fmt: skip
     module_name, _, class_name = entry.path.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(endpoint)

@@ -67,6 +67,14 @@ class PublishReport:
     interrupted: bool = False
     unroutable_examples: list[str] = field(default_factory=list)
     stopped_at: int | None = None  # first input position not confirmed, for --resume-from
+    # Messages in flight when a connection was lost, sent again: a consumer may see them twice.
+    possible_duplicate_ids: list[str] = field(default_factory=list)
+    failovers: list[dict[str, Any]] = field(default_factory=list)  # {"from", "to", "window_s"} per reconnect
+    node: str | None = None  # the node (of a cluster's list) last connected to
+
+    @property
+    def possible_duplicates(self) -> int:
+        return len(self.possible_duplicate_ids)
 
     @property
     def settled(self) -> int:
@@ -109,6 +117,10 @@ class PublishReport:
             "interrupted": self.interrupted,
             "stopped_at": self.stopped_at,
             "unroutable_examples": self.unroutable_examples,
+            "possible_duplicates": self.possible_duplicates,
+            "possible_duplicate_ids": self.possible_duplicate_ids,
+            "failovers": self.failovers,
+            "node": self.node,
         }
 
 
@@ -166,6 +178,7 @@ class TailStats:
     not_json: int = 0
     dropped: int = 0  # overflowed out of the tail's own bounded queue
     reconnects: int = 0
+    gaps: int = 0  # reconnects after which messages sent meanwhile were not seen
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     stop_reason: str = ""
@@ -184,6 +197,7 @@ class TailStats:
             "not_json": self.not_json,
             "dropped": self.dropped,
             "reconnects": self.reconnects,
+            "gaps": self.gaps,
             "elapsed_s": round(self.elapsed, 3),
             "stop_reason": self.stop_reason,
         }

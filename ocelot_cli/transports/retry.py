@@ -53,10 +53,11 @@ class Backoff:
 
 def reopen(open_source: Callable[[], None], stats: TailStats, notice: Callable[[str], None], *, what: str,
            reconnect_for: float, error: BaseException,
-           final: tuple[ExitStatus, ...] = (ExitStatus.AUTH,)) -> None:  # fmt: skip
-    """Re-open a lost source with backoff; warn that a gap is possible; raise when it cannot.
+           final: tuple[ExitStatus, ...] = (ExitStatus.AUTH,), gap: bool = True) -> None:  # fmt: skip
+    """Re-open a lost source with backoff; count the gap; raise when it cannot.
 
-    ``final``: exit statuses (of the OcelotError ``open_source`` raises) not worth retrying.
+    ``final``: exit statuses (of the OcelotError ``open_source`` raises) not worth retrying;
+    ``gap``: messages sent meanwhile are lost to this source (not so for a durable queue).
     """
     notice(f"connection to {what} lost ({type(error).__name__}); reconnecting")
     backoff = Backoff(reconnect_for)
@@ -70,6 +71,7 @@ def reopen(open_source: Callable[[], None], stats: TailStats, notice: Callable[[
                 raise
             continue
         stats.reconnects += 1
+        stats.gaps += 1 if gap else 0
         return
 
 

@@ -314,3 +314,31 @@ def event_for(tenant, name="task.updated", **data):
     event = factory.make(name)
     event["data"].update(data)
     return event
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """Three private RabbitMQ nodes clustered on loopback (tests/cluster.py), shared by the tests
+    that need a cluster or kill nodes, and stopped at the end of the session."""
+    from tests.cluster import PrivateBroker
+
+    private = PrivateBroker(3, prefix="ocelot-cluster").start()
+    yield private
+    private.close()
+
+
+@pytest.fixture
+def cluster_up(cluster):
+    """The cluster with every node running (a test before may have killed one)."""
+    cluster.ensure_up()
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def solo_broker():
+    """A private single RabbitMQ node for broker-wide faults (a memory alarm), never the shared broker."""
+    from tests.cluster import PrivateBroker
+
+    private = PrivateBroker(1, prefix="ocelot-solo").start()
+    yield private
+    private.close()

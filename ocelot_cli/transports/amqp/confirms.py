@@ -25,6 +25,7 @@ class InFlight:
         self.resend: collections.deque[OutgoingMessage] = collections.deque()
         self._returned: set[int] = set()
         self._next_tag = 1
+        self._maybe_twice: set[int] = set()  # seq of messages already counted as possible duplicates
 
     def __len__(self) -> int:
         return len(self.outstanding)
@@ -88,6 +89,10 @@ class InFlight:
     def requeue(self) -> None:
         """The connection is lost: everything outstanding is to be sent again, in order."""
         unconfirmed = list(self.outstanding.values())
+        for message in unconfirmed:  # the broker may have routed it before the connection died
+            if message.seq not in self._maybe_twice:
+                self._maybe_twice.add(message.seq)
+                self.report.possible_duplicate_ids.append(message.event_id or f"#{message.seq}")
         self.outstanding.clear()
         self._returned.clear()
         self.resend.extendleft(reversed(unconfirmed))

@@ -77,13 +77,45 @@ def connection_parameters(endpoint: Endpoint, *, purpose: str = "ocelot") -> pik
     return params
 
 
-def open_blocking(endpoint: Endpoint, purpose: str) -> Any:
-    """A pika BlockingConnection; any failure to connect as the OcelotError that says why."""
-    params = connection_parameters(endpoint, purpose=purpose)
-    try:
-        return pika.BlockingConnection(params)
-    except CONNECT_ERRORS as exc:
-        raise translate_connect_error(exc, endpoint) from None
+def open_blocking(endpoint: Endpoint, purpose: str, *, after: Endpoint | None = None) -> Any:
+    """A pika BlockingConnection to the first node that answers (see ``open_any``)."""
+    return open_any(endpoint, purpose, after=after)[0]
+
+
+def open_any(endpoint: Endpoint, purpose: str, *, after: Endpoint | None = None) -> tuple[Any, Endpoint]:
+    """A pika BlockingConnection and the node it reached: the nodes of the endpoint are tried in
+    order, starting with the one after ``after`` (the node just lost) when given, like the node
+    lists of the official clients. When none answers, the OcelotError says why for each node."""
+    errors: list[OcelotError] = []
+    for node in node_order(endpoint, after):
+        params = connection_parameters(node, purpose=purpose)
+        try:
+            return pika.BlockingConnection(params), node
+        except CONNECT_ERRORS as exc:
+            errors.append(translate_connect_error(exc, node))
+    raise none_answered(errors)
+
+
+def node_order(endpoint: Endpoint, after: Endpoint | None = None) -> list[Endpoint]:
+    """The endpoint's nodes in the order to try them: as given, or starting after the node ``after``."""
+    nodes = list(endpoint.nodes)
+    urls = [node.url for node in nodes]
+    if after is not None and after.url in urls and len(nodes) > 1:
+        start = urls.index(after.url) + 1
+        nodes = nodes[start:] + nodes[:start]
+    return nodes
+
+
+def none_answered(errors: list[OcelotError]) -> OcelotError:
+    """One error for a node list none of whose nodes could be used: each node's reason, the exit
+    status and hint of the first."""
+    if len(errors) == 1:
+        return errors[0]
+    first = errors[0]
+    reasons = "; ".join(error.message for error in errors)
+    error = type(first)(f"no node of the cluster could be used ({len(errors)} tried): {reasons}", hint=first.hint)
+    error.exit_status = first.exit_status
+    return error
 
 
 def close_quietly(connection: Any) -> None:
@@ -225,11 +257,12 @@ def _describe(error: BaseException) -> str:
     return scrub(text)
 
 
-def check_names(*, exchange: str | None = None, routing_key: str | None = None, pattern: str | None = None) -> None:
+def check_names(*, exchange: str | None = None, routing_key: str | None = None, pattern: str | None = None,
+                queue: str | None = None) -> None:  # fmt: skip
     """UsageProblem for an exchange name, routing key or binding pattern AMQP cannot carry (over 255
     bytes): refused before connecting, not met as a connection the broker closes again and again."""
     named = (("the exchange name", "--exchange", exchange), ("the routing key", "--routing-key", routing_key),
-             ("the binding pattern", "PATTERN", pattern))  # fmt: skip
+             ("the binding pattern", "PATTERN", pattern), ("the queue name", "--durable-queue", queue))  # fmt: skip
     for what, option, value in named:
         problem = short_string_problem(value, what) if value is not None else None
         if problem:

@@ -28,7 +28,7 @@ from ocelot_cli.transports.amqp.connection import (
     check_names,
     close_quietly,
     exchange_missing,
-    open_blocking,
+    open_any,
     translate_close,
 )
 from ocelot_cli.transports.base import Endpoint, TailTarget
@@ -82,12 +82,18 @@ class AmqpTailSource(PolledSource):
 
                 raise UsageProblem("--exchange '': the default exchange takes no bindings, so it cannot be tailed",
                                    hint="name the exchange the messages are published to")  # fmt: skip
+        if target.durable_queue is not None:
+            check_names(queue=target.durable_queue)
         self.stats = stats
         self.max_length = target.max_queue
         self.prefetch = target.prefetch
         self.poll = target.poll
         self.reconnect_for = target.reconnect_for
         self.notice = target.on_notice or (lambda _m: None)
+        self.durable_queue = target.durable_queue
+        self.queue_type = target.queue_type
+        self.node: Endpoint | None = None  # the node connected to (of a cluster's list)
+        self._lost_node: Endpoint | None = None
         self.queue: str | None = None
         self._connection: Any = None
         self._channel: Any = None
@@ -98,8 +104,8 @@ class AmqpTailSource(PolledSource):
 
     # -- connection ----------------------------------------------------------------
     def open(self) -> None:
-        """Connect, check the exchanges, declare and bind the private queues."""
-        self._connection = open_blocking(self.endpoint, self.purpose)
+        """Connect, check the exchanges, declare and bind the private queues (or the durable one)."""
+        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node)
         channel = self._connection.channel()
         for exchange in dict.fromkeys(exchange for exchange, _ in self.bindings):
             try:
@@ -110,21 +116,42 @@ class AmqpTailSource(PolledSource):
                     raise exchange_missing(exchange, self.endpoint, tailing=True) from None
                 raise translate_close(exc, self.endpoint, exchange) from None
             self._warn_of_kind(exchange)
-        overflow = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
-        arguments = {
-            "x-max-length": self.max_length,
-            "x-overflow": "drop-head",
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": overflow,
-        }
-        self.queue = channel.queue_declare("", exclusive=True, auto_delete=True, arguments=arguments).method.queue
+        if self.durable_queue:
+            channel = self._declare_durable(channel)
+        else:
+            overflow = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+            arguments = {
+                "x-max-length": self.max_length,
+                "x-overflow": "drop-head",
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": overflow,
+            }
+            self.queue = channel.queue_declare("", exclusive=True, auto_delete=True, arguments=arguments).method.queue
+            channel.basic_consume(overflow, self._on_overflow, auto_ack=True)
         for exchange, pattern in self.bindings:
             channel.queue_bind(self.queue, exchange, routing_key=pattern)
         channel.basic_qos(prefetch_count=self.prefetch)
-        channel.basic_consume(overflow, self._on_overflow, auto_ack=True)
         channel.basic_consume(self.queue, self._on_message, auto_ack=False)
         self._channel = channel
         self._unacked = 0
+
+    def _declare_durable(self, channel: Any) -> Any:
+        """The named durable queue (classic or quorum), made if missing and kept at exit; an existing
+        queue of other arguments is refused with what differs, never redeclared."""
+        name = self.durable_queue
+        arguments = {"x-queue-type": self.queue_type, "x-max-length": self.max_length, "x-overflow": "drop-head"}
+        try:
+            channel.queue_declare(name, durable=True, arguments=arguments)
+        except pex.ChannelClosedByBroker as exc:
+            self.close()
+            from ocelot_cli.errors import UsageProblem
+
+            raise UsageProblem(f"--durable-queue {name!r} exists with other settings: ({exc.reply_code}) "
+                               f"{exc.reply_text}",
+                               hint="give the --queue-type and --max-queue it was made with, or another name"
+                               ) from None  # fmt: skip
+        self.queue = name
+        return channel
 
     def _warn_of_kind(self, exchange: str) -> None:
         """Binding patterns are topic syntax: say so when the exchange routes otherwise (it is still tailed)."""
@@ -186,11 +213,18 @@ class AmqpTailSource(PolledSource):
 
     def _reconnect(self, error: BaseException) -> None:
         """Reconnect with backoff, re-declare and re-bind; raise when it cannot be done in time."""
-        self._pending.clear()  # unacknowledged deliveries die with their queue
+        self._pending.clear()  # unacknowledged deliveries die with their queue (or come again from a durable one)
         self._connection = self._channel = None
-        reopen(self.open, self.stats, self.notice, what=self.endpoint.shown, reconnect_for=self.reconnect_for,
-               error=error, final=(ExitStatus.AUTH, ExitStatus.NOT_FOUND))  # fmt: skip
-        self.notice("reconnected and re-bound; messages published while disconnected were not seen (gap)")
+        lost, self._lost_node = self.node, self.node
+        what = lost.shown if lost is not None else self.endpoint.shown
+        reopen(self.open, self.stats, self.notice, what=what, reconnect_for=self.reconnect_for,
+               error=error, final=(ExitStatus.AUTH, ExitStatus.NOT_FOUND), gap=not self.durable_queue)  # fmt: skip
+        moved = f" to {self.node.shown}" if self.node is not None and lost is not None and self.node != lost else ""
+        if self.durable_queue:
+            self.notice(f"reconnected{moved}; {self.durable_queue!r} kept what arrived meanwhile (unacknowledged "
+                        "messages come again)")  # fmt: skip
+        else:
+            self.notice(f"reconnected{moved} and re-bound; messages published while disconnected were not seen (gap)")
 
 
 class QueueConsumer:
@@ -215,9 +249,11 @@ class QueueConsumer:
         self._connection: Any = None
         self._channel: Any = None
         self._unacked = 0
+        self.node: Endpoint | None = None
+        self._lost_node: Endpoint | None = None
 
     def open(self) -> None:
-        self._connection = open_blocking(self.endpoint, self.purpose)
+        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node)
         self._channel = self._connection.channel()
         self._channel.basic_qos(prefetch_count=self.prefetch)
         for queue in self.queues:
@@ -242,6 +278,7 @@ class QueueConsumer:
         except (*CONNECTION_ERRORS, OcelotError) as exc:
             close_quietly(self._connection)
             self._connection = self._channel = None
+            self._lost_node = self.node or self._lost_node
             delay = self.backoff.next_delay()
             if self.backoff.expired:
                 raise exc if isinstance(exc, OcelotError) else translate_close(exc, self.endpoint) from None

@@ -99,3 +99,25 @@ def sleep_until(seconds: float, stop: Callable[[], bool]) -> None:
     end = time.monotonic() + seconds
     while not stop() and time.monotonic() < end:
         time.sleep(min(0.05, end - time.monotonic()))
+
+
+class RatePace:
+    """``--rate``: how long to wait before the next send so that sends keep the rate, counted
+    from the first send on the current channel (a reconnect starts a new count)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self._base: tuple[float, int] | None = None
+
+    def reset(self) -> None:
+        self._base = None
+
+    def delay(self, sends: int) -> float:
+        """Seconds to wait, given how many messages were sent so far (first sends and repeats)."""
+        if not self.rate:
+            return 0.0
+        now = time.monotonic()
+        if self._base is None:
+            self._base = (now, sends)
+        base_time, base_count = self._base
+        return max(0.0, base_time + (sends - base_count) / self.rate - now)

@@ -85,3 +85,12 @@ class Intake:
 
     def unsent_positions(self) -> list[int]:
         return [message.seq for message in self.ready]
+
+    def stop_position(self, in_flight: list[int], stopped: bool) -> int | None:
+        """The first input position not confirmed (for --resume-from); None when all went through."""
+        pending = in_flight + self.unsent_positions()
+        if pending:
+            return min(pending)
+        if stopped or self.error is not None or not self.done:
+            return self.next_seq  # nothing in flight: the next one not taken
+        return None

@@ -23,13 +23,13 @@ from ocelot_cli.transports.amqp import frames
 from ocelot_cli.transports.amqp.confirms import InFlight
 from ocelot_cli.transports.amqp.connection import (
     check_names,
-    connection_parameters,
     exchange_missing,
     is_recoverable,
     translate_close,
     translate_connect_error,
 )
 from ocelot_cli.transports.amqp.intake import Intake
+from ocelot_cli.transports.amqp.nodes import NodeRing
 from ocelot_cli.transports.amqp.session import probe_topic
 from ocelot_cli.transports.base import Endpoint, PublishOptions
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
@@ -50,7 +50,7 @@ class ConfirmedPublisher:
     def __init__(self, endpoint: Endpoint, messages: Iterator[OutgoingMessage], options: PublishOptions) -> None:
         self.endpoint = endpoint
         check_names(exchange=options.exchange)
-        self.params = connection_parameters(endpoint, purpose="ocelot publish")
+        self.ring = NodeRing(endpoint, "ocelot publish")  # a cluster's nodes: a lost one hands over to the next
         self.options = options
         self.exchange = options.exchange
         self.window = max(1, options.window)
@@ -68,13 +68,15 @@ class ConfirmedPublisher:
         self._kind_known = False
         self._lost_reason: BaseException | None = None
         self._ever_connected = False
+        self._settling = False  # after a failover, until the first ack: nacks are sent again, not counted
+        self._restarting = False
         self._opened_at: float | None = None  # when the current connection opened
         self._settled_at_open = 0
         self._connection: Any = None
         self._channel: Any = None
         self._wake_at: float | None = None
         self._started = 0.0
-        self._rate_base: tuple[float, int] | None = None
+        self.pace = frames.RatePace(self.rate)
         self._drain_deadline: float | None = None
         self._writer: frames.FrameWriter | None = None
         self._fill_scheduled = False
@@ -114,15 +116,18 @@ class ConfirmedPublisher:
                     if self.intake.error is not None:  # a message that cannot be built or encoded
                         raise self.intake.error
                     return self.report
-                # The connection was lost: reconnect with backoff, then send again what was not confirmed.
+                # The connection was lost: reconnect (the next node first, then with backoff),
+                # then send again what was not confirmed.
                 if self._stop_requested:  # stopped while (or before) reconnecting: end with what was done
                     return self.report
                 if self._recovered():  # a new loss, not the same one again: a fresh --reconnect-for window
                     self.backoff.reset()
+                if self.ring.advance():  # another node of the cluster to try at once
+                    continue
                 delay = self.backoff.next_delay()
                 if self.backoff.expired:
-                    raise translate_close(self._lost_reason or pex.StreamLostError(), self.endpoint)
-                self.notice(f"connection to {self.endpoint.shown} lost; reconnecting in {delay:.2g}s")
+                    raise translate_close(self._lost_reason or pex.StreamLostError(), self.ring.current)
+                self.notice(f"connection to {self.ring.current.shown} lost; reconnecting in {delay:.2g}s")
                 frames.sleep_until(delay, lambda: self._stop_requested)
                 if self._stop_requested:
                     return self.report
@@ -139,13 +144,14 @@ class ConfirmedPublisher:
         self._fill_scheduled = False
         self._closing = False
         self._connection = pika.SelectConnection(
-            self.params,
+            self.ring.current_params,
             on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error,
             on_close_callback=self._on_closed,
         )
-        self._connection.add_on_connection_blocked_callback(self._on_blocked)
-        self._connection.add_on_connection_unblocked_callback(self._on_unblocked)
+        blocked = f"RabbitMQ blocked publishing (a resource alarm); waiting up to {self.endpoint.blocked_timeout:g}s"
+        self._connection.add_on_connection_blocked_callback(lambda *_: self.notice(blocked))
+        self._connection.add_on_connection_unblocked_callback(lambda *_: self.notice("RabbitMQ unblocked publishing"))
         self._connection.ioloop.start()
 
     def _recovered(self) -> bool:
@@ -157,15 +163,16 @@ class ConfirmedPublisher:
 
     def _on_open_error(self, _connection: Any, error: BaseException) -> None:
         if not self._ever_connected and not self._stop_requested:  # not a given-up attempt: a real error
-            self._fatal = translate_connect_error(error, self.endpoint)
+            self._fatal = self.ring.first_connection_failed(translate_connect_error(error, self.ring.current))
         else:
             self._lost_reason = error
         _connection.ioloop.stop()
 
     def _on_open(self, connection: Any) -> None:
-        if self._ever_connected:
-            self.report.reconnects += 1
-            self.notice(f"reconnected to {self.endpoint.shown}; sending again {len(self.inflight.resend)} unconfirmed")
+        said = self.ring.opened(self.report, again=self._restarting, resend=len(self.inflight.resend))
+        self._settling, self._restarting = said is not None, False
+        if said:
+            self.notice(said)
         self._ever_connected = True
         self._opened_at = time.monotonic()
         self._settled_at_open = self.report.settled
@@ -174,37 +181,29 @@ class ConfirmedPublisher:
     def _on_closed(self, connection: Any, reason: BaseException) -> None:
         self._channel = None
         if not self._closing and self._fatal is None and not self._finished:
-            if is_recoverable(reason):
+            if is_recoverable(reason) or self._restarting:
                 self._lost_reason = reason
+                if self._opened_at is not None:  # an open connection was lost (not a failed attempt)
+                    self.ring.lost()
                 self.inflight.requeue()
             else:
-                self._fatal = translate_close(reason, self.endpoint, self.exchange)
+                self._fatal = translate_close(reason, self.ring.current, self.exchange)
         connection.ioloop.stop()
-
-    def _on_blocked(self, _connection: Any, _frame: Any) -> None:
-        self.notice(
-            f"RabbitMQ blocked publishing (a memory or disk alarm); waiting up to {self.endpoint.blocked_timeout:g}s"
-        )
-
-    def _on_unblocked(self, _connection: Any, _frame: Any) -> None:
-        self.notice("RabbitMQ unblocked publishing")
 
     def _on_channel_open(self, channel: Any) -> None:
         self._channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
-        if self.options.declare:
-            channel.exchange_declare(self.exchange, "topic", durable=True, callback=self._on_exchange_ok)
-        else:
-            channel.exchange_declare(self.exchange, passive=True, callback=self._on_exchange_ok)
+        passive = not self.options.declare  # a passive declare: does it exist (its type is looked at next)?
+        channel.exchange_declare(self.exchange, "topic", durable=True, passive=passive, callback=self._on_exchange_ok)
 
     def _on_channel_closed(self, _channel: Any, reason: BaseException) -> None:
         if self._closing or self._finished or self._fatal is not None:
             return
         if isinstance(reason, pex.ChannelClosedByBroker) and reason.reply_code == 404:
-            self._fail(exchange_missing(self.exchange, self.endpoint))
+            self._fail(exchange_missing(self.exchange, self.ring.current))
         elif isinstance(reason, pex.ChannelClosedByBroker):  # else the connection is closing: _on_closed decides
-            self._fail(translate_close(reason, self.endpoint, self.exchange))
+            self._fail(translate_close(reason, self.ring.current, self.exchange))
 
     def _on_exchange_ok(self, _frame: Any) -> None:
         if self.options.declare or self._kind_known:  # declared as topic, or asked on a connection before
@@ -224,7 +223,7 @@ class ConfirmedPublisher:
         writer = frames.FrameWriter(self._connection, self._channel)
         self._writer = writer if writer.usable else None
         self.inflight.new_channel()
-        self._rate_base = None
+        self.pace.reset()
         if self.options.on_progress:
             self._connection.ioloop.call_later(self.options.progress_interval, self._tick)
         self._pump()
@@ -266,16 +265,6 @@ class ConfirmedPublisher:
             self._fill_scheduled = True
             self._connection.ioloop.call_later(0, self._read_ahead)
 
-    def _rate_delay(self) -> float:
-        if not self.rate:
-            return 0.0
-        now = time.monotonic()
-        if self._rate_base is None:
-            self._rate_base = (now, self.report.published + self.report.republished)
-        base_time, base_count = self._rate_base
-        due = base_time + (self.report.published + self.report.republished - base_count) / self.rate
-        return max(0.0, due - now)
-
     def _wake(self, delay: float) -> None:
         """Run _pump after ``delay`` seconds, unless a wake-up at least as early is already set."""
         at = time.monotonic() + delay
@@ -310,7 +299,7 @@ class ConfirmedPublisher:
                 self._wake(0)
                 return
             batch += 1
-            delay = self._rate_delay() if self.rate else 0.0
+            delay = self.pace.delay(self.report.published + self.report.republished) if self.rate else 0.0
             if delay > 0:
                 self._wake(delay)
                 return
@@ -379,8 +368,24 @@ class ConfirmedPublisher:
         self.inflight.returned(getattr(properties, "message_id", None))
 
     def _on_confirm(self, frame: Any) -> None:
-        self.inflight.confirmed(frame.method, isinstance(frame.method, pika.spec.Basic.Ack))
+        acked = isinstance(frame.method, pika.spec.Basic.Ack)
+        if self._settling:
+            if not acked:  # refused while the cluster settles after a failover: not an answer yet
+                self._restart_after_failover()
+                return
+            self._settling = False  # the first ack on the new node: the failover is over
+            self.ring.settled(self.report)
+        self.inflight.confirmed(frame.method, acked)
         self._pump()
+
+    def _restart_after_failover(self) -> None:
+        """Nacks right after a failover (see NodeRing): reconnect and send again, within --reconnect-for."""
+        if self._restarting or self._closing:
+            return
+        self._restarting = True
+        self.notice("the broker refused messages right after the failover (a queue without its leader yet); "
+                    "reconnecting to send them again")  # fmt: skip
+        self._connection.close()
 
     def _tick(self) -> None:
         if self.options.on_progress and not self._closing:
@@ -389,8 +394,4 @@ class ConfirmedPublisher:
             self._connection.ioloop.call_later(self.options.progress_interval, self._tick)
 
     def _record_stop_position(self) -> None:
-        pending = self.inflight.pending_positions() + self.intake.unsent_positions()
-        if pending:
-            self.report.stopped_at = min(pending)
-        elif self._stop_requested or self.intake.error is not None or not self.intake.done:
-            self.report.stopped_at = self.intake.next_seq  # nothing in flight: the next one not taken
+        self.report.stopped_at = self.intake.stop_position(self.inflight.pending_positions(), self._stop_requested)

@@ -16,7 +16,7 @@ from typing import Any
 import pika
 import pika.exceptions as pex
 
-from ocelot_cli.errors import DeliveryFailed, Unroutable
+from ocelot_cli.errors import DeliveryFailed, OcelotError, Unroutable
 from ocelot_cli.transports.amqp.connection import (
     CONNECTION_ERRORS,
     check_names,
@@ -24,6 +24,7 @@ from ocelot_cli.transports.amqp.connection import (
     exchange_missing,
     existing_type,
     not_topic,
+    open_any,
     open_blocking,
     translate_close,
 )
@@ -37,15 +38,15 @@ class AmqpSession:
         self.endpoint = endpoint
         self.purpose = purpose
         self.connection: Any = None
+        self.node: Endpoint = endpoint  # the node connected to (of a cluster's list)
         self.queues: list[str] = []  # probe queues to delete at the end
         self._confirmed: Any = None
 
     def connect(self) -> dict[str, str]:
-        """Open the connection; ``url`` and ``server`` (product and version) of the broker."""
-        self.connection = open_blocking(self.endpoint, self.purpose)
-        server = getattr(getattr(self.connection, "_impl", None), "server_properties", None) or {}
-        product = f"{_text(server.get('product'))} {_text(server.get('version', b''))}".strip()
-        return {"url": self.endpoint.shown, "server": product}
+        """Open the connection (to the first node that answers); ``url`` of that node, ``server``
+        (product and version) and ``cluster`` (the cluster's name) as the broker gave them."""
+        self.connection, self.node = open_any(self.endpoint, self.purpose)
+        return {"url": self.node.shown, **_server_of(self.connection)}
 
     def _channel(self) -> Any:
         if self.connection is None:
@@ -245,6 +246,27 @@ def probe_topic(connection: Any, name: str, on_topic: Callable[[], None], on_oth
             on_topic()
 
     connection.channel(on_open_callback=on_open)
+
+
+def probe_nodes(endpoint: Endpoint, purpose: str) -> list[dict[str, Any]]:
+    """Connect to each node of the endpoint in turn (and close): ``url``, ``answered``, and
+    ``server`` and ``cluster`` of a node that answered, ``error`` of one that did not."""
+    found: list[dict[str, Any]] = []
+    for node in endpoint.nodes:
+        try:
+            connection = open_blocking(node, purpose)
+        except OcelotError as exc:
+            found.append({"url": node.shown, "answered": False, "error": exc.message, "status": int(exc.exit_status)})
+            continue
+        found.append({"url": node.shown, "answered": True, **_server_of(connection)})
+        close_quietly(connection)
+    return found
+
+
+def _server_of(connection: Any) -> dict[str, str]:
+    server = getattr(getattr(connection, "_impl", None), "server_properties", None) or {}
+    product = f"{_text(server.get('product'))} {_text(server.get('version', b''))}".strip()
+    return {"server": product, "cluster": _text(server.get("cluster_name", b""))}
 
 
 def _close_channel(channel: Any) -> None:

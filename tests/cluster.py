@@ -1,0 +1,210 @@
+"""Private RabbitMQ nodes on loopback for the tests: a three-node cluster, and a single node for
+broker-wide faults (a memory alarm), so the suite never changes the broker on 127.0.0.1:5672.
+
+Each node has its own node name, AMQP and distribution ports, data and log directories, config
+file and Erlang cookie (under one temporary directory), and is started with the broker's own
+scripts (``rabbitmq-server -detached``, ``rabbitmqctl -n NODE join_cluster``), as an operator
+would. Nothing here touches the node the machine runs, whose name, ports and cookie differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SBIN = Path("/usr/lib/rabbitmq/bin")  # the scripts themselves, not the wrappers that switch user
+
+
+def _tool(name: str) -> str:
+    found = SBIN / name
+    if found.exists():
+        return str(found)
+    which = shutil.which(name)
+    if which is None:
+        raise RuntimeError(f"{name} is not installed; .ci/run needs the RabbitMQ server package")
+    return which
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Node:
+    name: str  # short name; the node is NAME@localhost
+    port: int
+    dist_port: int
+    home: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def node(self) -> str:
+        return f"{self.name}@localhost"
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "pid"
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def ctl(self, *args: str, timeout: float = 60, check: bool = True) -> str:
+        result = subprocess.run([_tool("rabbitmqctl"), "-q", "-n", self.node, *args], env=self.env,
+                                capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        if check and result.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl -n {self.node} {' '.join(args)}: {result.stderr or result.stdout}")
+        return result.stdout
+
+    def start(self) -> None:
+        subprocess.run([_tool("rabbitmq-server"), "-detached"], env=self.env, check=True, timeout=60,
+                       capture_output=True)  # fmt: skip
+
+    def await_startup(self, timeout: float = 120) -> None:
+        """Wait until the node runs (await_startup needs the node registered first)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = subprocess.run([_tool("rabbitmqctl"), "-q", "-n", self.node, "await_startup", "--timeout", "60"],
+                                    env=self.env, capture_output=True, text=True, timeout=90)  # fmt: skip
+            if result.returncode == 0 and self.answers():
+                return
+            if time.monotonic() > deadline:
+                log = "\n".join(p.read_text()[-2000:] for p in (self.home / "log").glob("*.log"))
+                raise RuntimeError(f"node {self.node} did not start: {result.stderr}\n{log}")
+            time.sleep(0.5)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """Kill the node's VM at once (SIGKILL): its connections drop as when a machine dies."""
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while self.answers() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        # epmd forgets a killed node by itself once its connection closes; wait for that too.
+        deadline = time.monotonic() + 30
+        while self.name in _epmd_names() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.ctl("stop", timeout=120, check=False)
+
+
+def _epmd_names() -> str:
+    epmd = shutil.which("epmd") or "/usr/lib/erlang/bin/epmd"
+    result = subprocess.run([epmd, "-names"], capture_output=True, text=True, timeout=10)
+    return result.stdout
+
+
+class PrivateBroker:
+    """Private nodes (one, or a cluster) under one temporary directory; ``close`` stops them and
+    removes the directory."""
+
+    def __init__(self, count: int, prefix: str = "ocelot-test") -> None:
+        self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+        cookie = secrets.token_hex(16).upper()
+        tag = f"{prefix}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.cluster_name = tag
+        self.nodes: list[Node] = []
+        for index in range(1, count + 1):
+            home = self.root / f"n{index}"
+            home.mkdir()
+            (home / ".erlang.cookie").write_text(cookie)
+            (home / ".erlang.cookie").chmod(0o400)
+            port, dist = free_port(), free_port()
+            (home / "rabbitmq.conf").write_text(
+                f"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\n"
+                "vm_memory_high_watermark.relative = 0.4\n"
+            )
+            (home / "enabled_plugins").write_text("[].\n")
+            (home / "env.conf").write_text("")
+            name = f"{tag}-{index}"
+            env = {
+                **os.environ,
+                "HOME": str(home),
+                "RABBITMQ_CONF_ENV_FILE": str(home / "env.conf"),
+                "RABBITMQ_NODENAME": f"{name}@localhost",
+                "RABBITMQ_NODE_PORT": str(port),
+                "RABBITMQ_DIST_PORT": str(dist),
+                "RABBITMQ_MNESIA_BASE": str(home / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(home / "log"),
+                "RABBITMQ_CONFIG_FILE": str(home / "rabbitmq.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(home / "enabled_plugins"),
+                "RABBITMQ_PID_FILE": str(home / "pid"),
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+                "ERL_EPMD_ADDRESS": "127.0.0.1",
+            }
+            self.nodes.append(Node(name, port, dist, home, env))
+
+    @property
+    def urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    @property
+    def url_list(self) -> str:
+        return ",".join(self.urls)
+
+    def start(self) -> PrivateBroker:
+        try:
+            for node in self.nodes:
+                node.start()
+            for node in self.nodes:
+                node.await_startup()
+            first = self.nodes[0]
+            for node in self.nodes[1:]:
+                node.ctl("stop_app")
+                node.ctl("join_cluster", first.node)
+                node.ctl("start_app")
+                node.await_startup()
+            first.ctl("set_cluster_name", self.cluster_name)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def running(self) -> list[str]:
+        """Names of the cluster's running nodes, as the first answering node sees them."""
+        for node in self.nodes:
+            if node.answers():
+                out = node.ctl("eval", "rabbit_nodes:all_running().", check=False)
+                return [n for n in (x.strip(" []'\n") for x in out.split(",")) if n]
+        return []
+
+    def ensure_up(self) -> None:
+        """Start again any node a test killed or stopped, and wait until the cluster has them all."""
+        for node in self.nodes:
+            if not node.answers():
+                node.start()
+        for node in self.nodes:
+            node.await_startup()
+
+    def close(self) -> None:
+        for node in self.nodes:
+            if node.pid() is not None:
+                node.kill()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,258 @@
+"""Every command against a real three-node RabbitMQ cluster (private nodes, tests/cluster.py), with the
+connected node killed in the middle; and broker-wide faults (a memory alarm) on a private node,
+so the suite never changes the broker on 127.0.0.1:5672."""
+
+from __future__ import annotations
+
+import collections
+import json
+import signal
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pika
+import pytest
+
+from tests.integration.conftest import run_ocelot, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+class OnCluster:
+    """A durable exchange and quorum queues of one test on the cluster, reached through a node that
+    the test does not kill; removed at the end."""
+
+    def __init__(self, cluster, via: int = 2) -> None:
+        self.cluster = cluster
+        self.via = cluster.nodes[via]
+        self.exchange = f"ocelot.test.{uuid.uuid4().hex[:10]}"
+        self.queues: list[str] = []
+        with self._channel() as channel:
+            channel.exchange_declare(self.exchange, "topic", durable=True)
+
+    def _channel(self):
+        return _Channel(self.via.url)
+
+    def quorum_queue(self, pattern: str = "#", declare_on: int = 0) -> str:
+        """A quorum queue bound to the exchange; its leader on node ``declare_on`` (the one killed)."""
+        name = f"ocelot.test.q.{uuid.uuid4().hex[:10]}"
+        with _Channel(self.cluster.nodes[declare_on].url) as channel:
+            channel.queue_declare(name, durable=True, arguments={"x-queue-type": "quorum"})
+            channel.queue_bind(name, self.exchange, pattern)
+        self.queues.append(name)
+        return name
+
+    def depth(self, queue: str) -> int:
+        with self._channel() as channel:
+            return channel.queue_declare(queue, passive=True).method.message_count
+
+    def ids(self, queue: str, expected_at_least: int) -> list[str]:
+        """The message ids of every message in the queue (consumed, acked), in order."""
+        seen: list[str] = []
+        connection = pika.BlockingConnection(pika.URLParameters(self.via.url))
+        channel = connection.channel()
+        channel.basic_qos(prefetch_count=2000)
+        deadline = time.monotonic() + 120
+        for method, properties, _body in channel.consume(queue, inactivity_timeout=2):
+            if method is None:
+                if len(seen) >= expected_at_least or time.monotonic() > deadline:
+                    break
+                continue
+            seen.append(properties.message_id)
+            if len(seen) % 1000 == 0:
+                channel.basic_ack(method.delivery_tag, multiple=True)
+        channel.cancel()
+        connection.close()
+        return seen
+
+    def publish(self, routing_key: str, count: int) -> list[str]:
+        """Publish ``count`` events with confirms; a message refused (nack) while a queue elects a new
+        leader is sent again on a new channel, as any careful publisher does."""
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        with self._channel() as channel:
+            channel.confirm_delivery()
+            for event_id in ids:
+                body = json.dumps({"id": event_id, "type": "call.ended"}).encode()
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        properties = pika.BasicProperties(message_id=event_id)
+                        channel.basic_publish(self.exchange, routing_key, body, properties)
+                        break
+                    except pika.exceptions.NackError:
+                        assert time.monotonic() < deadline, "the cluster kept refusing messages"
+                        channel = channel.connection.channel()
+                        channel.confirm_delivery()
+        return ids
+
+    def cleanup(self) -> None:
+        try:
+            with self._channel() as channel:
+                for queue in self.queues:
+                    channel.queue_delete(queue)
+                channel.exchange_delete(self.exchange)
+        except Exception:  # noqa: BLE001 - the private cluster is removed at the end anyway
+            pass
+
+
+class _Channel:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __enter__(self):
+        self.connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        return self.connection.channel()
+
+    def __exit__(self, *exc) -> None:
+        self.connection.close()
+
+
+@pytest.fixture
+def on_cluster(cluster_up):
+    made = OnCluster(cluster_up)
+    yield made
+    made.cleanup()
+
+
+def _nodes_env(cluster) -> dict[str, str]:
+    return {"OCELOT_AMQP_URL": cluster.url_list}
+
+
+def _check_against_consumer(summary: dict, ids: list[str], total: int) -> collections.Counter:
+    """Nothing confirmed was lost, and every duplicate a consumer sees is one the summary named."""
+    counts = collections.Counter(ids)
+    assert summary["confirmed"] == total and summary["ok"], summary
+    assert len(counts) == total  # every confirmed event is in the queue
+    twice = {event_id for event_id, n in counts.items() if n > 1}
+    assert twice <= set(summary["possible_duplicate_ids"])
+    assert len(ids) - total == sum(n - 1 for n in counts.values())
+    assert summary["possible_duplicates"] == len(summary["possible_duplicate_ids"]) >= len(twice)
+    return counts
+
+
+def test_publish_fails_over_when_the_connected_node_is_killed_and_loses_nothing_confirmed(
+    on_cluster, start_ocelot
+):
+    queue = on_cluster.quorum_queue()
+    total = 50_000
+    running = start_ocelot("publish", "call.ended", "--count", str(total), "--exchange", on_cluster.exchange,
+                           "--json", **_nodes_env(on_cluster.cluster))  # fmt: skip
+    wait_for(lambda: on_cluster.depth(queue) >= 10_000 or running.proc.poll() is not None, 60, "10,000 confirmed")
+    assert running.proc.poll() is None, running.stderr  # still publishing when the node goes
+    on_cluster.cluster.nodes[0].kill()
+    status, out = running.finish(timeout=120)
+    assert status == 0, running.stderr
+    summary = json.loads(out)
+    assert [f["from"] for f in summary["failovers"]] == [on_cluster.cluster.nodes[0].url.replace(":guest@", ":****@")]
+    assert summary["failovers"][0]["to"] != summary["failovers"][0]["from"]
+    assert "failed over from" in running.stderr
+    _check_against_consumer(summary, on_cluster.ids(queue, total), total)
+
+
+def test_replay_fails_over_when_the_connected_node_is_killed(on_cluster, start_ocelot, tmp_path: Path):
+    queue = on_cluster.quorum_queue()
+    total = 20_000
+    recording = tmp_path / "scenario.jsonl"
+    made = run_ocelot("publish", "call.ended", "--count", str(total), "--dry-run", "--json")
+    assert made.returncode == 0, made.stderr
+    lines = [json.dumps(json.loads(line)["event"]) for line in made.stdout.decode().splitlines()]
+    recording.write_text("\n".join(lines) + "\n")
+    running = start_ocelot("replay", str(recording), "--no-delay", "--exchange", on_cluster.exchange, "--json",
+                           **_nodes_env(on_cluster.cluster))  # fmt: skip
+    wait_for(lambda: on_cluster.depth(queue) >= 4000 or running.proc.poll() is not None, 60, "4,000 confirmed")
+    assert running.proc.poll() is None, running.stderr
+    on_cluster.cluster.nodes[0].kill()
+    status, out = running.finish(timeout=120)
+    assert status == 0, running.stderr
+    summary = json.loads(out)
+    summary = summary.get("publish", summary)
+    assert len(summary["failovers"]) == 1
+    counts = _check_against_consumer(summary, on_cluster.ids(queue, total), total)
+    assert set(counts) == {json.loads(line)["id"] for line in lines}  # exactly the recording's events
+
+
+def test_tail_moves_to_the_next_node_rebinds_and_reports_the_gap(on_cluster, start_tail, tmp_path: Path):
+    recording = tmp_path / "tail.jsonl"
+    tail = start_tail("--exchange", on_cluster.exchange, "--json", "--output", str(recording),
+                      **_nodes_env(on_cluster.cluster))  # fmt: skip
+    before = on_cluster.publish("comms.call.ended", 20)
+    wait_for(lambda: recording.exists() and len(recording.read_text().splitlines()) >= 20, 20, "the first batch")
+    on_cluster.cluster.nodes[0].kill()
+    tail.wait_for_stderr("re-bound", timeout=60)
+    after = on_cluster.publish("comms.call.ended", 20)
+    wait_for(lambda: sum(1 for i in after if i in recording.read_text()) == 20, 20, "the second batch")
+    tail.proc.send_signal(signal.SIGTERM)
+    status, out = tail.finish()
+    assert status == 143, tail.stderr  # ended by SIGTERM, its summary written
+    shown = [json.loads(line)["id"] for line in out.decode().splitlines()]
+    assert shown == before + after
+    assert "reconnected to amqp://guest:****@127.0.0.1:" in tail.stderr and "(gap)" in tail.stderr
+    assert "reconnects 1 (gaps possible)" in tail.stderr
+    records = [json.loads(line) for line in recording.read_text().splitlines()]
+    assert any("gap" in json.dumps(r) and "reconnected" in json.dumps(r) for r in records)  # marked in --output
+
+
+def test_tail_through_a_durable_quorum_queue_misses_nothing_across_a_node_loss(on_cluster, start_tail):
+    name = f"ocelot.test.tail.{uuid.uuid4().hex[:8]}"
+    on_cluster.queues.append(name)
+    tail = start_tail("--exchange", on_cluster.exchange, "--json", "--durable-queue", name, "--queue-type", "quorum",
+                      **_nodes_env(on_cluster.cluster))  # fmt: skip
+    before = on_cluster.publish("comms.call.ended", 20)
+    on_cluster.cluster.nodes[0].kill()
+    during = on_cluster.publish("comms.call.ended", 20)  # while the tail is between nodes
+    tail.wait_for_stderr("kept what arrived meanwhile", timeout=60)
+    after = on_cluster.publish("comms.call.ended", 20)
+    expected = set(before + during + after)
+    seen: list[str] = []
+
+    def all_seen() -> bool:
+        return expected <= set(seen)
+
+    # read stdout until every event has been shown (redeliveries of unacknowledged ones may repeat some)
+    def read() -> None:
+        for line in tail.proc.stdout:
+            seen.append(json.loads(line)["id"])
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for(all_seen, 30, "every event, including those sent while the tail failed over")
+    tail.proc.send_signal(signal.SIGTERM)
+    tail.proc.wait(timeout=30)
+    reader.join(timeout=10)
+    assert tail.proc.returncode == 143, tail.stderr
+    assert "no gap" in tail.stderr
+    assert on_cluster.depth(name) == 0  # the durable queue is kept, and drained
+
+
+def test_smoke_and_doctor_check_every_node_and_say_which_answered(on_cluster):
+    cluster = on_cluster.cluster
+    env = _nodes_env(cluster)
+    result = run_ocelot("smoke", "--exchange", on_cluster.exchange, "--json", **env)
+    assert result.returncode == 0, result.stdout
+    connect = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "connect")
+    assert [n["answered"] for n in connect["details"]["nodes"]] == [True, True, True]
+    assert f"3 of 3 nodes answered, cluster {cluster.cluster_name!r}" in connect["message"]
+    cluster.nodes[0].kill()
+    result = run_ocelot("smoke", "--exchange", on_cluster.exchange, "--json", **env)
+    assert result.returncode == 0, result.stdout  # the cluster still serves: a warning, not a failure
+    connect = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "connect")
+    assert connect["outcome"] == "warning" and "2 of 3 nodes answered" in connect["message"]
+    assert connect["details"]["used"] == cluster.nodes[1].url.replace(":guest@", ":****@")
+    assert [n["answered"] for n in connect["details"]["nodes"]] == [False, True, True]
+    doctor = run_ocelot("doctor", "--exchange", on_cluster.exchange, "--json", **env)
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["broker"]["outcome"] == "warning" and "2 of 3 nodes answered, cluster" in checks["broker"]["message"]
+    assert f"checked on {cluster.nodes[1].url.replace(':guest@', ':****@')}" in checks["exchange"]["message"]
+
+
+def test_a_command_fails_with_every_nodes_reason_when_none_answers():
+    result = run_ocelot("publish", "call.ended", "--count", "1",
+                        OCELOT_AMQP_URL="amqp://guest:secret@127.0.0.1:1/,amqp://guest:secret@127.0.0.1:2/",
+                        OCELOT_CONNECT_TIMEOUT="5s")  # fmt: skip
+    assert result.returncode == 5, result.stderr
+    err = result.stderr.decode()
+    assert "no node of the cluster could be used (2 tried)" in err
+    assert "127.0.0.1:1/: connection refused" in err and "127.0.0.1:2/: connection refused" in err
+    assert "secret" not in err and "Traceback" not in err
