@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -65,7 +66,7 @@ def provider():
 def test_unknown_kids_cannot_make_a_fetch_storm_even_when_fetches_fail(provider, monkeypatch):
     monkeypatch.setattr(keys, "REFETCH_COOLDOWN", 3600.0)  # one look per hour: every forged kid after it is free
     keyset = KeySet(provider.url)
-    monkeypatch.setattr(keyset, "_looked_at", 0.0)  # the cooldown has passed once
+    monkeypatch.setattr(keyset, "_looked_at", time.monotonic() - 7200)  # the cooldown has passed once
     provider.status = 500
     for n in range(50):
         with pytest.raises(ValueError, match="unknown key id"):
@@ -77,7 +78,7 @@ def test_unknown_kids_cannot_make_a_fetch_storm_even_when_fetches_fail(provider,
 
 def test_a_known_kid_is_answered_while_another_thread_waits_for_a_fetch(provider, monkeypatch):
     keyset = KeySet(provider.url)
-    monkeypatch.setattr(keyset, "_looked_at", 0.0)
+    monkeypatch.setattr(keyset, "_looked_at", time.monotonic() - 7200)
     provider.hold = True
     looking = threading.Thread(target=lambda: pytest.raises(ValueError, keyset.key_for, "forged", "RS256"))
     looking.start()
