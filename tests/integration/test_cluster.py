@@ -256,3 +256,64 @@ def test_a_command_fails_with_every_nodes_reason_when_none_answers():
     assert "no node of the cluster could be used (2 tried)" in err
     assert "127.0.0.1:1/: connection refused" in err and "127.0.0.1:2/: connection refused" in err
     assert "secret" not in err and "Traceback" not in err
+
+
+class MemoryAlarm:
+    """A memory alarm on the private single node (never on the shared broker), cleared at the end."""
+
+    def __init__(self, node) -> None:
+        self.node = node
+
+    def __enter__(self):
+        self.original = self.node.ctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().").strip()
+        self.node.ctl("set_vm_memory_high_watermark", "0.00001")
+        wait_for(lambda: "memory" in self.node.ctl("eval", "rabbit_alarm:get_alarms()."), 30, "the memory alarm")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.node.ctl("set_vm_memory_high_watermark", self.original)
+        wait_for(lambda: "memory" not in self.node.ctl("eval", "rabbit_alarm:get_alarms()."), 30, "alarm cleared")
+
+
+@pytest.fixture
+def solo_exchange(solo_broker):
+    node = solo_broker.nodes[0]
+    name = f"ocelot.test.{uuid.uuid4().hex[:10]}"
+    with _Channel(node.url) as channel:
+        channel.exchange_declare(name, "topic")
+        queue = channel.queue_declare("", exclusive=False, auto_delete=False).method.queue
+        channel.queue_bind(queue, name, "#")
+    yield node, name
+    with _Channel(node.url) as channel:
+        channel.exchange_delete(name)
+        channel.queue_delete(queue)
+
+
+def _queues(node) -> list[str]:
+    return [line.split("\t")[0] for line in node.ctl("list_queues", "name").splitlines() if line]
+
+
+def test_broker_memory_alarm_never_hangs_publish(solo_exchange):
+    node, exchange = solo_exchange
+    with MemoryAlarm(node):
+        started = time.monotonic()
+        result = run_ocelot("publish", "call.ended", "--count", "50", "--exchange", exchange, "--blocked-timeout", "3",
+                            OCELOT_AMQP_URL=node.url, timeout=60)  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert result.returncode == 9, result.stderr
+    assert b"blocked publishing" in result.stderr and b"resource alarm" in result.stderr
+    assert elapsed < 30
+
+
+def test_a_broker_memory_alarm_ends_a_load_run_within_the_blocked_timeout(solo_exchange):
+    node, exchange = solo_exchange
+    before = _queues(node)
+    with MemoryAlarm(node):
+        started = time.monotonic()
+        result = run_ocelot("load", "--exchange", exchange, "--rate", "200", "--duration", "60s",
+                            "--blocked-timeout", "2s", OCELOT_AMQP_URL=node.url, timeout=90)  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert result.returncode == 9, result.stderr
+    assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
+    assert elapsed < 40
+    assert _queues(node) == before  # the run's queues are gone

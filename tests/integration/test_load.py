@@ -225,25 +225,6 @@ def test_connections_closed_mid_run_reconnect_and_nothing_is_lost(rabbit, tmp_pa
     assert report["lost"] == 0  # redeliveries count as duplicates, never as received twice
 
 
-def test_a_broker_memory_alarm_ends_the_run_within_the_blocked_timeout(rabbit, new_load_queues):
-    exchange = rabbit.exchange()
-    original = rabbitmqctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().").strip()
-    rabbitmqctl("set_vm_memory_high_watermark", "0.00001")
-    try:
-        wait_for(lambda: "memory" in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "the memory alarm")
-        started = time.monotonic()
-        result = run_ocelot("load", "--exchange", exchange, "--rate", "200", "--duration", "60s",
-                            "--blocked-timeout", "2s", timeout=90)  # fmt: skip
-        elapsed = time.monotonic() - started
-    finally:
-        rabbitmqctl("set_vm_memory_high_watermark", original)
-        wait_for(lambda: "memory" not in rabbitmqctl("eval", "rabbit_alarm:get_alarms()."), 30, "alarm cleared")
-    assert result.returncode == 9, result.stderr
-    assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
-    assert elapsed < 40
-    assert new_load_queues() == []
-
-
 def test_the_live_dashboard_on_a_terminal(rabbit, tmp_path):
     """On a terminal the dashboard redraws each second (rich Live); the summary stays at the end."""
     import subprocess
