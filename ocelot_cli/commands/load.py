@@ -27,6 +27,7 @@ Examples:
   ocelot load --rate 1000 --assert 'p99<20ms' --assert 'rate>=990' --assert 'lost==0'
   ocelot load --report run.json --hgrm run --plot run.html --plot run.png
   ocelot load --ws-url ws://127.0.0.1:8765/ws --channel tenant:t1:events --clients 50
+  ocelot load --ws-url ws://gw1:8765/ws,ws://gw2:8765/ws --channel tenant:t1:events --clients 200
   ocelot load --workers 2 --rate 20000          then on two machines: ocelot load --join RUN_ID
   ocelot load merge reports/*.json --report all.json
 """
@@ -108,7 +109,14 @@ def load(
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     ws: Annotated[
-        str | None, typer.Option("--ws-url", metavar="URL", help="WebSocket mode: the gateway's URL.")
+        list[str] | None,
+        typer.Option(
+            "--ws-url",
+            metavar="URL",
+            show_default=False,
+            help="WebSocket mode: the gateway's URL; several gateways (comma-separated or repeated) "
+            "share the clients round-robin.",
+        ),
     ] = None,
     old_ws: Annotated[str | None, options.deprecated("--ws", "--ws-url")] = None,
     channel: Annotated[
@@ -118,6 +126,7 @@ def load(
     redis_url: options.RedisUrl = None,
     token_file: options.TokenFile = None,
     connect_timeout: options.ConnectTimeout = None,
+    shuffle_nodes: options.ShuffleNodes = False,
     workers: Annotated[
         int,
         typer.Option("--workers", min=0, metavar="N", help="Machines that will --join this run (they share the rate)."),
@@ -149,14 +158,14 @@ def load(
 
     state = state_of(ctx)
     as_json = options.chosen_format(fmt, as_json) == "json"
-    ws = options.either(ws, old_ws, "--ws-url/--ws")
+    ws_urls = options.either(",".join(ws) if ws else None, old_ws, "--ws-url/--ws")
     thresholds = [assertions.parse(text) for text in asserts or []]
     outputs = LoadOutputs(report_file, hgrm, list(plots or []))
     outputs.check()
     wait = parse_duration(join_timeout, option="--join-timeout", positive=True)
     blocked_for = parse_duration(blocked_timeout, option="--blocked-timeout", positive=True)
     broker = state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout,
-                            blocked_timeout=blocked_for)  # fmt: skip
+                            blocked_timeout=blocked_for, shuffle=shuffle_nodes)  # fmt: skip
     control_at = state.endpoint("amqp_url", workers_from, option="--workers-from", ca_file=ca_file,
                                 connect_timeout=connect_timeout)  # fmt: skip
     catalog = state.catalog(catalog_dirs)
@@ -178,7 +187,7 @@ def load(
             publishers=publishers,
             consumers=consumers, window=window, prefetch=prefetch, persistent=persistent, queues=queues,
             queue_type=queue_type, exchange=exchange, routing_key=routing_key, drain=drain, seed=seed,
-            run_id=run_id, declare=declare, ws=ws, channel=channel, clients=clients, redis_url=redis_url,
+            run_id=run_id, declare=declare, ws=ws_urls, channel=channel, clients=clients, redis_url=redis_url,
             token_file=token_file, connect_timeout=connect_timeout, ca_file=ca_file,
         )  # fmt: skip
         if workers:

@@ -25,12 +25,12 @@ def build_spec(state: Any, catalog: Any, broker: Any, *, rate: str, duration: st
         raise UsageProblem(f"--queue-type {queue_type!r}: choose classic or quorum")
     if queue_type == "quorum" and not persistent:
         state.output.detail("quorum queues keep every message on disk: --transient makes no difference there")
-    ws_plan = gateway = redis = None
+    ws_plan, gateways, redis = None, [], None
     if ws or channel:
         if size:
             raise UsageProblem("--size pads platform events; it does not apply to --ws-url runs")
-        ws_plan, gateway, redis = _websocket_mode(state, ws, channel, clients, redis_url, token_file, ca_file,
-                                                  connect_timeout)  # fmt: skip
+        ws_plan, gateways, redis = _websocket_mode(state, ws, channel, clients, redis_url, token_file, ca_file,
+                                                   connect_timeout)  # fmt: skip
     kind = EnvelopeKind.REALTIME if ws_plan else EnvelopeKind.PLATFORM
     event_mix = parse_mix(mix, catalog, kind)
     if ws_plan and not mix:
@@ -48,23 +48,53 @@ def build_spec(state: Any, catalog: Any, broker: Any, *, rate: str, duration: st
         drain=parse_duration(drain, option="--drain"), seed=seed, ws=ws_plan,
     )  # fmt: skip
     _check(plan, run_id, duration)
-    return WorkerSpec(plan, broker, declare=declare, gateway=gateway, redis=redis)
+    return WorkerSpec(plan, broker, declare=declare, gateways=gateways, redis=redis)
 
 
 def _websocket_mode(
     state: Any, ws: str | None, channel: str | None, clients: int, redis_url: str | None, token_file: str | None,
     ca_file: str | None, connect_timeout: str | None,
-) -> tuple[Any, Any, Any]:  # fmt: skip
-    """--ws-url: the plan's WebSocket part, the gateway (with its token) and Redis."""
+) -> tuple[Any, list[Any], Any]:  # fmt: skip
+    """--ws-url: the plan's WebSocket part, the gateways (each with the one token) and Redis."""
+    from dataclasses import replace
+
     from ocelot_cli.load.plan import WsPlan
 
     if not (ws and channel):
         raise UsageProblem("WebSocket mode needs both --ws-url URL and --channel CHANNEL")
+    urls = gateway_urls(ws)
     redis = state.endpoint("redis_url", redis_url, connect_timeout=connect_timeout)
-    gateway, owner = state.gateway(ws, channel, token_file=token_file, ca_file=ca_file,
-                                   connect_timeout=connect_timeout, option="--ws-url")  # fmt: skip
-    plan = WsPlan(url=gateway.url, channel=channel, clients=clients, ca_file=ca_file, redis_url=redis.url, **owner)
-    return plan, gateway, redis
+    first, owner = state.gateway(urls[0], channel, token_file=token_file, ca_file=ca_file,
+                                 connect_timeout=connect_timeout, option="--ws-url")  # fmt: skip
+    gateways = [first] + [replace(first, url=url) for url in urls[1:]]
+    for url in urls[1:]:
+        state.warn_secret_on_command_line("--ws-url", url)
+    plan = WsPlan(urls=urls, channel=channel, clients=clients, ca_file=ca_file, redis_url=redis.url, **owner)
+    return plan, gateways, redis
+
+
+def gateway_urls(text: str) -> list[str]:
+    """The gateways of ``--ws-url URL1,URL2`` (or the option repeated, joined by commas), each checked.
+
+    A usage error names the entry that is not a ws:// or wss:// URL (password masked); one URL is
+    checked where the others are (``state.gateway``), with its usual messages.
+    """
+    from ocelot_cli.config.redact import mask_url
+    from ocelot_cli.transports.base import check_url, scheme_of
+
+    urls = [part.strip() for part in text.split(",")]
+    if len(urls) == 1:
+        return urls
+    for number, url in enumerate(urls, 1):
+        where = f"--ws-url entry {number} of {len(urls)}"
+        if not url:
+            raise UsageProblem(f"{where} is empty", hint="separate the gateways' URLs by single commas: "
+                               "--ws-url ws://HOST1:8765/ws,ws://HOST2:8765/ws")  # fmt: skip
+        if scheme_of(url) not in ("ws", "wss"):
+            raise UsageProblem(f"{where}, {mask_url(url)}: give a ws:// or wss:// URL",
+                               hint="each entry is the URL of one gateway, e.g. ws://HOST:8765/ws")  # fmt: skip
+        check_url(url, f"{where}, {mask_url(url)}")
+    return urls
 
 
 def _check(plan: Any, run_id: str | None, duration: str) -> None:

@@ -65,6 +65,41 @@ def count_lost(states: dict[int, bytearray], groups: list[list[dict[int, bytearr
     return lost
 
 
+Seen = dict[int, bytearray]  # what one receiver got: a bitmap per publisher
+Connection = tuple[dict[str, Any], list[Seen]]  # a WebSocket connection: what it says of itself, its group
+
+
+def receiver_groups(consumers: list[dict[str, Any]]) -> tuple[list[list[Seen]], list[Connection]]:
+    """The receiver groups in the consumers' reports (see ``count_lost``), and apart, each WebSocket
+    connection's group with what the connection said of itself (its gateway, its counts)."""
+    shared = [{int(p): unpack(a) for p, a in r["seen"].items()} for r in consumers if "seen" in r]
+    connections = [(c, [{int(p): unpack(a) for p, a in g.items()}]) for r in consumers  # one group per connection
+                   for c, g in zip(r.get("connections", []), r.get("groups", []), strict=True)]  # fmt: skip
+    return ([shared] if shared else []) + [group for _c, group in connections], connections
+
+
+def per_gateway(
+    shown: list[str],
+    connections: list[Connection],
+    states: dict[int, bytearray] | None,
+) -> list[dict[str, Any]]:
+    """What each gateway of a WebSocket run delivered: its clients, received, duplicates and (given the
+    publishers' ``states``, i.e. a complete run) lost, counted per connection as for the whole run."""
+    rows = [{"url": url, "clients": 0, "received": 0, "duplicates": 0, "lost": None} for url in shown]
+    groups: list[list[list[Seen]]] = [[] for _ in shown]
+    for connection, group in connections:
+        index = int(connection.get("gateway", 0))
+        row = rows[index]
+        row["clients"] += 1
+        row["received"] += int(connection.get("received", 0))
+        row["duplicates"] += int(connection.get("duplicates", 0))
+        groups[index].append(group)
+    if states is not None:
+        for row, group_list in zip(rows, groups, strict=True):
+            row["lost"] = count_lost(states, group_list)
+    return rows
+
+
 class LocalRun:
     """One machine's part of a load run."""
 
@@ -154,10 +189,9 @@ class LocalRun:
         plan = self.plan
         states = {i: unpack(r["states"]) for (role, i), r in results.items() if role == PUBLISHER and "states" in r}
         consumers = [r for (role, _i), r in results.items() if role == CONSUMER]
-        shared = [{int(p): unpack(a) for p, a in r["seen"].items()} for r in consumers if "seen" in r]
-        groups = [shared] if shared else []
-        groups += [[{int(p): unpack(a) for p, a in g.items()}] for r in consumers for g in r.get("groups", [])]
-        if plan.consumers and not self.interrupted and len(consumers) == plan.consumers:
+        groups, connections = receiver_groups(consumers)
+        complete = plan.consumers and not self.interrupted and len(consumers) == plan.consumers
+        if complete:
             self.aggregate.counts["lost"] = count_lost(states, groups or [[]])
         self.aggregate.counts["unsettled"] = sum(r.get("unsettled", 0) for (role, _i), r in results.items()
                                                  if role == PUBLISHER)  # fmt: skip
@@ -168,6 +202,9 @@ class LocalRun:
         meta = {"run_id": plan.run_id, "started_at": started_at, "interrupted": self.interrupted,
                 "cpu": {"publishers": cpu(PUBLISHER, plan.publishers), "consumers": cpu(CONSUMER, plan.consumers)},
                 "consumed": plan.consumers > 0}  # fmt: skip
+        if plan.ws:
+            meta["gateways"] = per_gateway([g.shown for g in self.spec.gateways], connections,
+                                           states if complete else None)  # fmt: skip
         if self.interrupted:  # rates over the measured time that really passed
             meta["stopped_by"] = self.stopped_by
             meta["measured_s"] = min(plan.duration, max(0.001, self.stopped_after - plan.warmup))

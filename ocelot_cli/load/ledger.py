@@ -96,6 +96,7 @@ class Receipts:
         self.buckets = buckets
         self.seen: dict[int, bytearray] = {}
         self.received = 0
+        self.duplicates = 0
         self.origin_ns = 0
 
     def take(self, marker_text: Any) -> None:
@@ -111,6 +112,7 @@ class Receipts:
         if array is None:
             array = self.seen[pub] = bytearray(self.plan.count_for(pub) or 1024)
         if mark(array, seq, 1):
+            self.duplicates += 1
             buckets.at(intended_ns // SECOND_NS).counts["duplicates"] += 1
             return
         self.received += 1

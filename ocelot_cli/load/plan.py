@@ -32,9 +32,13 @@ def new_run_id() -> str:
 
 @dataclass
 class WsPlan:
-    """WebSocket mode: publish to Redis, receive through the gateway on ``channel``."""
+    """WebSocket mode: publish to Redis, receive through the gateways on ``channel``.
 
-    url: str
+    ``urls`` are the gateways (processes of one hub on the same Redis): client ``i`` connects to
+    ``urls[i % len(urls)]``, every one with the same token.
+    """
+
+    urls: list[str]
     channel: str
     clients: int = 1
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -42,6 +46,10 @@ class WsPlan:
     user: str | None = None
     lead: str | None = None
     ca_file: str | None = None
+
+    def gateway_of(self, client: int) -> int:
+        """The index in ``urls`` of the gateway that client ``client`` (0 to clients - 1) connects to."""
+        return client % len(self.urls)
 
 
 @dataclass

@@ -72,6 +72,7 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
             "rate": round(in_window["received"] / measured, 2),
         },
         "lost": c["lost"] if meta.get("consumed", True) else None,  # None: nothing consumed (--consumers 0)
+        **({"gateways": meta["gateways"]} if meta.get("gateways") else {}),  # --ws-url: what each gateway delivered
         "latency": latency,
         "histograms": {name: stats.encode(h) for name, h in agg.totals.items() if h.get_total_count()},
         "series": series,
@@ -140,5 +141,20 @@ def merge(reports: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "cpu": cpu,
         "interrupted": any(r.get("interrupted") for _s, r in reports),
         "notes": notes,
+        "gateways": _merged_gateways([r.get("gateways") or [] for _s, r in reports]),
     }
     return build(total, meta)
+
+
+def _merged_gateways(lists: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The gateways of several reports, one row per URL: clients and counts add (lost unknown if unknown anywhere)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for gateways in lists:
+        for gateway in gateways:
+            row = rows.setdefault(gateway["url"], {"url": gateway["url"], "clients": 0, "received": 0,
+                                                   "duplicates": 0, "lost": 0})  # fmt: skip
+            for key in ("clients", "received", "duplicates"):
+                row[key] += int(gateway.get(key) or 0)
+            lost = gateway.get("lost")
+            row["lost"] = None if lost is None or row["lost"] is None else row["lost"] + int(lost)
+    return list(rows.values())

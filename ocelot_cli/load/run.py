@@ -34,8 +34,10 @@ class RunHooks:
 def where(spec: WorkerSpec) -> str:
     """What the run loads, for people (URLs masked)."""
     plan = spec.plan
-    if plan.ws and spec.redis is not None and spec.gateway is not None:
-        return f"redis {spec.redis.shown} -> gateway {spec.gateway.shown} channel {plan.ws.channel}"
+    if plan.ws and spec.redis is not None and spec.gateways:
+        shown = ", ".join(gateway.shown for gateway in spec.gateways)
+        noun = "gateway" if len(spec.gateways) == 1 else f"{len(spec.gateways)} gateways"
+        return f"redis {spec.redis.shown} -> {noun} {shown} channel {plan.ws.channel}"
     return f"exchange {plan.exchange!r} at {spec.broker.shown}"
 
 
@@ -65,9 +67,9 @@ def run_local(spec: WorkerSpec, catalog: Catalog, hooks: RunHooks, *,
 def _plan_summary(spec: WorkerSpec) -> dict[str, Any]:
     summary = spec.plan.to_dict()
     if summary.get("ws"):
-        summary["ws"] = {k: v for k, v in summary["ws"].items() if k in ("url", "channel", "clients")}
-        if spec.gateway is not None:
-            summary["ws"]["url"] = spec.gateway.shown
+        shown = [gateway.shown for gateway in spec.gateways]  # passwords masked
+        summary["ws"] = {"url": shown[0] if shown else None, "urls": shown,
+                         **{k: v for k, v in summary["ws"].items() if k in ("channel", "clients")}}  # fmt: skip
     return summary
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from ocelot_cli.load.stats import Aggregate
 from ocelot_cli.render.output import Output
+from ocelot_cli.render.safe_text import escape_control
 
 _ROWS = (("end_to_end", "end to end"), ("confirm", "confirm"), ("send_delay", "send delay"))
 _STATS = (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99"), ("p99_9_ms", "p99.9"), ("max_ms", "max"))
@@ -94,6 +95,20 @@ def _over(plan: dict[str, Any]) -> str:
     return f" over {ws['clients']} WebSocket connection(s)" if ws.get("clients") else ""
 
 
+def _gateway_lines(report: dict[str, Any]) -> list[str]:
+    """With several gateways (--ws-url URL1,URL2): what each one delivered (URLs already masked)."""
+    gateways = report.get("gateways") or []
+    if len(gateways) < 2:
+        return []
+    lines = []
+    for number, gateway in enumerate(gateways, 1):
+        lost = "?" if gateway.get("lost") is None else gateway["lost"]
+        url = escape_control(str(gateway["url"]), one_line=True)
+        lines.append(f"    gateway {number} {url}: {gateway['clients']} client(s), "
+                     f"{gateway['received']} received, {gateway['duplicates']} duplicates, {lost} lost")  # fmt: skip
+    return lines
+
+
 def summary_text(report: dict[str, Any], where: str) -> list[str]:
     """The human summary of a report."""
     plan = report.get("plan", {})
@@ -116,6 +131,7 @@ def summary_text(report: dict[str, Any], where: str) -> list[str]:
         )
         if report["lost"] is not None
         else "  consumed   nothing: publish only (--consumers 0)",
+        *_gateway_lines(report),
         "  latency in ms, from the intended send time",
         f"    {'':<14}" + "".join(f"{label:>9}" for _k, label in _STATS),
     ]

@@ -22,6 +22,11 @@ from ocelot_cli.load import stats
         (["--queue-type", "stream"], "--queue-type 'stream': choose classic or quorum"),
         (["--ws-url", "ws://127.0.0.1:1/ws"], "WebSocket mode needs both --ws-url URL and --channel CHANNEL"),
         (["--ws-url", "http://x/ws", "--channel", "tenant:t1:events"], "give a ws:// or wss:// URL"),
+        (["--ws-url", "ws://a/ws,http://u:s3cret@b/ws", "--channel", "tenant:t1:events"],
+         "--ws-url entry 2 of 2, http://u:****@b/ws: give a ws:// or wss:// URL"),
+        (["--ws-url", "ws://a/ws", "--ws-url", "ws://b/ws,redis://c:6379", "--channel", "tenant:t1:events"],
+         "--ws-url entry 3 of 3, redis://c:6379: give a ws:// or wss:// URL"),
+        (["--ws-url", "ws://a/ws,,ws://b/ws", "--channel", "tenant:t1:events"], "--ws-url entry 2 of 3 is empty"),
         (["--run-id", "a.b"], "--run-id 'a.b': use 1 to 32 letters"),
     ],
 )
@@ -29,7 +34,7 @@ def test_bad_options_exit_2_and_say_what_to_fix(cli, args, message):
     result = cli("load", *args)
     assert result.code == 2, result.err
     assert message in result.err
-    assert "Traceback" not in result.err
+    assert "Traceback" not in result.err and "s3cret" not in result.err
 
 
 def test_help_has_examples_and_the_merge_command(cli):

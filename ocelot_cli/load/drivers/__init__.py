@@ -12,7 +12,7 @@ transports' interface only.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ocelot_cli.load.plan import LoadPlan
@@ -30,7 +30,7 @@ class WorkerSpec:
     plan: LoadPlan
     broker: Endpoint  # RabbitMQ: the exchange, the run's queues (and the control exchange)
     declare: bool = False  # create the exchange if it is missing
-    gateway: Endpoint | None = None  # --ws-url: the gateway (with its token)
+    gateways: list[Endpoint] = field(default_factory=list)  # --ws-url: the gateways (each with the token)
     redis: Endpoint | None = None  # --ws-url: where the events are published
     pool: MessagePool | None = None
 

@@ -5,6 +5,10 @@ holds its share of ``--clients`` gateway connections, each authenticated and sub
 (through the one gateway client, rate limits and refusals included) before the start, and
 reads them all in one loop. Every connection should get every message, so delivery is counted
 per connection; the timing marker travels in the event's ``key``.
+
+With several gateways (``--ws-url URL1,URL2``), client ``i`` of the run connects to gateway
+``i % n``; consumer process ``c`` holds clients ``c``, ``c + consumers``, ... and says which
+gateway each of its connections used, so the report counts every gateway on its own.
 """
 
 from __future__ import annotations
@@ -46,10 +50,10 @@ def run_publisher(spec: WorkerSpec, pub: int, reporter: Reporter) -> None:
     reporter.done(ledger.payload(publisher.report))
 
 
-def clients_of(plan: LoadPlan, index: int) -> int:
+def clients_of(plan: LoadPlan, index: int) -> range:
+    """The run's clients that consumer process ``index`` holds (every consumers-th, from ``index``)."""
     assert plan.ws is not None
-    share, extra = divmod(plan.ws.clients, plan.consumers)
-    return share + (1 if index < extra else 0)
+    return range(index, plan.ws.clients, plan.consumers)
 
 
 def _key_of(body: bytes) -> Any:
@@ -62,12 +66,13 @@ def _key_of(body: bytes) -> Any:
 
 def run_consumer(spec: WorkerSpec, index: int, reporter: Reporter) -> None:
     plan = spec.plan
-    assert plan.ws is not None and spec.gateway is not None
-    gateway = transport_for(spec.gateway, need=Capability.TAIL)
+    assert plan.ws is not None and spec.gateways
+    gateways = [transport_for(endpoint, need=Capability.TAIL) for endpoint in spec.gateways]
+    used = [plan.ws.gateway_of(client) for client in clients_of(plan, index)]  # the gateway of each connection
     clients = []
     try:
-        for _ in range(clients_of(plan, index)):
-            client = gateway.client(poll=0.05, on_notice=lambda text: reporter.send("notice", text))
+        for gateway in used:
+            client = gateways[gateway].client(poll=0.05, on_notice=lambda text: reporter.send("notice", text))
             clients.append(client)
             client.connect()
             client.subscribe(plan.ws.channel)
@@ -82,7 +87,9 @@ def run_consumer(spec: WorkerSpec, index: int, reporter: Reporter) -> None:
                 client.close()
     received = sum(r.received for r in receipts)
     reporter.flush({"received_total": received})
-    reporter.done({"groups": [r.packed() for r in receipts]})
+    connections = [{"gateway": gateway, "received": each.received, "duplicates": each.duplicates}
+                   for gateway, each in zip(used, receipts, strict=True)]  # fmt: skip
+    reporter.done({"groups": [r.packed() for r in receipts], "connections": connections})
 
 
 def _receive(clients: list[Any], receipts: list[Receipts], reporter: Reporter) -> None:
