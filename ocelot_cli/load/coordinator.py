@@ -201,7 +201,9 @@ class LocalRun:
 
         meta = {"run_id": plan.run_id, "started_at": started_at, "interrupted": self.interrupted,
                 "cpu": {"publishers": cpu(PUBLISHER, plan.publishers), "consumers": cpu(CONSUMER, plan.consumers)},
-                "consumed": plan.consumers > 0}  # fmt: skip
+                "consumed": plan.consumers > 0,
+                "failovers": [f for (role, _i), r in results.items() if role == PUBLISHER
+                              for f in r.get("failovers", [])]}  # fmt: skip
         if plan.ws:
             meta["gateways"] = per_gateway([g.shown for g in self.spec.gateways], connections,
                                            states if complete else None)  # fmt: skip

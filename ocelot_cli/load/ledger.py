@@ -84,7 +84,7 @@ class SendLedger:
     def payload(self, report: PublishReport) -> dict[str, Any]:
         """What the worker's ``done`` carries."""
         unsettled = report.published - report.confirmed - report.nacked - report.unroutable
-        return {"states": pack(self.states), "unsettled": max(0, unsettled)}
+        return {"states": pack(self.states), "unsettled": max(0, unsettled), "failovers": report.failovers}
 
 
 class Receipts:

@@ -72,6 +72,10 @@ def build(agg: Aggregate, meta: dict[str, Any]) -> dict[str, Any]:
             "rate": round(in_window["received"] / measured, 2),
         },
         "lost": c["lost"] if meta.get("consumed", True) else None,  # None: nothing consumed (--consumers 0)
+        # A cluster node lost mid-run: each publisher's failover (from, to, loss to first ack); the
+        # schedule went on meanwhile, so the pause is in the latencies (coordinated omission).
+        "failovers": list(meta.get("failovers", [])),
+        "failover_window_s": max((f["window_s"] for f in meta.get("failovers", [])), default=None),
         **({"gateways": meta["gateways"]} if meta.get("gateways") else {}),  # --ws-url: what each gateway delivered
         "latency": latency,
         "histograms": {name: stats.encode(h) for name, h in agg.totals.items() if h.get_total_count()},
@@ -142,6 +146,7 @@ def merge(reports: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "interrupted": any(r.get("interrupted") for _s, r in reports),
         "notes": notes,
         "gateways": _merged_gateways([r.get("gateways") or [] for _s, r in reports]),
+        "failovers": [f for _s, r in reports for f in r.get("failovers") or []],
     }
     return build(total, meta)
 

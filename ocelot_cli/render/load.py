@@ -109,6 +109,13 @@ def _gateway_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _failover_lines(report: dict[str, Any]) -> list[str]:
+    """A cluster node lost mid-run: each failover and its window (loss to the first ack), URLs masked."""
+    return [f"  failover   {escape_control(str(f['from']), one_line=True)} -> "
+            f"{escape_control(str(f['to']), one_line=True)}: {f['window_s']:.2f}s without confirms, "
+            "the schedule kept (the pause is in the latencies)" for f in report.get("failovers") or []]  # fmt: skip
+
+
 def summary_text(report: dict[str, Any], where: str) -> list[str]:
     """The human summary of a report."""
     plan = report.get("plan", {})
@@ -132,6 +139,7 @@ def summary_text(report: dict[str, Any], where: str) -> list[str]:
         if report["lost"] is not None
         else "  consumed   nothing: publish only (--consumers 0)",
         *_gateway_lines(report),
+        *_failover_lines(report),
         "  latency in ms, from the intended send time",
         f"    {'':<14}" + "".join(f"{label:>9}" for _k, label in _STATS),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import signal
 import threading
 import time
@@ -317,3 +318,43 @@ def test_a_broker_memory_alarm_ends_a_load_run_within_the_blocked_timeout(solo_e
     assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
     assert elapsed < 40
     assert _queues(node) == before  # the run's queues are gone
+
+
+def _commit_index(node, queue: str) -> int:
+    """How many entries the quorum queue's leader has committed (its Raft log), as the node says."""
+    out = node.ctl("eval", f'rabbit_quorum_queue:status(<<"/">>, <<"{queue}">>).', check=False)
+    found = [int(n) for n in re.findall(r'<<"Commit Index">>,(\d+)', out)]
+    return max(found, default=0)
+
+
+def test_load_keeps_its_schedule_through_a_node_loss_and_counts_exactly(on_cluster, start_ocelot, tmp_path: Path):
+    cluster = on_cluster.cluster
+    run_id = f"t{uuid.uuid4().hex[:8]}"
+    report_file = tmp_path / "run.json"
+    running = start_ocelot("load", "--exchange", on_cluster.exchange, "--rate", "1000", "--duration", "8s",
+                           "--queue-type", "quorum", "--persistent", "--run-id", run_id, "--report", str(report_file),
+                           "--drain", "20s", **_nodes_env(cluster))  # fmt: skip
+
+    def run_queue() -> str | None:
+        names = [line.split("\t")[0] for line in cluster.nodes[1].ctl("list_queues", "name").splitlines()]
+        return next((name for name in names if run_id in name), None)
+
+    queue = wait_for(lambda: run_queue() or running.proc.poll() is not None, 60, "the run's queue")
+    assert running.proc.poll() is None, running.stderr
+    wait_for(lambda: _commit_index(cluster.nodes[1], queue) >= 1000 or running.proc.poll() is not None, 60,
+             "1,000 messages through the quorum queue")  # fmt: skip
+    assert running.proc.poll() is None, running.stderr
+    cluster.nodes[0].kill()
+    status, out = running.finish(timeout=120)
+    assert status == 0, running.stderr
+    report = json.loads(report_file.read_text())
+    published, consumed = report["published"], report["consumed"]
+    assert published["sent"] == 8000  # the schedule is kept: every message of the 8 s is sent
+    assert published["acked"] == 8000 and published["nacked"] == 0
+    assert report["lost"] == 0 and consumed["received"] == 8000  # each counted once, however often it came
+    failovers = report["failovers"]
+    assert failovers and all(f["from"] != f["to"] for f in failovers)
+    assert report["failover_window_s"] == max(f["window_s"] for f in failovers) > 0
+    assert b"failover   amqp://guest:****@" in out  # the summary says so
+    # the failover pause is in the latencies (coordinated omission): the worst is at least the window
+    assert report["latency"]["end_to_end"]["max_ms"] >= report["failover_window_s"] * 1000 * 0.5
