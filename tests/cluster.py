@@ -121,6 +121,36 @@ def _epmd_names() -> str:
     return result.stdout
 
 
+class Booting:
+    """A PrivateBroker started in a background thread, so that it boots while other tests run."""
+
+    def __init__(self, count: int, prefix: str) -> None:
+        import threading
+
+        self.broker: PrivateBroker | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._boot, args=(count, prefix), daemon=True)
+        self._thread.start()
+
+    def _boot(self, count: int, prefix: str) -> None:
+        try:
+            self.broker = PrivateBroker(count, prefix=prefix).start()
+        except BaseException as exc:  # noqa: BLE001 - raised in the test that needs the broker
+            self.error = exc
+
+    def get(self, timeout: float = 300) -> PrivateBroker:
+        self._thread.join(timeout)
+        if self.error is not None:
+            raise RuntimeError(f"the private RabbitMQ nodes did not start: {self.error}") from self.error
+        assert self.broker is not None, "the private RabbitMQ nodes are still starting"
+        return self.broker
+
+    def close(self) -> None:
+        self._thread.join(300)
+        if self.broker is not None:
+            self.broker.close()
+
+
 class PrivateBroker:
     """Private nodes (one, or a cluster) under one temporary directory; ``close`` stops them and
     removes the directory."""
@@ -195,13 +225,21 @@ class PrivateBroker:
                 return [n for n in (x.strip(" []'\n") for x in out.split(",")) if n]
         return []
 
+    def restart_killed(self) -> None:
+        """Start again (without waiting) every node a test killed: it boots while other tests run."""
+        for node in self.nodes:
+            if not node.answers() and node.name not in _epmd_names():
+                node.start()
+
     def ensure_up(self) -> None:
         """Start again any node a test killed or stopped, and wait until the cluster has them all."""
-        for node in self.nodes:
-            if not node.answers():
-                node.start()
+        self.restart_killed()
         for node in self.nodes:
             node.await_startup()
+
+    @property
+    def all_up(self) -> bool:
+        return all(node.answers() for node in self.nodes)
 
     def close(self) -> None:
         for node in self.nodes:

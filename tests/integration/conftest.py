@@ -316,29 +316,51 @@ def event_for(tenant, name="task.updated", **data):
     return event
 
 
+_booting: dict[str, object] = {}  # private brokers booting in the background: "cluster", "solo"
+
+
+def pytest_collection_finish(session) -> None:
+    """Boot the private brokers the collected tests need at once, in the background, so that they
+    start while the tests before them run (a three-node cluster takes half a minute)."""
+    from tests.cluster import Booting
+
+    wanted = {name for item in session.items for name in ("cluster", "solo_broker") if name in item.fixturenames}
+    if "cluster" in wanted:
+        _booting["cluster"] = Booting(3, "ocelot-cluster")
+    if "solo_broker" in wanted:
+        _booting["solo"] = Booting(1, "ocelot-solo")
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    for booting in _booting.values():
+        booting.close()
+
+
+def _private(name: str, count: int):
+    from tests.cluster import Booting
+
+    if name not in _booting:  # not foreseen at collection (a test run by other means)
+        _booting[name] = Booting(count, f"ocelot-{name}")
+    return _booting[name].get()
+
+
 @pytest.fixture(scope="session")
 def cluster():
     """Three private RabbitMQ nodes clustered on loopback (tests/cluster.py), shared by the tests
     that need a cluster or kill nodes, and stopped at the end of the session."""
-    from tests.cluster import PrivateBroker
-
-    private = PrivateBroker(3, prefix="ocelot-cluster").start()
-    yield private
-    private.close()
+    return _private("cluster", 3)
 
 
 @pytest.fixture
 def cluster_up(cluster):
-    """The cluster with every node running (a test before may have killed one)."""
+    """The cluster with every node running (a test before may have killed one); a node this test
+    kills is started again at its end, and boots while the next tests run."""
     cluster.ensure_up()
-    return cluster
+    yield cluster
+    cluster.restart_killed()
 
 
 @pytest.fixture(scope="session")
 def solo_broker():
     """A private single RabbitMQ node for broker-wide faults (a memory alarm), never the shared broker."""
-    from tests.cluster import PrivateBroker
-
-    private = PrivateBroker(1, prefix="ocelot-solo").start()
-    yield private
-    private.close()
+    return _private("solo", 1)
