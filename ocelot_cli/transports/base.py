@@ -235,7 +235,7 @@ def transport_for(endpoint: Endpoint | str, *, need: Capability | None = None, o
     for node in endpoint.nodes:
         check_url(node.url, where if len(endpoint.nodes) == 1 else f"{where} (node {node.shown})")
         if node.scheme not in entry.schemes:
-            raise UsageProblem(f"{where}: node {node.shown} is not a {endpoint.scheme}:// URL like the first",
+            raise UsageProblem(f"{where}: node {node.shown} is not {endpoint.scheme}:// like the first node",
                                hint="every node of a list speaks the same protocol")  # fmt: skip
     module_name, _, class_name = entry.path.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
