@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pika
 import pytest
+import websocket
 
 from tests.integration.conftest import run_ocelot, wait_for
 
@@ -319,6 +320,61 @@ def test_a_broker_memory_alarm_ends_a_load_run_within_the_blocked_timeout(solo_e
     assert b"blocked" in result.stderr and b"Traceback" not in result.stderr
     assert elapsed < 40
     assert _queues(node) == before  # the run's queues are gone
+
+
+def test_two_gateways_bridge_the_clusters_exchange_each_client_gets_each_event_once_across_a_node_loss(
+    on_cluster, start_ocelot
+):
+    """Two gateway processes with --source amqp on the cluster's exchange, each with its own private
+    queue: every client of a tenant, on either gateway, gets each of its tenant's events once; when
+    the node they are on is killed, both re-bind on the next node and go on."""
+    from tests.integration.conftest import SECRET, Gateway
+
+    env = {**_nodes_env(on_cluster.cluster), "OCELOT_JWT_SECRET": SECRET}
+    servers = []
+    for _ in range(2):
+        running = start_ocelot("gateway", "--listen", "127.0.0.1:0", "--source", "amqp", "--exchange",
+                               on_cluster.exchange, "--stale-after", "60s", **env)  # fmt: skip
+        running.wait_for_stderr("gateway listening on")
+        servers.append(Gateway(int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", running.stderr).group(1)), running))
+    for server in servers:
+        wait_for(lambda server=server: server.http("/ready")[0] == 200, 20, "the gateway's RabbitMQ source")
+    tenant, other = f"org-{uuid.uuid4().hex[:8]}", f"org-{uuid.uuid4().hex[:8]}"
+    clients = []
+    for server, org in ((servers[0], tenant), (servers[1], tenant), (servers[1], other)):
+        client = server.connect(tenant=org, user="u1")
+        assert client.recv()["type"] == "welcome"
+        assert client.subscribe(f"tenant:{org}:events")["success"] is True
+        clients.append(client)
+
+    def publish(org: str, count: int) -> int:
+        sent = run_ocelot("publish", "call.ended", "--org", org, "--count", str(count), "--exchange",
+                          on_cluster.exchange, "--json", **_nodes_env(on_cluster.cluster))  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        return json.loads(sent.stdout)["confirmed"]
+
+    def keys(client, count: int) -> list[str]:
+        return [client.recv()["key"] for _ in range(count)]
+
+    publish(tenant, 5)
+    publish(other, 2)
+    first = [keys(client, 5) for client in clients[:2]]
+    assert first[0] == first[1] and len(set(first[0])) == 5  # the same five events, once each, on both gateways
+    assert len(set(keys(clients[2], 2))) == 2  # the other tenant's client: its own two only
+
+    on_cluster.cluster.nodes[0].kill()
+    for server in servers:
+        server.running.wait_for_stderr("re-bound", timeout=60)
+    publish(tenant, 5)
+    second = [keys(client, 5) for client in clients[:2]]
+    assert second[0] == second[1] and len(set(second[0])) == 5 and not set(second[0]) & set(first[0])
+    clients[2].ws.settimeout(1)
+    with pytest.raises(websocket.WebSocketTimeoutException):  # nothing of the first tenant reached it
+        while True:
+            message = clients[2].recv()
+            assert message.get("tenant_id") == other, message
+    for client in clients:
+        client.ws.close()
 
 
 def _commit_index(node, queue: str) -> int:
