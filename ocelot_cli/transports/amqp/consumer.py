@@ -113,8 +113,8 @@ class AmqpTailSource(PolledSource):
             except pex.ChannelClosedByBroker as exc:
                 self.close()
                 if exc.reply_code == 404:
-                    raise exchange_missing(exchange, self.endpoint, tailing=True) from None
-                raise translate_close(exc, self.endpoint, exchange) from None
+                    raise exchange_missing(exchange, self.node, tailing=True) from None
+                raise translate_close(exc, self.node, exchange) from None
             self._warn_of_kind(exchange)
         if self.durable_queue:
             channel = self._declare_durable(channel)

@@ -54,7 +54,7 @@ class AmqpSession:
         try:
             return self.connection.channel()
         except CONNECTION_ERRORS as exc:
-            raise translate_close(exc, self.endpoint) from None
+            raise translate_close(exc, self.node) from None
 
     # -- exchanges --------------------------------------------------------------------
     def exchange_exists(self, name: str) -> bool:
@@ -65,7 +65,7 @@ class AmqpSession:
         except pex.ChannelClosedByBroker as exc:
             if exc.reply_code == 404:
                 return False
-            raise translate_close(exc, self.endpoint, name) from None
+            raise translate_close(exc, self.node, name) from None
         _close_channel(channel)
         return True
 
@@ -78,14 +78,14 @@ class AmqpSession:
         try:
             channel.exchange_declare(name, kind, durable=durable, auto_delete=auto_delete)
         except pex.ChannelClosedByBroker as exc:
-            raise translate_close(exc, self.endpoint, name) from None
+            raise translate_close(exc, self.node, name) from None
         _close_channel(channel)
         return True
 
     def require_exchange(self, name: str, *, tailing: bool = False) -> None:
         """ExchangeNotFound (exit 7), saying how to create it, when the exchange does not exist."""
         if not self.exchange_exists(name):
-            raise exchange_missing(name, self.endpoint, tailing=tailing)
+            raise exchange_missing(name, self.node, tailing=tailing)
 
     def exchange_type(self, name: str) -> str:
         """``topic`` for a topic exchange; ExchangeNotFound when it is missing or of another type."""
@@ -114,7 +114,7 @@ class AmqpSession:
             for key in dict.fromkeys(routing_keys):
                 channel.queue_bind(name, bind_to, routing_key=key)
         except pex.ChannelClosedByBroker as exc:
-            raise translate_close(exc, self.endpoint, bind_to) from None
+            raise translate_close(exc, self.node, bind_to) from None
 
     def exclusive_queue(self) -> str:
         """A server-named queue that goes with this connection."""
@@ -140,9 +140,9 @@ class AmqpSession:
             raise DeliveryFailed("the broker refused (nacked) the message") from None
         except pex.ChannelClosedByBroker as exc:
             self._confirmed = None
-            raise translate_close(exc, self.endpoint, exchange) from None
+            raise translate_close(exc, self.node, exchange) from None
         except CONNECTION_ERRORS as exc:
-            raise translate_close(exc, self.endpoint, exchange) from None
+            raise translate_close(exc, self.node, exchange) from None
 
     def get(self, queue: str, timeout: float) -> bytes | None:
         """The body of the next message of ``queue`` (acknowledged), or None after ``timeout`` seconds."""
@@ -158,7 +158,7 @@ class AmqpSession:
                     return None
                 self.connection.process_data_events(time_limit=min(0.1, remaining))
         except CONNECTION_ERRORS as exc:
-            raise translate_close(exc, self.endpoint) from None
+            raise translate_close(exc, self.node) from None
         finally:
             _close_channel(channel)
 
@@ -174,7 +174,7 @@ class AmqpSession:
                 if time.monotonic() >= deadline:
                     return None
         except CONNECTION_ERRORS as exc:
-            raise translate_close(exc, self.endpoint) from None
+            raise translate_close(exc, self.node) from None
         finally:
             with contextlib.suppress(Exception):
                 channel.cancel()
