@@ -75,7 +75,7 @@ class Node:
 
     def start(self) -> None:
         subprocess.run([_tool("rabbitmq-server"), "-detached"], env=self.env, check=True, timeout=60,
-                       capture_output=True)  # fmt: skip
+                       capture_output=True, cwd=self.home)  # fmt: skip
 
     def await_startup(self, timeout: float = 120) -> None:
         """Wait until the node runs (await_startup needs the node registered first)."""
@@ -159,7 +159,7 @@ class PrivateBroker:
         self.root = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
         cookie = secrets.token_hex(16).upper()
         tag = f"{prefix}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.cluster_name = tag
+        self.cluster_name = self.tag = tag
         self.nodes: list[Node] = []
         for index in range(1, count + 1):
             home = self.root / f"n{index}"
@@ -188,6 +188,7 @@ class PrivateBroker:
                 "RABBITMQ_PID_FILE": str(home / "pid"),
                 "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
                 "ERL_EPMD_ADDRESS": "127.0.0.1",
+                "ERL_CRASH_DUMP": str(home / "erl_crash.dump"),  # never in the directory the tests run from
             }
             self.nodes.append(Node(name, port, dist, home, env))
 
@@ -242,7 +243,13 @@ class PrivateBroker:
         return all(node.answers() for node in self.nodes)
 
     def close(self) -> None:
+        """Kill every VM of these nodes (one still booting too, found by the nodes' unique names), then
+        remove their directory."""
         for node in self.nodes:
             if node.pid() is not None:
                 node.kill()
+        subprocess.run(["pkill", "-9", "-f", f"{self.tag}-"], capture_output=True, timeout=30)
+        deadline = time.monotonic() + 30
+        while self.tag in _epmd_names() and time.monotonic() < deadline:
+            time.sleep(0.05)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -377,6 +377,18 @@ def test_two_gateways_bridge_the_clusters_exchange_each_client_gets_each_event_o
         client.ws.close()
 
 
+def _node_of(cluster, connection_name: str):
+    """The node a connection of that name is on (by the node's AMQP port, as the cluster lists it)."""
+    for node in cluster.nodes:
+        if not node.answers():
+            continue
+        for line in node.ctl("list_connections", "port", "client_properties").splitlines():
+            if f'"connection_name","{connection_name}"' in line:
+                port = int(line.split("\t", 1)[0])
+                return next(n for n in cluster.nodes if n.port == port)
+    raise AssertionError(f"no connection named {connection_name!r} on the cluster")
+
+
 def _commit_index(node, queue: str) -> int:
     """How many entries the quorum queue's leader has committed (its Raft log), as the node says."""
     out = node.ctl("eval", f'rabbit_quorum_queue:status(<<"/">>, <<"{queue}">>).', check=False)
@@ -401,10 +413,12 @@ def test_load_keeps_its_schedule_through_a_node_loss_and_counts_exactly(on_clust
     wait_for(lambda: _commit_index(cluster.nodes[1], queue) >= 1000 or running.proc.poll() is not None, 60,
              "1,000 messages through the quorum queue")  # fmt: skip
     assert running.proc.poll() is None, running.stderr
-    cluster.nodes[0].kill()
+    publisher_node = _node_of(cluster, f"ocelot publish [{running.client_name}]")
+    publisher_node.kill()  # the node the publisher is on, wherever the first answer took it
     status, out = running.finish(timeout=120)
     assert status == 0, running.stderr
     report = json.loads(report_file.read_text())
+    assert report["failovers"] and report["failovers"][0]["from"] == _shown(publisher_node), running.stderr
     published, consumed = report["published"], report["consumed"]
     assert published["sent"] == 8000  # the schedule is kept: every message of the 8 s is sent
     assert published["acked"] == 8000 and published["nacked"] == 0

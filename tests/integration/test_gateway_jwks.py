@@ -174,8 +174,9 @@ def hs256_by_hand(header: dict, claims: dict, key: bytes) -> str:
     return f"{signing_input}.{part(hmac.new(key, signing_input.encode(), hashlib.sha256).digest())}"
 
 
-def refusals():
-    key, stranger = new_key(), new_key()
+def refusals(key):
+    """Every kind of bad token, made now: their times (exp, nbf) count from the moment of the test."""
+    stranger = new_key()
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)  # fmt: skip
     now = int(time.time())
@@ -183,7 +184,7 @@ def refusals():
     # HS256 keyed with the public key, which anyone has: the classic confusion (made by hand, PyJWT refuses to)
     confused_token = hs256_by_hand({"alg": "HS256", "typ": "JWT", "kid": kid_of(key)},
                                    {"sub": "u", "org_id": "o", "iss": ISSUER, "exp": now + 60}, public_pem)  # fmt: skip
-    return key, [
+    return [
         ("alg-none", none_token, "algorithm 'none' is not accepted"),
         ("hs-rs-confusion", confused_token, "algorithm 'HS256' is not accepted"),
         ("expired", clerk_token(key, ttl=-30), "expired"),
@@ -199,7 +200,7 @@ def refusals():
     ]
 
 
-KEY, REFUSALS = refusals()
+KEY = new_key()
 
 
 def test_every_kind_of_bad_token_is_refused_with_its_reason(jwks_gateway, tmp_path):
@@ -208,7 +209,7 @@ def test_every_kind_of_bad_token_is_refused_with_its_reason(jwks_gateway, tmp_pa
     assert server.open(clerk_token(KEY)).recv()["type"] == "welcome"
     skewed = clerk_token(KEY, iat=int(time.time()) + 2, nbf=int(time.time()) + 2)  # the provider's clock runs ahead
     assert server.open(skewed).recv()["type"] == "welcome"
-    for name, token, reason in REFUSALS:
+    for name, token, reason in refusals(KEY):
         assert reason in server.refusal(token), name
 
 
