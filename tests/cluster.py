@@ -9,11 +9,9 @@ would. Nothing here touches the node the machine runs, whose name, ports and coo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -98,16 +96,14 @@ class Node:
             return False
 
     def kill(self) -> None:
-        """Kill the node's VM at once (SIGKILL): its connections drop as when a machine dies."""
-        pid = self.pid()
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 30
-            while self.answers() and time.monotonic() < deadline:
-                time.sleep(0.05)
-        # epmd forgets a killed node by itself once its connection closes; wait for that too.
+        """Kill the node's VM at once (SIGKILL): its connections drop as when a machine dies. The VM is
+        found by its home directory on its command line (a pid file can be stale after a restart)."""
+        subprocess.run(["pkill", "-9", "-f", "--", f"-home {self.home} "], capture_output=True, timeout=30)
         deadline = time.monotonic() + 30
+        while self.answers() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not self.answers(), f"node {self.node} still answers after SIGKILL"
+        # epmd forgets a killed node by itself once its connection closes; wait for that too.
         while self.name in _epmd_names() and time.monotonic() < deadline:
             time.sleep(0.05)
 
@@ -245,10 +241,8 @@ class PrivateBroker:
     def close(self) -> None:
         """Kill every VM of these nodes (one still booting too, found by the nodes' unique names), then
         remove their directory."""
-        for node in self.nodes:
-            if node.pid() is not None:
-                node.kill()
-        subprocess.run(["pkill", "-9", "-f", f"{self.tag}-"], capture_output=True, timeout=30)
+        # a VM's command line names its home directory (its node name is in its environment only)
+        subprocess.run(["pkill", "-9", "-f", "--", f"-home {self.root}/"], capture_output=True, timeout=30)
         deadline = time.monotonic() + 30
         while self.tag in _epmd_names() and time.monotonic() < deadline:
             time.sleep(0.05)

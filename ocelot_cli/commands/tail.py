@@ -128,8 +128,9 @@ def tail(
     durable_queue: Annotated[
         str | None,
         typer.Option("--durable-queue", metavar="NAME",
-                     help="RabbitMQ: read through this durable queue (made if missing, kept at exit) instead of a "
-                     "private one: with --queue-type quorum it survives the loss of a node."),
+                     help="RabbitMQ: read through this durable queue (made if missing, kept at exit with its "
+                     "bindings, which add up across runs) instead of a private one: with --queue-type quorum it "
+                     "survives the loss of a node."),
     ] = None,
     queue_type: Annotated[
         str, typer.Option("--queue-type", metavar="classic|quorum", help="RabbitMQ: the type of --durable-queue.")

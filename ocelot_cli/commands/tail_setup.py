@@ -150,13 +150,13 @@ class QueueChoice:
     def __post_init__(self) -> None:
         from ocelot_cli.errors import UsageProblem
 
+        name = self.durable_queue
+        if name is not None and (not name.strip() or name.startswith("amq.")):
+            raise UsageProblem(f"--durable-queue {name!r}: give a name of your own (not empty, not starting "
+                               "with amq.)")  # fmt: skip
         if self.queue_type not in ("classic", "quorum"):
             raise UsageProblem(f"--queue-type {self.queue_type!r}: choose classic or quorum")
         if self.queue_type == "quorum" and not self.durable_queue:
             raise UsageProblem("--queue-type quorum needs --durable-queue NAME: a quorum queue is durable and "
                                "replicated, the tail's private queue is neither",
                                hint="e.g. ocelot tail --durable-queue ops.tail --queue-type quorum")  # fmt: skip
-        name = self.durable_queue
-        if name is not None and (not name.strip() or name.startswith("amq.")):
-            raise UsageProblem(f"--durable-queue {name!r}: give a name of your own (not empty, not starting "
-                               "with amq.)")  # fmt: skip

@@ -19,16 +19,18 @@ def _secret_param(name: str) -> bool:
     return lowered in _SECRET_PARAMS or any(word in lowered for word in _SECRET_WORDS)
 
 
-# Between the URLs of a node list (a cluster): a comma, then the next scheme.
-_NODE_SEPARATOR = re.compile(r"\s*,\s*(?=[a-zA-Z][a-zA-Z0-9+.-]*://)")
+# Between the URLs of a node list (a cluster): a comma, then the next scheme, another comma or the end.
+_NODE_SEPARATOR = re.compile(r"\s*,\s*(?=[a-zA-Z][a-zA-Z0-9+.-]*://|,|$)")
 
 
 def split_nodes(value: str) -> list[str]:
     """The URLs of a node list: ``amqp://a:5672/,amqp://b:5672/`` (one URL gives a list of one).
 
-    Only a comma followed by a scheme separates nodes, so a comma inside a URL stays in it.
+    A comma followed by a scheme (or by nothing: ``a,,b``, ``a,``) separates nodes, so a comma
+    inside a URL stays in it; an empty entry is kept as ``""``, for the caller to refuse.
     """
-    return [part for part in _NODE_SEPARATOR.split(value.strip()) if part]
+    parts = _NODE_SEPARATOR.split(value.strip())
+    return parts if len(parts) > 1 else [part for part in parts if part]
 
 
 def mask_url(url: str) -> str:

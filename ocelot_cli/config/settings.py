@@ -186,9 +186,21 @@ class Settings:
         if name in self.profile and self.profile[name] is not None:
             value = self.profile[name]
             if isinstance(value, list) and setting.url:  # a node list: one URL per item
-                value = ",".join(str(item) for item in value)
+                value = self._node_list(name, value)
             return Resolved(name, str(value), f"profile {self.profile_name}")
         return Resolved(name, setting.default, "default")
+
+    def _node_list(self, name: str, items: list[Any]) -> str:
+        """A profile's YAML list of node URLs as one comma-separated list; each item must be a URL."""
+        where = f"{self.path}: {name} of profile {self.profile_name}"
+        if not items:
+            raise ConfigError(f"{where} is an empty list", hint="list the nodes' URLs, or give one URL")
+        for number, item in enumerate(items, 1):
+            if not isinstance(item, str) or "://" not in item:
+                shown = "an empty item" if item is None else f"{type(item).__name__} item"
+                raise ConfigError(f"{where}: item {number} is {shown}, not a URL",
+                                  hint="each item is one node's URL, e.g. amqp://rabbit-1:5672/%2F")  # fmt: skip
+        return ",".join(items)
 
     def get(self, name: str, flag_value: str | None = None) -> str | None:
         """Just the value of ``resolve``."""

@@ -61,7 +61,7 @@ def summary_line(report: PublishReport, target: str, *, channels: bool = False) 
         parts.append(f"possible duplicates {report.possible_duplicates:,} (their ids: --json)")
     moved = [f for f in report.failovers if f["from"] != f["to"]]
     if moved:
-        windows = ", ".join(f"{f['window_s']:.2f}s" for f in moved)
+        windows = ", ".join(f"{f['window_s']:.2f}s" if f.get("settled", True) else "no ack since" for f in moved)
         parts.append(f"failed over {len(moved)}x to {moved[-1]['to']} (window {windows})")
     return f"{', '.join(parts)} in {report.elapsed:.2f}s ({report.rate:,.0f}/s) to {target}"
 

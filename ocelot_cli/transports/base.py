@@ -229,6 +229,9 @@ def transport_for(endpoint: Endpoint | str, *, need: Capability | None = None, o
             f"{where}: {endpoint.scheme}:// ({entry.name}) cannot {need.value}",
             hint=f"what each scheme supports: {supported()}",
         )
+    if any(not node.url.strip() for node in endpoint.nodes):
+        raise UsageProblem(f"{where}: the node list has an empty entry (two commas, or one at an end)",
+                           hint="separate the nodes' URLs with single commas")  # fmt: skip
     if len(endpoint.nodes) > 1 and entry.schemes[0] != "amqp":
         raise UsageProblem(f"{where}: a list of URLs names the nodes of a RabbitMQ cluster; "
                            f"{entry.name} takes one URL")  # fmt: skip

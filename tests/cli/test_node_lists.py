@@ -112,3 +112,44 @@ def test_shuffled_nodes_are_the_same_nodes_in_some_order(cli, monkeypatch):
     assert all(sorted(split_nodes(order)) == sorted(urls) for order in orders)
     assert len(orders) > 1  # 20 draws of 8! orders: all alike would be a broken shuffle
     assert RunState().endpoint("amqp_url", urls).url == ",".join(urls)
+
+
+@pytest.mark.parametrize("value", [f"{A},", f"{A},,{B}", f"{A}, ,{B}"], ids=["trailing", "double", "blank"])
+def test_an_empty_entry_is_refused_not_read_as_part_of_a_vhost(cli, value):
+    result = cli("publish", "call.ended", "--amqp-url", value)
+    assert result.code == 2 and "the node list has an empty entry" in result.err, result.err
+    assert "pw1" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [("[]", "amqp_url of profile prod is an empty list"),
+     ("['amqp://a:5672/', 42]", "amqp_url of profile prod: item 2 is int item, not a URL"),
+     ("['amqp://a:5672/', null]", "amqp_url of profile prod: item 2 is an empty item, not a URL"),
+     ("[['amqp://a:5672/']]", "amqp_url of profile prod: item 1 is list item, not a URL")],
+    ids=["empty", "number", "null", "nested"],
+)  # fmt: skip
+def test_a_profile_list_item_that_is_no_url_is_a_configuration_error(cli, tmp_path, monkeypatch, items, message):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"profiles:\n  prod:\n    amqp_url: {items}\n")
+    monkeypatch.setenv("OCELOT_CONFIG", str(config))
+    result = cli("--profile", "prod", "smoke")
+    assert result.code == 4 and message in result.err, result.err
+
+
+def test_the_ring_gives_up_with_each_node_once_reconnect_for_is_over(monkeypatch):
+    from ocelot_cli.errors import BrokerTimeout
+    from ocelot_cli.transports.retry import Backoff
+
+    ring = NodeRing(Endpoint(f"{A},{B}"), "test", window=5.0)
+    ring.lost()
+    assert ring.next_delay(Backoff(5.0), ConnectionResetError()) == 0.0  # the other node, at once
+    monkeypatch.setattr(ring, "_lost_at", ring._lost_at - 6)  # --reconnect-for is over
+    with pytest.raises(BrokerUnreachable) as gave_up:
+        ring.next_delay(Backoff(5.0), ConnectionResetError())
+    assert "no node of the cluster answered within --reconnect-for 5s" in gave_up.value.message
+    assert "127.0.0.1:1" in gave_up.value.message and "127.0.0.1:2" in gave_up.value.message
+    ring.opened(PublishReport(), again=False, resend=3)  # a node answered, but confirmed nothing
+    with pytest.raises(BrokerTimeout) as refused:
+        ring.next_delay(Backoff(5.0), ConnectionResetError(), paced=True)
+    assert "confirmed no message (refused or unanswered) within --reconnect-for 5s" in refused.value.message

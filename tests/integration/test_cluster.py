@@ -46,6 +46,17 @@ class OnCluster:
         self.queues.append(name)
         return name
 
+    def full_queue(self, pattern: str) -> str:
+        """A classic queue of one message that refuses more (x-overflow reject-publish), on the node
+        the test reaches the cluster through (never the one it kills)."""
+        name = f"ocelot.test.full.{uuid.uuid4().hex[:10]}"
+        with self._channel() as channel:
+            channel.queue_declare(name, arguments={"x-max-length": 1, "x-overflow": "reject-publish"})
+            channel.queue_bind(name, self.exchange, pattern)
+            channel.basic_publish("", name, b"{}")
+        self.queues.append(name)
+        return name
+
     def depth(self, queue: str) -> int:
         with self._channel() as channel:
             return channel.queue_declare(queue, passive=True).method.message_count
@@ -152,12 +163,18 @@ def test_publish_and_tail_fail_over_when_the_connected_node_is_killed(on_cluster
                       **_nodes_env(cluster))  # fmt: skip
     before = on_cluster.publish("comms.sms.sent", 20)
     wait_for(lambda: len(_tail_records(recording)) >= 20, 20, "the tail's first batch")
+    full = on_cluster.full_queue("ocelot.rej.#")  # refuses every message (reject-publish), on a node that stays
+    refused = start_ocelot("publish", "call.ended", "--count", "300", "--rate", "50", "--routing-key",
+                           "ocelot.rej.x", "--exchange", on_cluster.exchange, "--reconnect-for", "5s",
+                           **_nodes_env(cluster))  # fmt: skip
     total = 50_000
     running = start_ocelot("publish", "call.ended", "--count", str(total), "--exchange", on_cluster.exchange,
                            "--json", **_nodes_env(cluster))  # fmt: skip
     wait_for(lambda: on_cluster.depth(queue) >= 10_000 or running.proc.poll() is not None, 60, "10,000 confirmed")
     assert running.proc.poll() is None, running.stderr  # still publishing when the node goes
+    assert refused.proc.poll() is None, refused.stderr
     cluster.nodes[0].kill()
+    lost_at = time.monotonic()
 
     tail.wait_for_stderr("re-bound", timeout=60)
     after = on_cluster.publish("comms.sms.sent", 20)
@@ -169,6 +186,14 @@ def test_publish_and_tail_fail_over_when_the_connected_node_is_killed(on_cluster
     assert "reconnected to amqp://guest:****@127.0.0.1:" in tail.stderr and "(gap)" in tail.stderr
     assert "reconnects 1 (gaps possible)" in tail.stderr
     assert any("gap" in json.dumps(r) and "reconnected" in json.dumps(r) for r in _tail_records(recording))
+
+    # Refusals right after a failover are sent again, but only within --reconnect-for: a queue that
+    # refuses everything ends the run (exit 9, every node's answer counted), never a reconnect loop.
+    status, _out = refused.finish(timeout=60)
+    assert status == 9, refused.stderr
+    assert time.monotonic() - lost_at < 30
+    assert "confirmed no message (refused or unanswered) within --reconnect-for 5s" in refused.stderr
+    assert refused.stderr.count("reconnecting to send them again") < 12 and on_cluster.depth(full) == 1
 
     status, out = running.finish(timeout=120)
     assert status == 0, running.stderr

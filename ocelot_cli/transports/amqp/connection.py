@@ -13,6 +13,7 @@ import contextlib
 import re
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -82,17 +83,22 @@ def open_blocking(endpoint: Endpoint, purpose: str, *, after: Endpoint | None = 
     return open_any(endpoint, purpose, after=after)[0]
 
 
-def open_any(endpoint: Endpoint, purpose: str, *, after: Endpoint | None = None) -> tuple[Any, Endpoint]:
+def open_any(endpoint: Endpoint, purpose: str, *, after: Endpoint | None = None,
+             notice: Callable[[str], None] | None = None) -> tuple[Any, Endpoint]:  # fmt: skip
     """A pika BlockingConnection and the node it reached: the nodes of the endpoint are tried in
     order, starting with the one after ``after`` (the node just lost) when given, like the node
-    lists of the official clients. When none answers, the OcelotError says why for each node."""
+    lists of the official clients; ``notice`` hears of each node skipped. When none answers, the
+    OcelotError says why for each node."""
     errors: list[OcelotError] = []
-    for node in node_order(endpoint, after):
+    nodes = node_order(endpoint, after)
+    for node in nodes:
         params = connection_parameters(node, purpose=purpose)
         try:
             return pika.BlockingConnection(params), node
         except CONNECT_ERRORS as exc:
             errors.append(translate_connect_error(exc, node))
+            if notice is not None and len(errors) < len(nodes):
+                notice(f"{errors[-1].message}; trying the next node")
     raise none_answered(errors)
 
 

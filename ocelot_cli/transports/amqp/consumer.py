@@ -105,7 +105,8 @@ class AmqpTailSource(PolledSource):
     # -- connection ----------------------------------------------------------------
     def open(self) -> None:
         """Connect, check the exchanges, declare and bind the private queues (or the durable one)."""
-        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node)
+        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node,
+                                                notice=self.notice)
         channel = self._connection.channel()
         for exchange in dict.fromkeys(exchange for exchange, _ in self.bindings):
             try:
@@ -148,7 +149,8 @@ class AmqpTailSource(PolledSource):
 
             raise UsageProblem(f"--durable-queue {name!r} exists with other settings: ({exc.reply_code}) "
                                f"{exc.reply_text}",
-                               hint="give the --queue-type and --max-queue it was made with, or another name"
+                               hint="give the --queue-type and --max-queue it was made with, or another name "
+                               "(a queue made by other means may differ in more than those)"
                                ) from None  # fmt: skip
         self.queue = name
         return channel
@@ -166,9 +168,12 @@ class AmqpTailSource(PolledSource):
                         "the routing key it spells (* and # are plain characters)")  # fmt: skip
 
     def close(self) -> None:
-        """Close the connection; the broker deletes the private queues with it."""
+        """Close the connection; the broker deletes the private queues with it (a durable one stays)."""
         connection, self._connection, self._channel = self._connection, None, None
         close_quietly(connection)
+        if self.durable_queue and self.queue and connection is not None:
+            self.notice(f"the durable queue {self.queue!r} is kept, with its bindings (of earlier runs too): "
+                        f"messages keep arriving in it until it is deleted (rabbitmqctl delete_queue {self.queue})")
 
     def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
         self._pending.append(
@@ -253,7 +258,8 @@ class QueueConsumer:
         self._lost_node: Endpoint | None = None
 
     def open(self) -> None:
-        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node)
+        self._connection, self.node = open_any(self.endpoint, self.purpose, after=self._lost_node,
+                                                notice=self.notice)
         self._channel = self._connection.channel()
         self._channel.basic_qos(prefetch_count=self.prefetch)
         for queue in self.queues:

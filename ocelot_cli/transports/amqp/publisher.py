@@ -1,10 +1,10 @@
 """Publishing with publisher confirms, pipelined: a window of messages in flight, never one round trip each.
 
 Every message goes out ``mandatory``; a returned message counts as unroutable, never as a
-success. When the connection is lost the publisher reconnects with backoff and sends again
-every message that was not confirmed (consumers may see duplicates and can tell them apart by
-``message_id``, which is the event id). A stop request (Ctrl-C) stops sending and waits a
-bounded time for the confirms still outstanding.
+success. When the connection is lost the publisher reconnects (to the next node of a cluster,
+see nodes.py) and sends again every message that was not confirmed: consumers may see those
+twice (the report names them) and can tell them apart by ``message_id``, the event id. A stop
+request (Ctrl-C) stops sending and waits a bounded time for the confirms still outstanding.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ocelot_cli.transports.amqp.connection import (
     translate_connect_error,
 )
 from ocelot_cli.transports.amqp.intake import Intake
-from ocelot_cli.transports.amqp.nodes import NodeRing
+from ocelot_cli.transports.amqp.nodes import RESTART_NOTICE, NodeRing
 from ocelot_cli.transports.amqp.session import probe_topic
 from ocelot_cli.transports.base import Endpoint, PublishOptions
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
@@ -50,7 +50,8 @@ class ConfirmedPublisher:
     def __init__(self, endpoint: Endpoint, messages: Iterator[OutgoingMessage], options: PublishOptions) -> None:
         self.endpoint = endpoint
         check_names(exchange=options.exchange)
-        self.ring = NodeRing(endpoint, "ocelot publish")  # a cluster's nodes: a lost one hands over to the next
+        # a cluster's nodes: a lost one hands over to the next, all within --reconnect-for
+        self.ring = NodeRing(endpoint, "ocelot publish", window=options.reconnect_for)
         self.options = options
         self.exchange = options.exchange
         self.window = max(1, options.window)
@@ -69,7 +70,7 @@ class ConfirmedPublisher:
         self._lost_reason: BaseException | None = None
         self._ever_connected = False
         self._settling = False  # after a failover, until the first ack: nacks are sent again, not counted
-        self._restarting = False
+        self._restarting = self._restarted = False
         self._opened_at: float | None = None  # when the current connection opened
         self._settled_at_open = 0
         self._connection: Any = None
@@ -83,7 +84,6 @@ class ConfirmedPublisher:
         self._origin = options.origin or 0.0  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self.timing = frames.SendTiming(options.send_early, options.precise_wait, options.before_send)
 
-    # -- public ----------------------------------------------------------------------
     def request_stop(self) -> None:
         """Stop sending (safe to call from a signal handler); outstanding confirms are awaited."""
         self._stop_requested = True
@@ -122,12 +122,11 @@ class ConfirmedPublisher:
                     return self.report
                 if self._recovered():  # a new loss, not the same one again: a fresh --reconnect-for window
                     self.backoff.reset()
-                if self.ring.advance():  # another node of the cluster to try at once
+                paced, self._restarted = self._restarted, False
+                delay = self.ring.next_delay(self.backoff, self._lost_reason or pex.StreamLostError(), paced=paced)
+                if not delay:  # another node of the cluster, at once
                     continue
-                delay = self.backoff.next_delay()
-                if self.backoff.expired:
-                    raise translate_close(self._lost_reason or pex.StreamLostError(), self.ring.current)
-                self.notice(f"connection to {self.ring.current.shown} lost; reconnecting in {delay:.2g}s")
+                self.notice(self.ring.waiting(delay))
                 frames.sleep_until(delay, lambda: self._stop_requested)
                 if self._stop_requested:
                     return self.report
@@ -136,7 +135,6 @@ class ConfirmedPublisher:
             self.report.interrupted = self._stop_requested
             self._record_stop_position()
 
-    # -- connection lifecycle --------------------------------------------------------------
     def _connect_and_loop(self) -> None:
         self._lost_reason = None
         self._opened_at = None
@@ -155,15 +153,17 @@ class ConfirmedPublisher:
         self._connection.ioloop.start()
 
     def _recovered(self) -> bool:
-        """The last connection did work (a confirm) or lasted: a reconnect that only meets the same
-        failure again (a broker that closes at once) is not progress, so --reconnect-for still ends it."""
+        """The last connection confirmed something or lasted (a broker that closes at once is no progress)."""
         opened = self._opened_at  # None: this attempt never opened
         lasted = opened is not None and time.monotonic() - opened >= STABLE
         return opened is not None and (self.report.settled > self._settled_at_open or lasted)
 
     def _on_open_error(self, _connection: Any, error: BaseException) -> None:
         if not self._ever_connected and not self._stop_requested:  # not a given-up attempt: a real error
-            self._fatal = self.ring.first_connection_failed(translate_connect_error(error, self.ring.current))
+            failed = translate_connect_error(error, self.ring.current)
+            self._fatal = self.ring.first_connection_failed(failed)
+            if self._fatal is None:
+                self.notice(f"{failed.message}; trying the next node")
         else:
             self._lost_reason = error
         _connection.ioloop.stop()
@@ -172,7 +172,8 @@ class ConfirmedPublisher:
         said = self.ring.opened(self.report, again=self._restarting, resend=len(self.inflight.resend))
         self._settling, self._restarting = said is not None, False
         if said:
-            self.notice(said)
+            self.notice(said)  # and until the first ack, within --reconnect-for of the loss:
+            connection.ioloop.call_later(max(0.0, self.ring.settle_left()), self._settle_expired)
         self._ever_connected = True
         self._opened_at = time.monotonic()
         self._settled_at_open = self.report.settled
@@ -240,7 +241,6 @@ class ConfirmedPublisher:
         elif connection is not None:
             connection.ioloop.stop()
 
-    # -- sending -----------------------------------------------------------------------
     def _next_message(self) -> OutgoingMessage | None:
         if self._stop_requested:
             return None
@@ -249,11 +249,8 @@ class ConfirmedPublisher:
         return self.intake.next()
 
     def _read_ahead(self) -> None:
-        """Build upcoming messages while the broker works on the ones in flight.
-
-        Runs between I/O turns, a small chunk at a time, so confirms are still read promptly:
-        time otherwise spent waiting in poll() goes into preparing the next messages.
-        """
+        """Build upcoming messages while the broker works on the ones in flight, a small chunk between
+        I/O turns, so confirms are still read promptly (time otherwise spent in poll())."""
         self._fill_scheduled = False
         if self._closing or self._stop_requested or self._fatal is not None:
             return
@@ -370,7 +367,7 @@ class ConfirmedPublisher:
     def _on_confirm(self, frame: Any) -> None:
         acked = isinstance(frame.method, pika.spec.Basic.Ack)
         if self._settling:
-            if not acked:  # refused while the cluster settles after a failover: not an answer yet
+            if not acked and self.ring.settle_left() > 0:  # refused while the cluster settles: not an answer yet
                 self._restart_after_failover()
                 return
             self._settling = False  # the first ack on the new node: the failover is over
@@ -382,10 +379,16 @@ class ConfirmedPublisher:
         """Nacks right after a failover (see NodeRing): reconnect and send again, within --reconnect-for."""
         if self._restarting or self._closing:
             return
-        self._restarting = True
-        self.notice("the broker refused messages right after the failover (a queue without its leader yet); "
-                    "reconnecting to send them again")  # fmt: skip
+        self._restarting = self._restarted = True
+        self.notice(RESTART_NOTICE)
         self._connection.close()
+
+    def _settle_expired(self) -> None:
+        if self._settling and not self._closing and (self.inflight.outstanding or self.inflight.resend):
+            self._fail(self.ring.not_settled())  # sent, and nothing confirmed since the loss
+        elif self._settling:  # nothing was due meanwhile (a replay's pause): the failover is over
+            self._settling = False
+            self.ring.settled(self.report)
 
     def _tick(self) -> None:
         if self.options.on_progress and not self._closing:
