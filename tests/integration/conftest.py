@@ -337,18 +337,23 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 def _private(name: str, count: int):
+    """The private broker ``name`` for the tests of one module, then stopped: idle nodes cost CPU
+    that the rest of the suite should have."""
     from tests.cluster import Booting
 
     if name not in _booting:  # not foreseen at collection (a test run by other means)
         _booting[name] = Booting(count, f"ocelot-{name}")
-    return _booting[name].get()
+    booting = _booting[name]
+    yield booting.get()
+    booting.close()
+    del _booting[name]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster():
-    """Three private RabbitMQ nodes clustered on loopback (tests/cluster.py), shared by the tests
-    that need a cluster or kill nodes, and stopped at the end of the session."""
-    return _private("cluster", 3)
+    """Three private RabbitMQ nodes clustered on loopback (tests/cluster.py), shared by the tests of
+    a module that need a cluster or kill nodes, and stopped at its end."""
+    yield from _private("cluster", 3)
 
 
 @pytest.fixture
@@ -360,7 +365,7 @@ def cluster_up(cluster):
     cluster.restart_killed()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def solo_broker():
     """A private single RabbitMQ node for broker-wide faults (a memory alarm), never the shared broker."""
-    return _private("solo", 1)
+    yield from _private("solo", 1)
