@@ -118,11 +118,3 @@ def judge_nodes(result: CheckResult, found: list[dict[str, Any]], used: str | No
         result.hint = ("the nodes give different cluster names: they are not one cluster, or its name was never "
                        "set (rabbitmqctl set_cluster_name NAME lets ocelot confirm the membership)")  # fmt: skip
 
-
-def answering_first(endpoint: Any, found: list[dict[str, Any]]) -> Any:
-    """The endpoint with its nodes that answered the probe first (in their order), then the others."""
-    from dataclasses import replace
-
-    nodes = list(endpoint.nodes)
-    answered = [node.url for node, seen in zip(nodes, found, strict=True) if seen["answered"]]
-    return replace(endpoint, url=",".join(answered + [node.url for node in nodes if node.url not in answered]))

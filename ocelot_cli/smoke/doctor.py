@@ -18,7 +18,7 @@ from typing import Any
 from ocelot_cli.config.redact import mask_url
 from ocelot_cli.config.settings import Resolved, Settings, config_path
 from ocelot_cli.errors import CheckFailed, ConfigError, ExitStatus, OcelotError
-from ocelot_cli.smoke.checks import SKIPPED, WARNED, CheckResult, Report, answering_first, judge_nodes
+from ocelot_cli.smoke.checks import SKIPPED, WARNED, CheckResult, Report, judge_nodes
 from ocelot_cli.transports.base import Capability, Endpoint, transport_for
 
 SETTING_NAMES = ("amqp_url", "exchange", "redis_url", "ws_url", "ws_token", "ws_token_file")
@@ -83,11 +83,9 @@ def _broker_checks(report: Report, rows: dict[str, Resolved], endpoint: Callable
         with report.check("broker") as result:
             broker = endpoint("amqp_url")
             session = transport_for(broker, need=Capability.LOAD).session("ocelot doctor")
-            found = transport_for(broker).probe_nodes("ocelot doctor") if len(broker.nodes) > 1 else None
-            if found is not None:  # a node that did not answer is not waited for twice
-                session.endpoint = answering_first(broker, found)
+            cluster = len(broker.nodes) > 1  # every node is checked, the first that answers kept
             try:
-                info = session.connect()
+                info, found = session.connect_every_node() if cluster else (session.connect(), None)
                 result.message = f"{info['server']} at {info['url']}: connected, credentials accepted"
             except OcelotError as exc:
                 _down(rows["amqp_url"], result, exc, "start RabbitMQ")

@@ -19,7 +19,7 @@ from ocelot_cli.envelope.codec import dump_compact, parse_body
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import BrokerTimeout, CheckFailed, DeliveryFailed, ExitStatus, Unroutable, UsageProblem
 from ocelot_cli.smoke import CHECKS, NEEDS
-from ocelot_cli.smoke.checks import WARNED, CheckResult, Report, answering_first, judge_nodes, run_in_order
+from ocelot_cli.smoke.checks import WARNED, CheckResult, Report, judge_nodes, run_in_order
 from ocelot_cli.tail.filters import Condition, TailFilter
 from ocelot_cli.transports.base import Capability, Endpoint, transport_for
 
@@ -101,11 +101,8 @@ class SmokeRun:
         return report
 
     def check_connect(self, result: CheckResult) -> None:
-        broker = self.options.broker
-        found = transport_for(broker).probe_nodes("ocelot smoke") if len(broker.nodes) > 1 else None
-        if found is not None:  # a node that did not answer is not waited for twice
-            self.session.endpoint = answering_first(broker, found)
-        info = self.session.connect()
+        cluster = len(self.options.broker.nodes) > 1  # every node is checked, the first that answers kept
+        info, found = self.session.connect_every_node() if cluster else (self.session.connect(), None)
         result.message = f"{info['server'] or 'broker'} at {info['url']}"
         result.details = info
         if found is not None:

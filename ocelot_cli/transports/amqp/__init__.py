@@ -36,12 +36,6 @@ class AmqpTransport(Transport):
         with self.session(purpose) as session:
             return session.connect()
 
-    def probe_nodes(self, purpose: str) -> list[dict[str, Any]]:
-        """Each node of a cluster's list, connected to in turn: who answered, their cluster, why not."""
-        from ocelot_cli.transports.amqp.session import probe_nodes
-
-        return probe_nodes(self.endpoint, purpose)
-
     def session(self, purpose: str) -> Any:
         """A blocking session (exchanges, queues, confirmed single messages); close it, or use ``with``."""
         from ocelot_cli.transports.amqp.session import AmqpSession

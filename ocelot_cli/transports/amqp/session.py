@@ -23,6 +23,7 @@ from ocelot_cli.transports.amqp.connection import (
     close_quietly,
     exchange_missing,
     existing_type,
+    none_answered,
     not_topic,
     open_any,
     open_blocking,
@@ -47,6 +48,29 @@ class AmqpSession:
         (product and version) and ``cluster`` (the cluster's name) as the broker gave them."""
         self.connection, self.node = open_any(self.endpoint, self.purpose)
         return {"url": self.node.shown, **_server_of(self.connection)}
+
+    def connect_every_node(self) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Connect to each node of the list in turn (a cluster's check) and keep the first that answers
+        as this session's connection: ``connect``'s answer, and for each node ``url``, ``answered``,
+        then ``server`` and ``cluster``, or ``error``. When no node answers, the error of ``connect``."""
+        found: list[dict[str, Any]] = []
+        errors: list[OcelotError] = []
+        for node in self.endpoint.nodes:
+            try:
+                connection = open_blocking(node, self.purpose)
+            except OcelotError as exc:
+                errors.append(exc)
+                found.append({"url": node.shown, "answered": False, "error": exc.message,
+                              "status": int(exc.exit_status)})  # fmt: skip
+                continue
+            found.append({"url": node.shown, "answered": True, **_server_of(connection)})
+            if self.connection is None:
+                self.connection, self.node = connection, node
+            else:
+                close_quietly(connection)
+        if self.connection is None:
+            raise none_answered(errors)
+        return {"url": self.node.shown, **_server_of(self.connection)}, found
 
     def _channel(self) -> Any:
         if self.connection is None:
@@ -246,21 +270,6 @@ def probe_topic(connection: Any, name: str, on_topic: Callable[[], None], on_oth
             on_topic()
 
     connection.channel(on_open_callback=on_open)
-
-
-def probe_nodes(endpoint: Endpoint, purpose: str) -> list[dict[str, Any]]:
-    """Connect to each node of the endpoint in turn (and close): ``url``, ``answered``, and
-    ``server`` and ``cluster`` of a node that answered, ``error`` of one that did not."""
-    found: list[dict[str, Any]] = []
-    for node in endpoint.nodes:
-        try:
-            connection = open_blocking(node, purpose)
-        except OcelotError as exc:
-            found.append({"url": node.shown, "answered": False, "error": exc.message, "status": int(exc.exit_status)})
-            continue
-        found.append({"url": node.shown, "answered": True, **_server_of(connection)})
-        close_quietly(connection)
-    return found
 
 
 def _server_of(connection: Any) -> dict[str, str]:
