@@ -54,16 +54,6 @@ class Node:
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
 
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "pid"
-
-    def pid(self) -> int | None:
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-
     def ctl(self, *args: str, timeout: float = 60, check: bool = True) -> str:
         result = subprocess.run([_tool("rabbitmqctl"), "-q", "-n", self.node, *args], env=self.env,
                                 capture_output=True, text=True, timeout=timeout)  # fmt: skip
@@ -106,9 +96,6 @@ class Node:
         # epmd forgets a killed node by itself once its connection closes; wait for that too.
         while self.name in _epmd_names() and time.monotonic() < deadline:
             time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.ctl("stop", timeout=120, check=False)
 
 
 def _epmd_names() -> str:
@@ -213,14 +200,6 @@ class PrivateBroker:
             self.close()
             raise
         return self
-
-    def running(self) -> list[str]:
-        """Names of the cluster's running nodes, as the first answering node sees them."""
-        for node in self.nodes:
-            if node.answers():
-                out = node.ctl("eval", "rabbit_nodes:all_running().", check=False)
-                return [n for n in (x.strip(" []'\n") for x in out.split(",")) if n]
-        return []
 
     def restart_killed(self) -> None:
         """Start again (without waiting) every node a test killed: it boots while other tests run."""
