@@ -68,13 +68,9 @@ def as_utc_text(text: str) -> str:
 
 def format_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC text with millisecond precision and a ``Z``, as both specs show."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z"
-    )
+    if moment.tzinfo is not UTC:
+        moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"  # the C formatter: truncates, never rounds
 
 
 def is_e164(text: str) -> bool:

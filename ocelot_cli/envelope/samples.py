@@ -8,7 +8,6 @@ on every run, timestamps included.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import random
 import re
@@ -51,18 +50,41 @@ class SampleOptions:
 _ALNUM = string.ascii_letters + string.digits
 
 
-def _template(text: str, rng: random.Random) -> str:
-    def fill(match: re.Match[str]) -> str:
-        kind, size = match.group(1), int(match.group(2) or 8)
-        if kind == "uuid":
-            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        if kind == "hex":
-            return f"{rng.getrandbits(4 * size):0{size}x}"
-        if kind == "digits":
-            return f"{rng.randrange(10**size):0{size}d}"
-        return "".join(rng.choices(_ALNUM, k=size))
+def _compile_template(text: str) -> Callable[[random.Random], str]:
+    """A filler for an ``x-ocelot-sample`` template: its text split once into literals and fields."""
+    parts: list[str | tuple[str, int]] = []
+    end = 0
+    for match in _TEMPLATE_FIELD.finditer(text):
+        parts.append(text[end : match.start()])
+        parts.append((match.group(1), int(match.group(2) or 8)))
+        end = match.end()
+    parts.append(text[end:])
+    parts = [p for p in parts if p != ""]
 
-    return _TEMPLATE_FIELD.sub(fill, text)
+    def fill(rng: random.Random) -> str:
+        return "".join(p if type(p) is str else _field(*p, rng) for p in parts)  # type: ignore[misc]
+
+    return fill
+
+
+def _field(kind: str, size: int, rng: random.Random) -> str:
+    if kind == "hex":
+        return f"{rng.getrandbits(4 * size):0{size}x}"
+    if kind == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if kind == "digits":
+        return f"{rng.randrange(10**size):0{size}d}"
+    return "".join(rng.choices(_ALNUM, k=size))
+
+
+_COMPILED: dict[str, Callable[[random.Random], str]] = {}
+
+
+def _template(text: str, rng: random.Random) -> str:
+    fill = _COMPILED.get(text)
+    if fill is None:
+        fill = _COMPILED[text] = _compile_template(text)
+    return fill(rng)
 
 
 def _copy(value: Any) -> Any:
@@ -83,6 +105,7 @@ class SampleFactory:
         self._tenant = self.options.tenant or self.options.org or self._org
         self._user = self.options.user or ("user-" + _template("{hex:6}", self.rng))
         self._plans: dict[tuple[int, str], Callable[[], Any]] = {}
+        self._recipes: dict[str, tuple[EventType, EnvelopeKind, Callable[[], Any], bool, Rule | None]] = {}
         # data fields a user set with --set: coherence rules leave them alone
         self._fixed_data_fields = {
             a.path[1] for a in self.options.assignments if len(a.path) > 1 and a.path[0] == "data"
@@ -134,8 +157,8 @@ class SampleFactory:
                 return lambda: examples[int(rng.random() * count)]
             return lambda: _copy(examples[int(rng.random() * count)])
         if "x-ocelot-sample" in schema:
-            template = schema["x-ocelot-sample"]
-            return lambda: _template(template, rng)
+            fill = _compile_template(schema["x-ocelot-sample"])
+            return lambda: fill(rng)
         if "enum" in schema:
             options = schema["enum"]
             size = len(options)
@@ -185,21 +208,30 @@ class SampleFactory:
 
     def make(self, type_name: str) -> dict[str, Any]:
         """One valid sample event of ``type_name`` with the factory's options applied."""
-        entry = self.catalog.get(type_name)
-        kind = self.options.envelope or entry.envelope
-        data = self.value(entry.data_schema, "data")
-        if self.options.lead and "lead_id" in (entry.data_schema.get("properties") or {}):
+        recipe = self._recipes.get(type_name)
+        if recipe is None:
+            recipe = self._recipes[type_name] = self._recipe(type_name)
+        entry, kind, data_plan, set_lead, rule = recipe
+        data = data_plan()
+        if set_lead:
             data["lead_id"] = self.options.lead
         event = self._envelope(entry, kind, data)
         assignments = self.options.assignments
         if assignments:
             apply_assignments(event, assignments, self.catalog.event_schema(entry.name, kind=kind))
-        rule = _COHERENCE.get(entry.name)
-        if rule is not None and isinstance(event.get("data"), dict):
-            # --set may give a field a shape the type does not have (TypeError here): validation says so
-            with contextlib.suppress(TypeError):
+        if rule is not None and type(event.get("data")) is dict:
+            try:  # noqa: SIM105 (contextlib.suppress costs a call per event)
                 rule(event["data"], self._fixed_data_fields, self.rng)
+            except TypeError:  # --set gave a field a shape the type does not have: validation says so
+                pass
         return event
+
+    def _recipe(self, type_name: str) -> tuple[EventType, EnvelopeKind, Callable[[], Any], bool, Rule | None]:
+        """What ``make`` needs of a type, worked out once: its entry, envelope, data plan, lead and rule."""
+        entry = self.catalog.get(type_name)
+        set_lead = bool(self.options.lead) and "lead_id" in (entry.data_schema.get("properties") or {})
+        kind = self.options.envelope or entry.envelope
+        return entry, kind, self._plan(entry.data_schema, "data"), set_lead, _COHERENCE.get(entry.name)
 
     def _envelope(self, entry: EventType, kind: EnvelopeKind, data: dict[str, Any]) -> dict[str, Any]:
         timestamp = formats.format_timestamp(self._now())

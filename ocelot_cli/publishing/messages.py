@@ -20,35 +20,51 @@ APP_ID = f"ocelot/{__version__}"
 # RabbitMQ's default max_message_size (3.8+): larger messages are refused by the broker.
 BROKER_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 
+_last_second: list[Any] = ["", None]  # the last whole second converted (events come in time order)
+
+
 def epoch_seconds(timestamp: Any) -> int | None:
     """AMQP timestamp (whole seconds) of an ISO 8601 time; naive times count as UTC."""
+    # The usual form, "2025-09-20T10:30:02.783Z": the same second as the last event costs a comparison.
+    size = len(timestamp) if type(timestamp) is str else 0
+    if (size == 20 or (size == 24 and timestamp[19] == "." and timestamp[20:23].isdigit())) and (
+        timestamp[-1] == "Z" and timestamp >= "1970"
+    ):
+        second = timestamp[:19]
+        if second == _last_second[0]:
+            return _last_second[1]
+        moment = formats.epoch_of(timestamp)
+        if moment is not None:
+            _last_second[:] = [second, int(moment)]
+        return None if moment is None else int(moment)
     moment = formats.epoch_of(timestamp)
     return None if moment is None else int(moment)
 
 
 def amqp_properties(event: dict[str, Any]) -> dict[str, Any]:
     """The AMQP properties ocelot sets on every published event."""
-    kind = EnvelopeKind.PLATFORM if "organizationId" in event else detect_kind(event)
-    if kind is EnvelopeKind.REALTIME:
-        event_id, org, time_field = event.get("key") or event.get("trace_id"), event.get("tenant_id"), "ts"
+    if "organizationId" in event or detect_kind(event) is not EnvelopeKind.REALTIME:
+        event_id, org, stamp = event.get("id"), event.get("organizationId"), event.get("timestamp")
     else:
-        event_id, org, time_field = event.get("id"), event.get("organizationId"), "timestamp"
+        event_id, org, stamp = event.get("key") or event.get("trace_id"), event.get("tenant_id"), event.get("ts")
     headers: dict[str, Any] = {}
-    if isinstance(org, str):
+    if type(org) is str:
         headers["organizationId"] = org
-    if isinstance(event.get("source"), str):
-        headers["source"] = event["source"]
-    properties: dict[str, Any] = {
-        "content_type": "application/json",
-        "content_encoding": "utf-8",
-        "delivery_mode": 2,
-        "message_id": event_id if isinstance(event_id, str) else None,
-        "timestamp": epoch_seconds(event.get(time_field)),
-        "type": event_type_of(event),
-        "app_id": APP_ID,
-        "headers": headers,
-    }
-    return {k: v for k, v in properties.items() if v is not None}
+    source = event.get("source")
+    if type(source) is str:
+        headers["source"] = source
+    properties: dict[str, Any] = {"content_type": "application/json", "content_encoding": "utf-8", "delivery_mode": 2}
+    if type(event_id) is str:
+        properties["message_id"] = event_id
+    seconds = epoch_seconds(stamp)
+    if seconds is not None:
+        properties["timestamp"] = seconds
+    name = event_type_of(event)
+    if name is not None:
+        properties["type"] = name
+    properties["app_id"] = APP_ID
+    properties["headers"] = headers
+    return properties
 
 
 def routing_key_for(event: dict[str, Any], catalog: Catalog, override: str | None = None) -> str:

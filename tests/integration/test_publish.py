@@ -308,3 +308,37 @@ def test_publishing_to_a_fanout_exchange_says_it_is_not_topic_with_exit_7(rabbit
     tail = run_ocelot("tail", "--exchange", exchange, "comms.call.*", "--for", "100ms")  # still tailed, with a word
     assert tail.returncode == 0
     assert "is a fanout exchange, not topic: binding patterns are ignored" in tail.stderr.decode()
+
+
+def test_a_large_publish_sends_only_valid_distinct_events_with_matching_properties(rabbit):
+    """The fast path (samples from compiled plans, frames marshalled by ocelot) sends what the slow one did."""
+    from ocelot_cli.envelope.formats import epoch_of
+
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange, "comms.#")
+    types = ["call.ended", "call.transcribed", "campaign.completed", "sentiment.analyzed"]
+    result = run_ocelot("publish", *types, "--count", "5000", "--exchange", exchange, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["confirmed"] == 20_000
+    got = []
+    for method, props, body in rabbit.channel.consume(queue, auto_ack=True, inactivity_timeout=5):
+        if method is None:
+            break
+        got.append((method, props, body))
+        if len(got) == 20_000:
+            break
+    rabbit.channel.cancel()
+    assert len(got) == 20_000
+    validator = EventValidator(CATALOG, strict=True)
+    ids = set()
+    for method, props, body in got:
+        event = json.loads(body)
+        assert validator.validate(event).violations == [], event
+        assert method.routing_key == f"comms.{event['type']}"
+        assert (props.message_id, props.type, props.delivery_mode) == (event["id"], event["type"], 2)
+        assert props.timestamp == int(epoch_of(event["timestamp"]))
+        assert props.headers == {"organizationId": event["organizationId"], "source": event["source"]}
+        assert props.content_type == "application/json" and props.app_id == f"ocelot/{__version__}"
+        ids.add(event["id"])
+    assert len(ids) == 20_000
+    assert {json.loads(b)["type"] for _m, _p, b in got} == set(types)

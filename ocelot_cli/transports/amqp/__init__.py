@@ -2,7 +2,7 @@
 
     connection.py  the one connection path: parameters, timeouts, TLS, error translation
     publisher.py   the confirmed, pipelined, reconnecting publisher (confirms.py: what is in flight)
-    frames.py      close to pika's internals, for speed and send timing
+    frames.py      close to pika's internals, for speed and send timing (wire.py: basic.publish marshalled)
     consumer.py    the tail's private-queue source, and the load run's queue consumer
     session.py     a blocking session for smoke, doctor, load queues and the load control channel
 

@@ -35,7 +35,6 @@ from ocelot_cli.transports.base import Endpoint, PublishOptions
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
 from ocelot_cli.transports.retry import Backoff
 
-_NOW, _SLEPT, _HELD = object(), object(), object()  # what _when_due says of a message with a due time
 CLOSE_TIMEOUT = 1.0  # seconds to wait for the broker's answer to our close
 # What pika raises for a message it cannot encode (a key over 255 bytes, a float header, an unknown property).
 UNENCODABLE = (TypeError, ValueError, struct.error, pex.ShortStringTooLong, pex.UnsupportedAMQPFieldException)
@@ -61,7 +60,6 @@ class ConfirmedPublisher:
         self.inflight = InFlight(self.report, options.on_settled)
         self.intake = Intake(messages, self.report)
         self.backoff = Backoff(options.reconnect_for)
-
         self._stop_requested = False
         self._closing = False
         self._finished = False
@@ -83,6 +81,8 @@ class ConfirmedPublisher:
         self._fill_scheduled = False
         self._origin = options.origin or 0.0  # time.monotonic() of due 0 (ocelot load shares it between processes)
         self.timing = frames.SendTiming(options.send_early, options.precise_wait, options.before_send)
+        timed = bool(self.rate or options.origin or options.precise_wait or options.before_send)
+        self.refill = frames.refill_size(self.window, self.BATCH, timed)
 
     def request_stop(self) -> None:
         """Stop sending (safe to call from a signal handler); outstanding confirms are awaited."""
@@ -276,8 +276,14 @@ class ConfirmedPublisher:
         self._pump(may_sleep=True)
 
     def _pump(self, may_sleep: bool = False) -> None:
-        """Send what is due, up to the window. ``may_sleep``: called from a timer, right after the loop
-        polled (what was published before is written), so a short precise sleep holds nothing back."""
+        """Send what is due, up to the window, written in one piece. ``may_sleep``: see SendTiming.when_due."""
+        try:
+            self._pump_batch(may_sleep)
+        finally:
+            if self._writer is not None and self._channel is not None:
+                self._writer.flush()
+
+    def _pump_batch(self, may_sleep: bool) -> None:
         channel = self._channel
         if self._fatal is not None:
             self._close()
@@ -303,40 +309,33 @@ class ConfirmedPublisher:
             message = self._next_message()
             if message is None:
                 break
-            when = self._when_due(message, may_sleep) if message.due is not None and not message.sends else _NOW
-            if when is _HELD:
+            when = self._when_due(message, may_sleep) if message.due is not None and not message.sends else frames.NOW
+            if when is frames.HELD:
                 break
             self._send(channel, message)
-            if when is _SLEPT:  # let the loop write it out (and read confirms) now, not after a batch
+            if when is frames.SLEPT:  # let the loop write it out (and read confirms) now, not after a batch
                 self._wake(0)
                 return
         self._after_pump()
 
     def _when_due(self, message: OutgoingMessage, may_sleep: bool) -> object:
-        """_NOW when ``message`` may leave, _SLEPT after a precise wait for it, _HELD when it waits for later."""
-        timing = self.timing
+        """NOW when ``message`` may leave, SLEPT after a precise wait for it, HELD when it waits for later."""
         wait = self._origin + message.due - time.monotonic()  # type: ignore[operator]
-        if timing.early < wait <= timing.precise_wait and may_sleep:
-            if frames.sleep_unless_readable(self._connection, wait):
-                return _SLEPT
-            self.intake.hold(message)  # a confirm came in: read it first
-            self._wake(0)
-            return _HELD
-        if wait > timing.early:  # not due yet: hold it and come back on time
+        when, wake = self.timing.when_due(wait, may_sleep, self._connection)
+        if when is frames.HELD:
             self.intake.hold(message)
-            self._wake(max(0.0, wait - timing.precise_wait))
-            return _HELD
-        return _NOW
+            self._wake(wake)
+        return when
 
     def _send(self, channel: Any, message: OutgoingMessage) -> None:
         before_send = self.timing.before_send
         if before_send is not None and not message.sends:
             before_send(message)
-        try:  # pika marshals every frame before writing any: a failure leaves nothing half-sent
-            properties = pika.BasicProperties(**message.properties)
+        try:  # every frame is marshalled before any is written: a failure leaves nothing half-sent
             if self._writer is not None:
-                self._writer.publish(message.exchange, message.routing_key, message.body, properties)
+                self._writer.publish(message.exchange, message.routing_key, message.body, message.properties)
             else:
+                properties = pika.BasicProperties(**message.properties)
                 channel.basic_publish(message.exchange, message.routing_key, message.body, properties, mandatory=True)
         except UNENCODABLE as exc:  # checked at the input; one that still slips through is never sent
             self.intake.refuse(message, exc)
@@ -373,7 +372,8 @@ class ConfirmedPublisher:
             self._settling = False  # the first ack on the new node: the failover is over
             self.ring.settled(self.report)
         self.inflight.confirmed(frame.method, acked)
-        self._pump()
+        if self.window - len(self.inflight) >= self.refill or not self.inflight.outstanding:
+            self._pump()
 
     def _restart_after_failover(self) -> None:
         """Nacks right after a failover (see NodeRing): reconnect and send again, within --reconnect-for."""
