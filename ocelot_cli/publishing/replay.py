@@ -82,7 +82,10 @@ class _Item:
     routing_key: str | None
 
 
-def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
+def _items(names: list[str], catalog: Catalog, start: float, timed: bool = True) -> Iterator[_Item]:
+    """The items of the inputs; ``timed``: with the moment each happened (untimed: sent as fast as possible)."""
+    moment_of = formats.epoch_of if timed else _no_moment
+    event_moment = _event_time if timed else _no_moment
     for item in read_sources(names, checked=True):
         if isinstance(item, ReadProblem):  # cannot happen after a clean first pass
             continue
@@ -95,9 +98,13 @@ def _items(names: list[str], catalog: Catalog, start: float) -> Iterator[_Item]:
             continue
         elif is_recording(value):
             event = event_of(value)
-            yield _Item(formats.epoch_of(value.get("received_at")), None, event, value, value.get("routing_key"))
+            yield _Item(moment_of(value.get("received_at")), None, event, value, value.get("routing_key"))
         else:
-            yield _Item(_event_time(value), None, value, None, None)
+            yield _Item(event_moment(value), None, value, None, None)
+
+
+def _no_moment(_value: Any) -> None:
+    return None
 
 
 def _shift_time(text: Any, delta: float) -> Any:
@@ -136,7 +143,8 @@ class ReplayPlan:
             last = 0.0
             count = 0
             shift: float | None = None
-            for item in _items(self.names, self.catalog, self.start):
+            timed = options.now or not (options.no_delay or options.rate)
+            for item in _items(self.names, self.catalog, self.start, timed):
                 count += 1
                 if item.offset is not None:
                     offset = item.offset

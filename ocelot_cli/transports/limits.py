@@ -21,6 +21,8 @@ _MAX_NESTING = 64
 
 
 def short_string_problem(value: Any, what: str) -> str | None:
+    if type(value) is str and len(value) <= SHORT_STRING_BYTES // 4:  # at most 4 bytes a character
+        return None
     if not isinstance(value, str):
         return f"{what} must be text, not {type(value).__name__}"
     size = len(value.encode("utf-8", "surrogatepass"))
@@ -52,6 +54,8 @@ def _header_value(value: Any, where: str, depth: int = 0) -> str | None:
 
 def _table(table: dict[Any, Any], where: str, depth: int = 0) -> str | None:
     for key, value in table.items():
+        if type(key) is str and len(key) <= SHORT_STRING_BYTES // 4 and type(value) is str:
+            continue  # the usual header: nothing to check (and no message to build)
         problem = short_string_problem(key, f"the key {where}.{key!s:.40}")
         problem = problem or _header_value(value, f"{where}.{key}", depth)
         if problem:
@@ -60,6 +64,8 @@ def _table(table: dict[Any, Any], where: str, depth: int = 0) -> str | None:
 
 
 def _property(name: str, value: Any) -> str | None:
+    if name in SHORT_PROPERTIES and type(value) is str and len(value) <= SHORT_STRING_BYTES // 4:
+        return None
     where = f"properties.{name}"
     if name in SHORT_PROPERTIES:
         return short_string_problem(value, where)

@@ -210,7 +210,7 @@ def test_no_reader_crashes_on_arbitrary_input(cli, tmp_path, data, suffix):
 
 @pytest.mark.parametrize("command", [
     "catalog sample --all --count 40", "publish call.ended --count 3000 --dry-run", "catalog list --json",
-    "replay fixtures/campaign.yaml --dry-run --no-delay",
+    "replay fixtures/campaign.yaml --dry-run --no-delay --loop 2000",
 ], ids=["sample", "publish-dry-run", "catalog-list", "replay-dry-run"])  # fmt: skip
 def test_a_reader_that_stops_early_ends_the_command_quietly_with_0_or_141(command, tmp_path):
     env = {**os.environ, "OCELOT_CONFIG": str(tmp_path / "none.yaml"), "PATH": f"{BIN}:{os.environ['PATH']}"}
