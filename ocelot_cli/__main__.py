@@ -60,17 +60,39 @@ def _invoke(command: object, args: list[str]) -> object:
         return command.invoke(ctx)  # type: ignore[attr-defined]
 
 
+def _error_line(message: str) -> None:
+    """An error on stderr through this run's output (colour, --quiet), once the run has one."""
+    from ocelot_cli.commands.state import current
+
+    current().output.error(message)
+
+
+def _printed_version_alone(args: list[str]) -> bool:
+    """``ocelot --version`` alone prints what the --version option prints, without importing typer (a third
+    of the start-up). False for the full way: other arguments, a shell completing, or a failed write
+    (a closed pipe, a full disk), which the full way then meets again and reports as for any command."""
+    if args != ["--version"] or "_OCELOT_COMPLETE" in os.environ:
+        return False
+    from ocelot_cli import version_line
+
+    try:
+        sys.stdout.write(f"{version_line()}\n")
+    except OSError:
+        return False
+    return True
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run ocelot with ``argv`` and return the exit status (never raises for expected failures)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if _printed_version_alone(args):
+        return 0
     import typer
     from typer.main import get_command
 
     from ocelot_cli.app import app
-    from ocelot_cli.commands.state import current
-    from ocelot_cli.config.redact import scrub
     from ocelot_cli.errors import INTERRUPTS, ExitStatus, OcelotError, interrupt_status, output_failure
 
-    args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
     previous = _raise_on_termination()
     try:
@@ -82,7 +104,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         if _debug_requested(args):
             _print_traceback()
         if not exc.reported:
-            current().output.error(scrub(str(exc)))
+            from ocelot_cli.config.redact import scrub
+
+            _error_line(scrub(str(exc)))
         return exc.exit_status
     except BrokenPipeError:  # `ocelot ... | head -1`: the reader has what it wanted; 141 as SIGPIPE would give,
         _quiet_broken_pipe()  # so that `set -o pipefail` never mistakes a cut-short run for a complete one
@@ -98,7 +122,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         failure = output_failure(exc) if isinstance(exc, OSError) else None
         if failure is not None:  # stdout on a full disk (> /dev/full): say so, not "internal error"
-            current().output.error(str(failure))
+            _error_line(str(failure))
             return failure.exit_status
         if _debug_requested(args):
             _print_traceback()

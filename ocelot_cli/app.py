@@ -1,32 +1,21 @@
-"""The ``ocelot`` Typer app: global options and the list of commands.
+"""The ``ocelot`` Typer app: global options and the table of commands.
 
-Command modules import only typer at load time; their work is imported when they run,
-so ``ocelot --help`` stays fast and touches no broker driver.
+A command's module is imported only when that command is looked up (run, its --help, shell
+completion); ``ocelot --help`` lists the commands from the table's summaries. Command modules
+import only typer at load time and their work when they run, so no broker driver is touched early.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ocelot_cli import __version__
-from ocelot_cli.commands import (
-    catalog,
-    completions,
-    config,
-    doctor,
-    gateway,
-    load,
-    publish,
-    replay,
-    smoke,
-    tail,
-    token,
-    validate,
-)
-from ocelot_cli.commands.state import RunState, set_current
+from ocelot_cli import version_line
+from ocelot_cli.commands.coercion import coerce_plain_values_first
+from ocelot_cli.commands.lazy_group import LazyCommandGroup, LazyEntry
 from ocelot_cli.config import settings
 from ocelot_cli.errors import exit_status_table
 
@@ -81,22 +70,79 @@ def _arguments_as_people_write_them() -> None:
 
 
 _arguments_as_people_write_them()
+coerce_plain_values_first()
+
+# Every Typer app that builds part of the command tree is made alike (the root and each command's holder).
+TYPER_SETTINGS: dict[str, Any] = {"rich_markup_mode": None, "pretty_exceptions_enable": False, "add_completion": False}
+
+# In the order of `ocelot --help`; a summary is the first paragraph of the command's help (tests/cli/test_startup.py).
+COMMANDS = {
+    "publish": LazyEntry("ocelot_cli.commands.publish:publish",
+                         "Publish events to the platform exchange with publisher confirms, or to OttoAI channels."),
+    "tail": LazyEntry("ocelot_cli.commands.tail:tail",
+                      "Watch events flowing through an exchange, Redis pub/sub channels, or OttoAI WebSocket "
+                      "channels, live."),
+    "replay": LazyEntry("ocelot_cli.commands.replay:replay",
+                        "Replay fixture files to the exchange (or OttoAI channels), keeping routing keys, properties "
+                        "and timing."),
+    "token": LazyEntry("ocelot_cli.commands.token:token",
+                       "Mint a token for the real-time gateway, or print the JWKS that verifies it."),
+    "gateway": LazyEntry("ocelot_cli.commands.gateway:gateway",
+                         "Run the reference OttoAI real-time gateway: WebSocket on /ws, fed by Redis pub/sub."),
+    "validate": LazyEntry("ocelot_cli.commands.validate:validate",
+                          "Validate events against the catalog and report every problem at once, with file:line."),
+    "smoke": LazyEntry("ocelot_cli.commands.smoke:smoke",
+                       "Prove that the bus works end to end: connect, exchange, probe round trip, gateway, traffic."),
+    "doctor": LazyEntry("ocelot_cli.commands.doctor:doctor",
+                        "Check the configuration and what it points at; print what to fix."),
+    "completions": LazyEntry("ocelot_cli.commands.completions:completions",
+                             "Print the shell completion script; commands, options and event types complete."),
+    "load": LazyEntry("ocelot_cli.commands.load:app",
+                      "Load-test the bus: publish at a constant rate, consume it back, report honest latencies."),
+    "catalog": LazyEntry("ocelot_cli.commands.catalog:app",
+                         "The event catalog: every event type of both specs, with schemas and samples."),
+    "config": LazyEntry("ocelot_cli.commands.config:app",
+                        "Settings: flags > environment variables > profile > defaults."),
+}  # fmt: skip
+
+
+def _no_options() -> None:
+    """A holder's callback: makes it a group, so its one command is built as a subcommand."""
+
+
+class OcelotGroup(LazyCommandGroup):
+    """The top-level group: each command is imported and built by Typer when first looked up."""
+
+    entries = COMMANDS
+
+    def load_command(self, name: str) -> Any:
+        """Build ``name`` as ``app.command(name, context_settings=CONTEXT)`` or ``app.add_typer(..., name=name)``
+        on the root app would."""
+        module, _, attribute = COMMANDS[name].target.partition(":")
+        target = getattr(importlib.import_module(module), attribute)
+        holder = typer.Typer(**TYPER_SETTINGS)
+        holder.callback()(_no_options)
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=name)
+        else:
+            holder.command(name, context_settings=CONTEXT)(target)
+        return typer.main.get_group(holder).commands[name]
+
 
 app = typer.Typer(
+    cls=OcelotGroup,
     name="ocelot",
     help=HELP,
     epilog=EPILOG,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
     no_args_is_help=True,
     context_settings=CONTEXT,
+    **TYPER_SETTINGS,
 )
 
 
 def _print_version(value: bool) -> None:
     if value:
-        print(f"ocelot {__version__}")
+        print(version_line())
         raise typer.Exit()
 
 
@@ -126,6 +172,7 @@ def main_options(
         ),
     ] = None,
 ) -> None:
+    from ocelot_cli.commands.state import RunState, set_current
     from ocelot_cli.render.output import Output
 
     debug = debug or os.environ.get(settings.ENV_DEBUG, "") not in ("", "0")
@@ -134,17 +181,3 @@ def main_options(
     )
     set_current(state)
     ctx.obj = state
-
-
-app.command("publish", context_settings=CONTEXT)(publish.publish)
-app.command("tail", context_settings=CONTEXT)(tail.tail)
-app.command("replay", context_settings=CONTEXT)(replay.replay)
-app.add_typer(load.app, name="load")
-app.command("token", context_settings=CONTEXT)(token.token)
-app.command("gateway", context_settings=CONTEXT)(gateway.gateway)
-app.add_typer(catalog.app, name="catalog")
-app.command("validate", context_settings=CONTEXT)(validate.validate)
-app.command("smoke", context_settings=CONTEXT)(smoke.smoke)
-app.command("doctor", context_settings=CONTEXT)(doctor.doctor)
-app.add_typer(config.app, name="config")
-app.command("completions", context_settings=CONTEXT)(completions.completions)

@@ -124,16 +124,16 @@ def config_path() -> Path:
 
 
 def _load_config(path: Path) -> dict[str, Any]:
-    import yaml  # only when settings are needed, so that --help stays fast
-
-    from ocelot_cli.formats import safe_yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from None
+    import yaml  # only when there is a file to read: the YAML parser costs start-up time
+
+    from ocelot_cli.formats import safe_yaml
+
     try:
         config = safe_yaml.load_one(text) or {}
     except yaml.YAMLError as exc:

@@ -26,12 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.catalog.snapshot import read_snapshot
 from ocelot_cli.envelope.model import EnvelopeKind, envelope_schema
 from ocelot_cli.errors import CatalogError, UnknownEventType
-from ocelot_cli.formats import safe_yaml
 
 BUILTIN_DIR = Path(__file__).parent
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -197,6 +195,10 @@ class Catalog:
 
 
 def _read_entry_file(path: Path) -> dict[str, Any]:
+    import yaml  # only for files the built-in snapshot does not cover (see snapshot.py)
+
+    from ocelot_cli.formats import safe_yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -287,8 +289,10 @@ def _entry_files(directory: Path) -> list[Path]:
 def load_catalog(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Catalog:
     """The built-in catalog, extended or overridden (by type name) by each directory in order."""
     entries: dict[str, EventType] = {}
-    for path in _entry_files(BUILTIN_DIR):
-        entry = _check_entry(_read_entry_file(path), path)
+    builtin = _entry_files(BUILTIN_DIR)
+    parsed = read_snapshot(builtin) or {}
+    for path in builtin:
+        entry = _check_entry(parsed[path.name] if path.name in parsed else _read_entry_file(path), path)
         entries[entry.name] = entry
     for directory in extra_dirs:
         directory = Path(directory)
