@@ -1,10 +1,12 @@
-"""A plain pika publisher, as a careful user would write one: the baseline for bench_publish.py.
+"""A plain pika publisher, as a careful user would write one: a baseline for bench_publish.py.
 
 Builds COUNT distinct call.ended events (uuid4 id, current timestamp, json.dumps body, per-message
 properties) and publishes them persistent and mandatory with confirms pipelined through a
 window, on SelectConnection. Prints the confirmed count and the seconds spent publishing.
+SHAPE "same" (the default) sends the messages ocelot sends (its properties, a transcript that fits
+the outcome); "minimal" fewer properties and no transcript (see node_amqplib_publisher.js).
 
-    python benchmarks/raw_pika_publisher.py URL EXCHANGE COUNT [WINDOW]
+    python benchmarks/raw_pika_publisher.py URL EXCHANGE COUNT [WINDOW] [same|minimal]
 """
 
 import collections
@@ -21,22 +23,39 @@ import pika
 def main() -> None:
     url, exchange, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     window = int(sys.argv[4]) if len(sys.argv) > 4 else 512
-    outcomes = ["completed", "callback_requested", "voicemail", "failed"]
+    same = (sys.argv[5] if len(sys.argv) > 5 else "same") == "same"
+    transcripts = {
+        "completed": "Customer confirmed the installation date and thanked the agent.",
+        "callback_requested": "Customer wants a callback tomorrow at 2pm to discuss pricing.",
+        "voicemail": "Left a voicemail about the pending quote.",
+        "failed": None,
+    }
+    outcomes = list(transcripts)
     state = {"sent": 0, "tag": 0, "acked": 0, "outstanding": collections.OrderedDict()}
     channel_holder = []
 
     def event() -> tuple[bytes, pika.BasicProperties]:
         event_id = str(uuid.uuid4())
+        now = datetime.datetime.now(datetime.UTC)
+        outcome = random.choice(outcomes)
         body = {
             "id": event_id, "type": "call.ended", "source": "communications",
-            "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "organizationId": "org-1", "userId": "user-1",
-            "data": {"call_id": f"call-{random.getrandbits(48):012x}", "duration": random.randint(5, 900),
-                     "outcome": random.choice(outcomes), "transcript": None},
+            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "organizationId": "org-1a2b3c", "userId": "user-4d5e6f",
+            "data": {"call_id": f"call-{random.getrandbits(48):012x}",
+                     "duration": 0 if same and outcome == "failed" else random.randint(5, 900),
+                     "outcome": outcome, "transcript": transcripts[outcome] if same else None},
             "metadata": {"version": "1.0.0", "module": "cc-lite"},
         }  # fmt: skip
-        props = pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=event_id,
-                                     type="call.ended", headers={"organizationId": "org-1"})  # fmt: skip
+        if same:
+            props = pika.BasicProperties(
+                content_type="application/json", content_encoding="utf-8", delivery_mode=2, message_id=event_id,
+                timestamp=int(now.timestamp()), type="call.ended", app_id="ocelot/0.1.0",
+                headers={"organizationId": body["organizationId"], "source": body["source"]},
+            )  # fmt: skip
+        else:
+            props = pika.BasicProperties(content_type="application/json", delivery_mode=2, message_id=event_id,
+                                         type="call.ended", headers={"organizationId": body["organizationId"]})
         return json.dumps(body, separators=(",", ":")).encode(), props
 
     def pump() -> None:

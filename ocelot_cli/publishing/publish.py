@@ -15,7 +15,7 @@ from ocelot_cli.envelope.channels import Oversize
 from ocelot_cli.envelope.samples import SampleFactory
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import ExchangeNotFound, OcelotError
-from ocelot_cli.publishing.messages import build_message
+from ocelot_cli.publishing.messages import build_message, routing_key_for
 from ocelot_cli.transports.base import Capability, Endpoint, Publisher, PublishOptions, transport_for
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
 
@@ -106,9 +106,14 @@ def sample_messages(
     """``count`` fresh samples of each type, built lazily as the publisher asks for them."""
     seq = 0
     for name in type_names:
+        # the type's route, once (build_message would look it up per event), unless --set may change the type
+        fixed_type = not any(a.path[:1] in (("type",), ("event",)) for a in factory.options.assignments)
+        route = routing_key
+        if not route and not for_channels and fixed_type:
+            route = routing_key_for({"type": name}, catalog)
         for _ in range(count):
             event = factory.make(name)
-            yield build_message(event, exchange=exchange, catalog=catalog, routing_key=routing_key, seq=seq,
+            yield build_message(event, exchange=exchange, catalog=catalog, routing_key=route, seq=seq,
                                 for_channels=for_channels)  # fmt: skip
             seq += 1
 
@@ -119,8 +124,6 @@ def messages_from_samples(
 ) -> tuple[Iterator[OutgoingMessage], int]:  # fmt: skip
     """``count`` samples of each type for the target (one per channel on real-time channels), and how many
     events; unknown types, types without a route and samples --set made invalid fail before anything is sent."""
-    from ocelot_cli.publishing.messages import routing_key_for
-
     for name in type_names:
         if target.channel_mode:
             catalog.get(name)

@@ -18,7 +18,7 @@ from ocelot_cli.envelope import formats
 SETTLED_ACK, SETTLED_NACK, SETTLED_RETURNED = 0, 1, 2
 
 
-@dataclass
+@dataclass(slots=True)  # millions are made in a run: slots make them smaller and their fields quicker
 class OutgoingMessage:
     """One message for the exchange: where it goes, its properties, its body."""
 

@@ -13,6 +13,7 @@ through pika's own encoder, which also gives its errors.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from pika import data as amqp_data
@@ -51,6 +52,29 @@ class _Unsupported(Exception):
     """A property this encoder leaves to pika."""
 
 
+def _compile(fields: list[tuple[str, int, int]]) -> Callable[..., bytes]:
+    """An encoder of the property values of one set of names, in wire order, as straight-line code (a loop
+    over the fields costs twice as much). A value it does not take (None, another type) raises _Unsupported:
+    pika's encoder then does the message. The names are _FIELDS' own, never a message's."""
+    lines = ["def encode(p, shorts, short, table):"]
+    for index, (name, _flag, kind) in enumerate(fields):
+        lines.append(f"    x = p[{name!r}]")
+        if kind == _SHORT:
+            lines.append(f"    v{index} = (shorts.get(x) if type(x) is str else None) or short(x)")
+        elif kind == _OCTET:
+            lines.append("    if type(x) is not int or not 0 <= x <= 255: raise Unsupported")
+            lines.append(f"    v{index} = BYTE[x]")
+        elif kind == _STAMP:
+            lines.append("    if type(x) is not int or not 0 <= x < 1 << 64: raise Unsupported")
+            lines.append(f"    v{index} = STAMP(x)")
+        else:
+            lines.append(f"    v{index} = table(x)")
+    lines.append(f"    return b''.join(({''.join(f'v{i}, ' for i in range(len(fields)))}))")
+    namespace: dict[str, Any] = {"Unsupported": _Unsupported, "BYTE": _BYTE, "STAMP": _STAMP_PACK}
+    exec("\n".join(lines), namespace)  # noqa: S102 (code made above from _FIELDS alone)
+    return namespace["encode"]
+
+
 class MessageEncoder:
     """Marshals whole basic.publish messages (method, header and body frames) for one channel."""
 
@@ -60,7 +84,7 @@ class MessageEncoder:
         self._methods: dict[tuple[str, str, bool], bytes] = {}
         self._tables: dict[tuple[tuple[str, Any], ...], bytes] = {}
         self._shorts: dict[str, bytes] = {}
-        self._shapes: dict[tuple[str, ...], tuple[tuple[str, int, int], ...]] = {}
+        self._shapes: dict[tuple[str, ...], tuple[int, Callable[..., bytes]]] = {}
 
     def method(self, exchange: str, routing_key: str, mandatory: bool = True) -> bytes:
         """The marshalled Basic.Publish method frame (the same for every message to one key)."""
@@ -97,32 +121,11 @@ class MessageEncoder:
         return b"".join(pieces)
 
     def _properties(self, properties: dict[str, Any]) -> tuple[int, bytes]:
-        fields = self._shapes.get(tuple(properties))
-        if fields is None:
-            fields = self._shape(properties)
-        flags = 0
-        pieces: list[bytes] = []
-        append = pieces.append
-        shorts = self._shorts
-        for name, flag, kind in fields:
-            value = properties[name]
-            if value is None:
-                continue
-            flags |= flag
-            if kind == _SHORT:
-                piece = shorts.get(value) if type(value) is str else None
-                append(piece if piece is not None else self._short(value))
-            elif kind == _OCTET:
-                if type(value) is not int or not 0 <= value <= 255:
-                    raise _Unsupported
-                append(_BYTE[value])
-            elif kind == _STAMP:
-                if type(value) is not int or not 0 <= value < 1 << 64:
-                    raise _Unsupported
-                append(_STAMP_PACK(value))
-            else:
-                append(self._table(value))
-        return flags, b"".join(pieces)
+        shape = self._shapes.get(tuple(properties))
+        if shape is None:
+            shape = self._shape(properties)
+        flags, encode = shape
+        return flags, encode(properties, self._shorts, self._short, self._table)
 
     def _short(self, value: Any) -> bytes:
         """A short string with its length (kept while few: types, content types, app ids come again)."""
@@ -136,14 +139,15 @@ class MessageEncoder:
             self._shorts[value] = piece
         return piece
 
-    def _shape(self, properties: dict[str, Any]) -> tuple[tuple[str, int, int], ...]:
-        """The fields of a set of property names, in wire order (kept: messages share a few sets)."""
+    def _shape(self, properties: dict[str, Any]) -> tuple[int, Callable[..., bytes]]:
+        """The flags and the encoder of a set of property names (kept: messages share a few sets)."""
         if not _NAMES.issuperset(properties):
             raise _Unsupported
         if len(self._shapes) >= _TABLE_CACHE_SIZE:
             self._shapes.clear()
-        fields = self._shapes[tuple(properties)] = tuple(f for f in _FIELDS if f[0] in properties)
-        return fields
+        fields = [field for field in _FIELDS if field[0] in properties]
+        shape = self._shapes[tuple(properties)] = (sum(flag for _n, flag, _k in fields), _compile(fields))
+        return shape
 
     def _table(self, table: Any) -> bytes:
         """An AMQP field table through pika's encoder, kept for a set of headers that comes again."""
