@@ -16,6 +16,7 @@ SHORT_PROPERTIES = ("content_type", "content_encoding", "correlation_id", "reply
                     "type", "user_id", "app_id", "cluster_id")  # fmt: skip
 OCTET_PROPERTIES = ("delivery_mode", "priority")
 PROPERTIES = {*SHORT_PROPERTIES, *OCTET_PROPERTIES, "timestamp", "headers"}
+_SHORT_SET = frozenset(SHORT_PROPERTIES)
 _INT64 = (-(2**63), 2**63 - 1)
 _MAX_NESTING = 64
 
@@ -93,6 +94,10 @@ def amqp_problem(exchange: str, routing_key: str, properties: dict[str, Any] | N
     if not isinstance(properties, dict):
         return "properties must be an object"
     for name, value in properties.items():
+        if value is None or (type(value) is str and len(value) <= SHORT_STRING_BYTES // 4 and name in _SHORT_SET):
+            if name not in PROPERTIES:
+                return f"properties.{name} is not an AMQP property (one of {', '.join(sorted(PROPERTIES))})"
+            continue  # the usual property: nothing to check (and no message to build)
         if name not in PROPERTIES:
             return f"properties.{name} is not an AMQP property (one of {', '.join(sorted(PROPERTIES))})"
         if value is not None:
