@@ -18,7 +18,14 @@ def dump_compact(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits, other oddities
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate: bytes that were not UTF-8 (an argument, a file)
+        from ocelot_cli.errors import InvalidEvent
+
+        raise InvalidEvent("the event holds text that is not valid UTF-8 (bytes of another encoding)",
+                           hint="give the text as UTF-8 (check the terminal's or the file's encoding)") from None
 
 
 def _no_constant(name: str) -> Any:

@@ -60,9 +60,10 @@ class ReadProblem:
 Item = Record | ReadProblem
 
 
-STDIN_COPIES: set[str] = set()  # temporary copies of stdin (see sources.spooled_stdin), named as stdin
+# Temporary copies of inputs read twice (stdin, pipes; see sources.spooled_stdin): the name each is shown by.
+STDIN_COPIES: dict[str, str] = {}
 
 
 def display_name(name: str) -> str:
     """How a source is named in messages: as the user gave it, ``<stdin>`` for ``-`` (and its copy)."""
-    return STDIN_NAME if name in ("-", STDIN_NAME) or name in STDIN_COPIES else name
+    return STDIN_NAME if name in ("-", STDIN_NAME) else STDIN_COPIES.get(name, name)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -227,29 +228,57 @@ def refuse_stdin_twice(names: Iterable[str]) -> None:
 
 @contextlib.contextmanager
 def spooled_stdin(names: list[str], stdin: IO[bytes], *, limit: int | None = None) -> Iterator[list[str]]:
-    """``names`` with ``-`` replaced by a temporary copy of stdin, for inputs read twice (check, then
-    send). At most ``limit`` bytes are copied (InputError beyond); the copy is removed however the
-    block ends."""
-    if "-" not in names:
-        yield names
-        return
+    """``names`` with ``-``, and any input that is no regular file (a pipe such as ``<(cmd)`` or
+    /dev/stdin, a FIFO), replaced by a temporary copy, for inputs read twice (check, then send): a
+    pipe read twice gives nothing the second time. At most ``limit`` bytes are copied (InputError
+    beyond); messages still name the input as given; the copies are removed however the block ends."""
     refuse_stdin_twice(names)
     limit = MAX_STDIN_BYTES if limit is None else limit
-    descriptor, path = tempfile.mkstemp(prefix="ocelot-", suffix=".stdin")
-    STDIN_COPIES.add(path)
+    copies: dict[str, str] = {}
     try:
-        with os.fdopen(descriptor, "wb") as copy:
-            copied = 0
-            while chunk := stdin.read(1024 * 1024):
-                copied += len(chunk)
-                if copied > limit:
-                    raise InputError(
-                        f"{STDIN_NAME}: more than {limit // (1024 * 1024)} MB, more than ocelot keeps a copy of",
-                        hint="write it to a file and name the file (JSON lines files of any size are streamed)",
-                    )
-                copy.write(chunk)
-        yield [path if name == "-" else name for name in names]
+        for name in names:
+            if name == "-" or _is_stream(name):
+                copies[name] = _copy_of(name, stdin, limit)
+        yield [copies.get(name, name) for name in names]
     finally:
-        STDIN_COPIES.discard(path)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        for path in copies.values():
+            STDIN_COPIES.pop(path, None)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+def _is_stream(name: str) -> bool:
+    try:
+        mode = os.stat(name).st_mode
+    except (OSError, ValueError):
+        return False  # missing or unreadable: the reader says so, with the name
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def _copy_of(name: str, stdin: IO[bytes], limit: int) -> str:
+    """A temporary copy of stdin (``-``) or of the stream ``name``, with the same suffix (it tells the format)."""
+    shown = STDIN_NAME if name == "-" else name
+    suffix = ".stdin" if name == "-" else (os.path.splitext(name)[1] or ".stream")
+    descriptor, path = tempfile.mkstemp(prefix="ocelot-", suffix=suffix)
+    STDIN_COPIES[path] = shown
+    try:
+        _copy_into(descriptor, stdin if name == "-" else None, name, shown, limit)
+    except BaseException:
+        STDIN_COPIES.pop(path, None)
+        os.unlink(path)
+        raise
+    return path
+
+
+def _copy_into(descriptor: int, stdin: IO[bytes] | None, name: str, shown: str, limit: int) -> None:
+    with os.fdopen(descriptor, "wb") as copy, contextlib.ExitStack() as stack:
+        source = stdin if stdin is not None else stack.enter_context(open(name, "rb"))  # noqa: SIM115
+        copied = 0
+        while chunk := source.read(1024 * 1024):
+            copied += len(chunk)
+            if copied > limit:
+                raise InputError(
+                    f"{shown}: more than {limit // (1024 * 1024)} MB, more than ocelot keeps a copy of",
+                    hint="write it to a file and name the file (JSON lines files of any size are streamed)",
+                )
+            copy.write(chunk)

@@ -57,7 +57,7 @@ def amqp_properties(event: dict[str, Any]) -> dict[str, Any]:
     if type(event_id) is str:
         properties["message_id"] = event_id
     seconds = epoch_seconds(stamp)
-    if seconds is not None:
+    if seconds is not None and seconds >= 0:  # AMQP's timestamp holds no time before 1970: left out then
         properties["timestamp"] = seconds
     name = event_type_of(event)
     if name is not None:

@@ -1,5 +1,7 @@
 import json
 import signal
+import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -9,7 +11,7 @@ import pytest
 from ocelot_cli import __version__
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.validate import EventValidator
-from tests.integration.conftest import rabbitmqctl, run_ocelot, wait_for
+from tests.integration.conftest import ocelot_env, rabbitmqctl, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
 CATALOG = load_catalog()
@@ -342,3 +344,31 @@ def test_a_large_publish_sends_only_valid_distinct_events_with_matching_properti
         ids.add(event["id"])
     assert len(ids) == 20_000
     assert {json.loads(b)["type"] for _m, _p, b in got} == set(types)
+
+
+def test_files_given_as_pipes_are_read_once_and_published_whole(rabbit, tmp_path):
+    """`-f <(cmd)` or /dev/stdin is read twice (checked, then sent): ocelot copies a stream first."""
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    lines = run_ocelot("catalog", "sample", "call.started", "call.ended", "--seed", "5").stdout
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(lines)
+    env = ocelot_env()
+    script = (f"ocelot publish -f <(cat {path}) --exchange {exchange} && "
+              f"cat {path} | ocelot replay /dev/stdin --no-delay --exchange {exchange}")  # fmt: skip
+    result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    sent = [json.loads(line)["id"] for line in lines.splitlines()]
+    assert [e["id"] for e in rabbit.events(queue)] == sent + sent
+    assert b"published 2, confirmed 2" in result.stderr
+    assert not list(Path(tempfile.gettempdir()).glob("ocelot-*.stream"))  # the copies are gone
+
+
+def test_text_that_is_not_utf8_is_refused_and_nothing_is_sent(rabbit):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    result = subprocess.run(["ocelot", "publish", "call.ended", "--count", "3", "--user", "u\udce9", "--exchange",
+                             exchange], env=ocelot_env(), capture_output=True, timeout=60)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert b"not valid UTF-8" in result.stderr and b"reconnect" not in result.stderr
+    assert rabbit.depth(queue) == 0

@@ -73,3 +73,35 @@ def test_a_header_value_of_another_type_but_equal_is_never_taken_from_what_was_k
 def test_an_unknown_property_name_is_refused_like_pika_refuses_it():
     with pytest.raises(TypeError):
         MessageEncoder(1, 131064).encode("x", "k", b"{}", {"colour": "red"})
+
+
+def test_a_defect_while_building_a_message_ends_the_input_and_is_kept_for_after_what_was_sent():
+    from ocelot_cli.transports.amqp.intake import Intake
+    from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
+
+    def messages():
+        yield OutgoingMessage("x", "k", b"{}", {}, seq=0)
+        raise RuntimeError("a bug in a generator")
+
+    intake = Intake(messages(), PublishReport())
+    assert intake.next() is not None
+    assert intake.next() is None and intake.done and intake.exhausted
+    assert isinstance(intake.error, RuntimeError)  # raised by the publisher once the first is settled
+
+
+def test_text_that_is_not_utf8_is_an_invalid_event_not_a_crash():
+    from ocelot_cli.envelope.codec import dump_compact
+    from ocelot_cli.errors import InvalidEvent
+
+    with pytest.raises(InvalidEvent, match="not valid UTF-8"):
+        dump_compact({"userId": "u\udce9"})
+
+
+def test_an_event_time_before_1970_leaves_the_amqp_timestamp_out():
+    from ocelot_cli.publishing.messages import amqp_properties
+
+    props = amqp_properties({"id": "a", "type": "call.ended", "organizationId": "o",
+                             "timestamp": "1969-12-31T23:59:59Z"})  # fmt: skip
+    assert "timestamp" not in props and props["message_id"] == "a"
+    later = amqp_properties({"id": "a", "type": "call.ended", "timestamp": "1970-01-01T00:00:05Z"})
+    assert later["timestamp"] == 5

@@ -24,7 +24,7 @@ class Intake:
         self.report = report
         self.ready: collections.deque[OutgoingMessage] = collections.deque()
         self.done = False  # the iterator is exhausted (or failed)
-        self.error: OcelotError | None = None  # why the input ended early
+        self.error: Exception | None = None  # why the input ended early (an OcelotError, or a defect)
         self.halted = False  # the message at the head of ``ready`` cannot be encoded: nothing new is sent
         self.next_seq = 0  # input position after the last message taken (for --resume-from)
 
@@ -38,6 +38,10 @@ class Intake:
             self.done = True
             return None
         except OcelotError as exc:  # a message that cannot be built (too large, no route)
+            self.error = exc
+            self.done = True
+            return None
+        except Exception as exc:  # noqa: BLE001 (a defect: not a lost connection; raised after what was sent)
             self.error = exc
             self.done = True
             return None
