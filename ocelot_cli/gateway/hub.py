@@ -4,8 +4,9 @@
   tenant's channel, its own user channel, and lead channels; whatever it subscribes to, it is
   never given an event whose ``tenant_id`` is not its own.
 * Subscribe/unsubscribe operations are rate limited per connection (10 a minute by default).
-* Every delivery goes through a bounded per-connection buffer (100 by default); what does not
-  fit is dropped and counted, and the connection is told with ``system.buffer_dropped``.
+* An event is encoded once for all its receivers. A connection that keeps up gets it at once; one
+  that does not has a bounded buffer (100 by default); what does not fit is dropped and counted,
+  and the connection is told with ``system.buffer_dropped`` (the server's ``outbox``).
 * Messages over 32 KB are sent as the spec's pointer message.
 """
 
@@ -46,18 +47,20 @@ def channel_kind(channel: str) -> str:
     return channel.split(":", 1)[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class Client:
-    """One WebSocket connection as the hub sees it."""
+    """One WebSocket connection as the hub sees it (slots: a gateway holds thousands)."""
 
     tenant: str
     user: str
-    send: Callable[[str], bool]  # queue a text frame; False when the buffer is full
+    send: Callable[[Any], bool]  # send (or buffer) one encoded message; False when the buffer is full
     limits: Limits
     channels: set[str] = field(default_factory=set)
-    ops: collections.deque[float] = field(default_factory=collections.deque)
+    ops: list[float] = field(default_factory=list)  # times of the subscribe/unsubscribe operations in the window
     dropped: int = 0
     last_pong: float = field(default_factory=time.monotonic)
+    next_ping: float = 0.0
+    closing: bool = False  # being closed by the server (stale)
     connection_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def may_subscribe(self, channel: str) -> str | None:
@@ -77,12 +80,14 @@ class Client:
 
     def take_op(self, now: float) -> float | None:
         """Count a subscribe/unsubscribe; None if allowed, else seconds to wait (rate limited)."""
-        window = self.limits.subscribe_window
-        while self.ops and now - self.ops[0] >= window:
-            self.ops.popleft()
-        if len(self.ops) >= self.limits.subscribe_ops:
-            return round(window - (now - self.ops[0]), 3)
-        self.ops.append(now)
+        window, ops = self.limits.subscribe_window, self.ops
+        expired = 0
+        while expired < len(ops) and now - ops[expired] >= window:
+            expired += 1
+        del ops[:expired]
+        if len(ops) >= self.limits.subscribe_ops:
+            return round(window - (now - ops[0]), 3)
+        ops.append(now)
         return None
 
 
@@ -119,13 +124,18 @@ def _label(value: str) -> str:
 class Hub:
     """Connections, their channels, and the delivery of published messages."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, encode: Callable[[bytes], Any] | None = None) -> None:
+        """``encode`` turns a message into what every client's ``send`` takes, once per message whatever the
+        number of receivers (the server: a WebSocket frame, written as it is to each connection)."""
         self.limits = limits or Limits()
+        self.encode = encode or (lambda data: data)
         self.clients: list[Client] = []
-        self.by_channel: dict[str, set[int]] = collections.defaultdict(set)
+        # channel -> tenant -> the connections of that tenant on it: a message goes to its own tenant's
+        # connections without looking at any other, and a channel nobody listens on is forgotten
+        self.by_channel: dict[str, dict[str, dict[int, Client]]] = {}
         self.metrics = Metrics()
 
-    def join(self, tenant: str, user: str, send: Callable[[str], bool]) -> Client:
+    def join(self, tenant: str, user: str, send: Callable[[Any], bool]) -> Client:
         client = Client(tenant, user, send, self.limits)
         self.clients.append(client)
         return client
@@ -136,13 +146,19 @@ class Hub:
         client.channels.clear()
         self.clients = [c for c in self.clients if c is not client]
 
+    def _list(self, channel: str, client: Client) -> None:
+        self.by_channel.setdefault(channel, {}).setdefault(client.tenant, {})[id(client)] = client
+
     def _unlist(self, channel: str, client: Client) -> None:
         """Forget that ``client`` listens on ``channel``; a channel nobody listens on is forgotten too."""
-        listeners = self.by_channel.get(channel)
+        tenants = self.by_channel.get(channel)
+        listeners = tenants.get(client.tenant) if tenants is not None else None
         if listeners is not None:
-            listeners.discard(id(client))
+            listeners.pop(id(client), None)
             if not listeners:
-                del self.by_channel[channel]
+                del tenants[client.tenant]
+                if not tenants:
+                    del self.by_channel[channel]
 
     def welcome(self, client: Client) -> dict[str, Any]:
         return frame("welcome", connection_id=client.connection_id, tenant_id=client.tenant, user_id=client.user,
@@ -181,37 +197,40 @@ class Hub:
             return frame("subscribe_result", channel=shown, success=False, reason=reason)
         if channel not in client.channels:
             client.channels.add(channel)
-            self.by_channel[channel].add(id(client))
+            self._list(channel, client)
             self.metrics.subscriptions[channel_kind(channel)] += 1
         return frame("subscribe_result", channel=channel, success=True)
 
     def publish(self, channel: str, payload: bytes | str) -> int:
         """Deliver a message published on ``channel`` to its subscribers of the same tenant; how many got it."""
-        listeners = self.by_channel.get(channel)
-        if not listeners:
+        tenants = self.by_channel.get(channel)
+        if not tenants:
             return 0
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
-        try:
-            event = parse_body(text)
-        except ValueError:  # not JSON, or nested past any reader: counted and dropped, nothing else
+        parsed = _parsed(payload)
+        if parsed is None:  # not JSON, or nested past any reader: counted and dropped, nothing else
             self.metrics.dropped["not_json"] += 1
             return 0
+        data, event = parsed
         tenant = event.get("tenant_id") if isinstance(event, dict) else None
-        if len(text.encode("utf-8")) > self.limits.max_message and isinstance(event, dict):
-            text = json.dumps(pointer_for(event, len(text.encode("utf-8"))), separators=(",", ":"))
+        listeners = tenants.get(tenant) if isinstance(tenant, str) else None
+        others = sum(len(group) for owner, group in tenants.items() if owner != tenant)
+        if others:  # isolation, whatever the subscription says
+            self.metrics.dropped["tenant_mismatch"] += others
+        if not listeners:
+            return 0
+        if len(data) > self.limits.max_message:
+            data = json.dumps(pointer_for(event, len(data)), separators=(",", ":")).encode()
+        wire = self.encode(data)  # once, whatever the number of receivers
         delivered = 0
-        for client in self.clients:
-            if id(client) not in listeners:
-                continue
-            if client.tenant != tenant:  # isolation, whatever the subscription says
-                self.metrics.dropped["tenant_mismatch"] += 1
-                continue
-            if client.send(text):
+        for client in listeners.values():
+            if client.send(wire):
                 delivered += 1
-                self.metrics.sent[channel_kind(channel)] += 1
             else:
                 client.dropped += 1
-                self.metrics.dropped["buffer_overflow"] += 1
+        if delivered:
+            self.metrics.sent[channel_kind(channel)] += delivered
+        if delivered < len(listeners):
+            self.metrics.dropped["buffer_overflow"] += len(listeners) - delivered
         return delivered
 
     def dropped_notice(self, client: Client) -> str | None:
@@ -229,6 +248,26 @@ class Hub:
             "data": {"reason": "Queue overflow", "max_size": self.limits.buffer, "dropped_count": count},
         }
         return json.dumps(event, separators=(",", ":"))
+
+
+def _parsed(payload: bytes | str) -> tuple[bytes, Any] | None:
+    """The message as UTF-8 bytes and its parsed JSON; None when it is not JSON. Bytes that are not
+    UTF-8 throughout are read with U+FFFD in place of what cannot be decoded, as a text frame must be."""
+    try:
+        data = payload.encode() if isinstance(payload, str) else payload
+        return data, parse_body(data)
+    except (ValueError, UnicodeError):  # a str with a lone surrogate cannot be encoded: no JSON either
+        if isinstance(payload, str):
+            return None
+    try:
+        payload.decode()
+        return None  # UTF-8, and not JSON
+    except UnicodeDecodeError:
+        text = payload.decode("utf-8", "replace")
+    try:
+        return text.encode(), parse_body(text)
+    except ValueError:
+        return None
 
 
 def frame(kind: str, **fields: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,9 @@ from typing import Any
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.gateway.auth import Verifier, bearer_token
-from ocelot_cli.gateway.hub import Hub, Limits, frame
+from ocelot_cli.gateway.heartbeat import Heartbeat
+from ocelot_cli.gateway.hub import Hub, Limits
+from ocelot_cli.gateway.outbox import Outbox, text_frame
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.retry import Backoff
@@ -60,7 +61,8 @@ class Gateway:
     def __init__(self, options: GatewayOptions, on_notice: Callable[[str], None] | None = None,
                  on_detail: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.options = options
-        self.hub = Hub(options.limits)
+        self.hub = Hub(options.limits, encode=text_frame)  # an event is framed once, whatever its receivers
+        self.heartbeat = Heartbeat(self.hub)
         self._verified: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # upgrade -> identity
         self.notice = on_notice or (lambda _m: None)
         self.detail = on_detail or (lambda _m: None)  # connections opened, refused, closed (-v)
@@ -78,6 +80,7 @@ class Gateway:
         from websockets.asyncio.server import serve
 
         loop = asyncio.get_running_loop()
+        self.options.verifier.load()
         sources = []
         if self.options.redis is not None:
             target = TailTarget(channels=list(CHANNEL_PATTERNS), reconnect_for=0.0, purpose="ocelot gateway")
@@ -91,6 +94,7 @@ class Gateway:
             sources.append(self._source("RabbitMQ", self.options.amqp, target,
                                         lambda message: bridge(message.body, catalog), loop))  # fmt: skip
         tasks = [asyncio.create_task(asyncio.to_thread(source)) for source in sources]
+        heartbeat = asyncio.create_task(self.heartbeat.run())
         try:
             async with contextlib.AsyncExitStack() as stack:
                 server = await stack.enter_async_context(
@@ -109,6 +113,7 @@ class Gateway:
                 await self._stop.wait()
         finally:
             self._stopping.set()
+            heartbeat.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -200,10 +205,13 @@ class Gateway:
         return None
 
     async def _identity(self, token: str) -> Any:
-        """The token's identity, verified in a thread (a key set from a URL must not stall the loop);
-        ValueError for any token that cannot be verified, whatever the reason."""
+        """The token's identity, verified in a thread when a key set is used (one from a URL must not stall
+        the loop); ValueError for any token that cannot be verified, whatever the reason."""
+        verifier = self.options.verifier
         try:
-            return await asyncio.to_thread(self.options.verifier.verify, token)
+            if verifier.keys is None:  # the shared secret alone: an HMAC, no I/O; a thread would cost more
+                return verifier.verify(token)
+            return await asyncio.to_thread(verifier.verify, token)
         except ValueError:
             raise
         except Exception as exc:  # noqa: BLE001 - a token no verifier can read is refused, never a 500
@@ -241,20 +249,11 @@ class Gateway:
             await connection.close(1008, _close_reason(f"unauthorized: {exc}"))
             return
         self.detail(f"{peer}: connected as tenant {identity.tenant!r}, user {identity.user!r}")
-        limits = self.hub.limits
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limits.buffer)
-
-        def send(text: str) -> bool:
-            try:
-                queue.put_nowait(text)
-                return True
-            except asyncio.QueueFull:
-                return False
-
-        client = self.hub.join(identity.tenant, identity.user, send)
-        tasks = [asyncio.create_task(self._write(connection, client, queue)),
-                 asyncio.create_task(self._heartbeat(connection, client)),
-                 asyncio.create_task(self._expire(connection, identity.claims.get("exp")))]  # fmt: skip
+        outbox = Outbox(connection, self.hub.limits.buffer)
+        client = self.hub.join(identity.tenant, identity.user, outbox.send)
+        outbox.notice = lambda: self.hub.dropped_notice(client)
+        self.heartbeat.watch(client, connection, identity.claims.get("exp"))
+        del identity, token, header  # the token and its claims are not kept for the life of the connection
         try:
             await connection.send(json.dumps(self.hub.welcome(client)))
             async for raw in connection:
@@ -269,65 +268,15 @@ class Gateway:
             pass
         finally:
             self.hub.leave(client)
-            for task in tasks:
-                task.cancel()
+            self.heartbeat.forget(client)
+            outbox.close()
             self.detail(f"{peer}: closed ({getattr(connection, 'close_code', None) or 'no code'}"
                         f"{': ' + connection.close_reason if getattr(connection, 'close_reason', None) else ''})")
-
-    async def _write(self, connection: Any, client: Any, queue: asyncio.Queue[str]) -> None:
-        while True:
-            text = await queue.get()
-            await connection.send(text)
-            notice = self.hub.dropped_notice(client)
-            if notice:
-                await connection.send(notice)
-
-    async def _heartbeat(self, connection: Any, client: Any) -> None:
-        """Ping every interval; close a connection that did not answer within the stale time, even one
-        whose sends are blocked because it stopped reading (a ping is not queued behind them)."""
-        limits = self.hub.limits
-        tick = min(limits.ping_interval, limits.stale_after) / 4
-        next_ping = time.monotonic() + limits.ping_interval
-        while True:
-            await asyncio.sleep(tick)
-            now = time.monotonic()
-            if now - client.last_pong > limits.stale_after:
-                await _close(connection, 1001, f"stale: no pong for {limits.stale_after:g}s")
-                return
-            if now >= next_ping and _writable(connection):
-                next_ping = now + limits.ping_interval
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(connection.send(json.dumps(frame("ping"))), tick)
-
-    async def _expire(self, connection: Any, expires: Any) -> None:
-        """Close the connection when its token expires (1008, as for a refused token)."""
-        if not isinstance(expires, int | float):
-            return
-        await asyncio.sleep(max(0.0, expires - time.time()))
-        await _close(connection, 1008, "token expired")
 
 
 def _peer(connection: Any) -> str:
     address = getattr(connection, "remote_address", None)
     return f"{address[0]}:{address[1]}" if isinstance(address, tuple) and len(address) >= 2 else "client"
-
-
-WRITE_BACKLOG = 256 * 1024  # bytes waiting to be written: a connection this far behind is not reading
-
-
-def _writable(connection: Any) -> bool:
-    transport = getattr(connection, "transport", None)
-    return transport is None or transport.get_write_buffer_size() < WRITE_BACKLOG
-
-
-async def _close(connection: Any, code: int, reason: str) -> None:
-    """Close with a code and a reason; a connection that does not take the close frame is cut."""
-    try:
-        await asyncio.wait_for(connection.close(code, reason), 2.0)
-    except (TimeoutError, Exception):  # noqa: BLE001 - whatever happens, it ends here
-        transport = getattr(connection, "transport", None)
-        if transport is not None:
-            transport.abort()
 
 
 def _close_reason(text: str) -> str:

@@ -65,33 +65,52 @@ def _not_json_fields(message: ReceivedMessage) -> dict[str, Any]:
 
 
 class NdjsonRenderer:
-    """One JSON value per line on stdout: the event itself (the body), ready for jq."""
+    """One JSON value per line on stdout: the event itself (the body), ready for jq.
+
+    Lines are gathered and written together, up to 64 KB at a time, whatever buffering Python's stdout
+    has (PYTHONUNBUFFERED makes it a write per line); the session flushes whenever its source has
+    nothing more read, so a line never waits for the next message.
+    """
+
+    FLUSH_AT = 64 * 1024  # bytes gathered before they are written without waiting for a flush
 
     def __init__(self, output: Output, stream: IO[bytes] | None = None, *, envelope: bool = False) -> None:
         self.output = output
         self.stream = stream or sys.stdout.buffer
         self.terminal = output.stdout_is_tty
         self.envelope = envelope
+        self._lines = bytearray()
 
     def message(self, message: ReceivedMessage, event: Any, violations: list[Violation] | None) -> None:
         body = message.body
+        lines = self._lines
         if self.envelope:  # kcat -J style: the body with where it came from, its properties and headers
             record = make_record(received_at=message.received_text, body=body, parsed=event, exchange=message.exchange,
                                  routing_key=message.routing_key, channel=message.channel,
                                  properties=message.properties)  # fmt: skip
-            self.stream.write(safe_json(record).encode() + b"\n")
+            lines += safe_json(record).encode() + b"\n"
         elif event is None:
             wrapper = {"_ocelot": {"not_json": True, "where": _where(message), **_not_json_fields(message)}}
-            self.stream.write(safe_json(wrapper).encode() + b"\n")
+            lines += safe_json(wrapper).encode() + b"\n"
         elif self.terminal or b"\n" in body or b"\r" in body:
-            self.stream.write(safe_json(event).encode() + b"\n")
+            lines += safe_json(event).encode() + b"\n"
         else:
-            self.stream.write(body.strip() + b"\n")
+            lines += body.strip()
+            lines += b"\n"
         if violations:
+            self.flush()  # the line before its warning
             self.output.warn(f"{_stderr_label(violations)}{event_type_of(event) or 'event'} at {_where(message)}: "
                              + "; ".join(f"{v.path}: {v.message}" for v in violations[:3]))  # fmt: skip
+        elif len(lines) >= self.FLUSH_AT:
+            self.flush()
 
     def flush(self) -> None:
+        lines = self._lines
+        if lines:
+            data = memoryview(bytes(lines))
+            lines.clear()
+            while data:  # a raw stream (PYTHONUNBUFFERED) may take part of it
+                data = data[self.stream.write(data) or 0 :]
         self.stream.flush()
 
 

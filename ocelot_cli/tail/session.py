@@ -73,17 +73,20 @@ class TailSession:
 
     def run(self) -> TailStats:
         """Consume until --count, --for or --idle-timeout says stop (or the source ends)."""
-        limits, stats = self.limits, self.stats
+        limits, stats, renderer = self.limits, self.stats, self.renderer
         deadline = stats.started + limits.duration if limits.duration else None
         last_seen = time.monotonic()
         matches = self.filter.matches if self.filter.active else None
+        # A source that says when it has nothing more read: the view is flushed then, before any wait, so a
+        # line is out as soon as its message is and a burst is written in a few large writes.
+        drained = _drained_of(self.source)
         try:
             for message in self.source:
                 now = time.monotonic()
                 if self.recorder is not None:
                     self._keep_recording(now)
                 if message is None:
-                    self.renderer.flush()
+                    renderer.flush()
                     if limits.idle is not None and now - last_seen >= limits.idle:
                         stats.stop_reason = "idle"
                         break
@@ -100,6 +103,8 @@ class TailSession:
                         if limits.count is not None and stats.shown >= limits.count:
                             stats.stop_reason = "count"
                             break
+                    if drained():
+                        renderer.flush()
                 if deadline is not None and now >= deadline:
                     stats.stop_reason = "duration"
                     break
@@ -107,7 +112,7 @@ class TailSession:
                 stats.stop_reason = stats.stop_reason or "source ended"
         finally:
             stats.ended = time.monotonic()
-            self.renderer.flush()
+            renderer.flush()
         return stats
 
     def _keep_recording(self, now: float) -> None:
@@ -139,6 +144,13 @@ class TailSession:
         if self.recorder is not None:
             self.recorder.write(message, event)
         self.renderer.message(message, event, violations)
+
+
+def _drained_of(source: Any) -> Callable[[], bool]:
+    """True when ``source`` has yielded everything it has read (a PolledSource says so); never for others."""
+    if isinstance(getattr(type(source), "has_pending", None), property):
+        return lambda: not source.has_pending
+    return lambda: False
 
 
 def _is_pointer(event: Any) -> bool:

@@ -28,6 +28,7 @@ from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, OcelotErr
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, Transport
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.retry import PolledSource, reopen
+from ocelot_cli.transports.ws_frames import BINARY, CLOSE, PING, TEXT, FrameReader
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     websocket.WebSocketConnectionClosedException,
@@ -37,6 +38,7 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 SUBSCRIBE_LIMIT, SUBSCRIBE_WINDOW = 10, 60.0
+_ANSWERED = object()  # a control message handled by the client itself (a ping)
 MAX_RETRY_AFTER = 60.0
 
 
@@ -61,6 +63,7 @@ class GatewayClient:
         self.events: collections.deque[bytes] = collections.deque()
         self._on_event = on_event or self.events.append
         self._ws: Any = None
+        self._frames: FrameReader | None = None
         self._ops: collections.deque[float] = collections.deque()
         self._last_heard = 0.0
 
@@ -94,6 +97,7 @@ class GatewayClient:
             raise BrokerUnreachable(f"cannot connect to {self.shown}: {type(exc).__name__}",
                                     hint="check that the gateway is running at that address") from None  # fmt: skip
         self._ws.settimeout(self.poll)
+        self._frames = FrameReader(self._ws.sock)
         self._last_heard = time.monotonic()
         self.welcome = self._await(lambda m: m.get("type") == "welcome", what="welcome")
         heartbeat = self.welcome.get("heartbeat_s")
@@ -168,44 +172,74 @@ class GatewayClient:
         return self._ws.sock.fileno()
 
     def buffered(self) -> bool:
-        """True when TLS has decrypted bytes waiting that select() on the socket would not see."""
+        """True when a frame is already read, or TLS has decrypted bytes waiting, that select() on the
+        socket would not see."""
+        if self._frames is not None and self._frames.has_frame():
+            return True
         pending = getattr(self._ws.sock, "pending", None)
         return bool(pending and pending())
 
     def read(self) -> dict[str, Any] | None:
-        """One frame (waits up to the poll interval): control messages handled here and returned,
-        events appended to ``events`` unparsed."""
-        try:
-            opcode, raw = self._ws.recv_data(control_frame=True)
-        except websocket.WebSocketTimeoutException:
-            return None
-        self._last_heard = time.monotonic()
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            code = int.from_bytes(raw[:2], "big") if len(raw) >= 2 else None
-            reason = raw[2:].decode("utf-8", "replace")
-            if code == 1008:  # policy violation: the gateway refused the token
-                raise AuthenticationFailed(
-                    f"{self.shown} refused the token ({reason or 'close code 1008'})",
-                    hint="check that the token is signed for this gateway (its secret or --jwks keys), not expired",
-                )
-            raise websocket.WebSocketConnectionClosedException(f"closed by the gateway ({code}: {reason})")
-        if opcode not in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY):
-            return None  # WebSocket-level ping/pong frames are answered by the library
-        # Control messages ({"type": ...}) are parsed here; events are kept unparsed (the reader
-        # parses each once), which matters at tens of thousands of messages a second.
-        message = None
-        if raw[:16].lstrip().startswith(b'{"type"') or (raw[:1] == b"{" and b'"type"' in raw[:40]):
-            with contextlib.suppress(ValueError):
-                message = json.loads(raw)
-        if isinstance(message, dict) and "type" in message and "event" not in message:
-            if message["type"] == "ping":
-                self._send({"type": "pong", **({"ts": message["ts"]} if "ts" in message else {})})
+        """What has arrived (waits up to the poll interval when nothing has): events go to ``on_event``
+        (kept in ``events`` by default) unparsed, in order; control messages are handled here, and the
+        first one not answered here (a subscribe_result, an error) is returned, the frames after it
+        left for the next read."""
+        frames = self._frames
+        assert frames is not None, "read() before connect()"
+        item = frames.next()
+        if item is None:
+            try:
+                frames.fill()
+            except websocket.WebSocketTimeoutException:
                 return None
-            if message["type"] == "error" and _error_code(message) != "rate_limited":
-                self.notice(f"gateway error: {_error_code(message)}: {message.get('message', '')}")
-            return message
-        self._on_event(raw)
+            self._last_heard = time.monotonic()
+            item = frames.next()
+        on_event = self._on_event
+        while item is not None:
+            opcode, raw = item
+            if opcode in (TEXT, BINARY):
+                message = self._control(raw)
+                if message is None:
+                    on_event(raw)
+                elif message is not _ANSWERED:
+                    return message
+            elif opcode == CLOSE:
+                raise self._closed(raw)
+            elif opcode == PING:  # a WebSocket-level ping, answered as websocket-client answers it
+                self._ws.pong(raw)
+            item = frames.next()
         return None
+
+    def _control(self, raw: bytes) -> Any:
+        """A control message ({"type": ...}, no "event") parsed, _ANSWERED for a ping answered with pong;
+        None for an event (kept unparsed: the reader parses each once, at tens of thousands a second)."""
+        if not (raw[:16].lstrip().startswith(b'{"type"') or (raw[:1] == b"{" and b'"type"' in raw[:40])):
+            return None
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return None
+        if not (isinstance(message, dict) and "type" in message and "event" not in message):
+            return None
+        if message["type"] == "ping":
+            self._send({"type": "pong", **({"ts": message["ts"]} if "ts" in message else {})})
+            return _ANSWERED
+        if message["type"] == "error" and _error_code(message) != "rate_limited":
+            self.notice(f"gateway error: {_error_code(message)}: {message.get('message', '')}")
+        return message
+
+    def _closed(self, raw: bytes) -> Exception:
+        """The error for a close frame from the gateway (answered with a close, as websocket-client does)."""
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            self._ws.send_close()
+        code = int.from_bytes(raw[:2], "big") if len(raw) >= 2 else None
+        reason = raw[2:].decode("utf-8", "replace")
+        if code == 1008:  # policy violation: the gateway refused the token
+            return AuthenticationFailed(
+                f"{self.shown} refused the token ({reason or 'close code 1008'})",
+                hint="check that the token is signed for this gateway (its secret or --jwks keys), not expired",
+            )
+        return websocket.WebSocketConnectionClosedException(f"closed by the gateway ({code}: {reason})")
 
     def check_alive(self) -> None:
         """WebSocketTimeoutException when nothing was heard for longer than the stale time."""
@@ -213,7 +247,7 @@ class GatewayClient:
             raise websocket.WebSocketTimeoutException(f"nothing heard for {self.stale_after:g}s")
 
     def close(self) -> None:
-        ws, self._ws = self._ws, None
+        ws, self._ws, self._frames = self._ws, None, None
         if ws is not None:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 ws.close(timeout=1)

@@ -63,6 +63,7 @@ def run_views(monkeypatch, event: dict, where: str, text: str) -> str:
                      TemplateRenderer(output, template)):
         renderer.message(message, event, violations)
         renderer.message(ReceivedMessage(text.encode("utf-8", "surrogatepass"), 0.0, routing_key=where), None, None)
+        renderer.flush()  # the JSON lines view gathers its lines until flushed
     output.warn(text)
     output.error(text)
     output.status(text)
