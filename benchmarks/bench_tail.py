@@ -7,7 +7,7 @@ queue bound to the same exchange; the tail is paused with SIGSTOP while they fil
     json.loads of every body, output discarded.
 Target: ocelot at least 0.9x the raw consumer.
 
-    .venv/bin/python benchmarks/bench_tail.py [--count 100000] [--rounds 2]
+    .venv/bin/python benchmarks/bench_tail.py [--count 100000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def ocelot_tail(url: str, count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--url", default=os.environ.get("OCELOT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"))
     args = parser.parse_args()
     connection, channel = channel_for(args.url)
@@ -102,11 +102,11 @@ def main() -> None:
         channel.exchange_delete(EXCHANGE)
         connection.close()
     mine, base = statistics.median(ours), statistics.median(theirs)
-    print(f"draining {args.count:,} queued call.ended events, {args.rounds} rounds (median msg/s)")
-    print(f"  raw pika consumer (prefetch 1000, multiple acks, json.loads) {base:>10,.0f}")
-    print(f"  ocelot tail --json > /dev/null                            {mine:>10,.0f}   {mine / base:5.2f}x")
-    print(f"  target >= 0.9x: {'met' if mine / base >= 0.9 else 'NOT met'}")
-
+    print(f"draining {args.count:,} queued call.ended events, {args.rounds} alternating rounds (msg/s: min, median)")
+    print(f"  raw pika consumer (prefetch 1000, multiple acks, json.loads) {min(theirs):>10,.0f} {base:>10,.0f}")
+    print(f"  ocelot tail --json > /dev/null                            {min(ours):>10,.0f} {mine:>10,.0f}")
+    print(f"  ocelot / raw: min {min(ours) / min(theirs):.2f}x  median {mine / base:.2f}x  "
+          f"(target >= 0.9x at the median: {'met' if mine / base >= 0.9 else 'NOT met'})")
 
 if __name__ == "__main__":
     main()

@@ -47,13 +47,14 @@ def main() -> None:
         baseline_rates.append(rate(baseline.is_valid, events[: max(1000, args.events // 10)]))
     ours, theirs = statistics.median(ocelot_rates), statistics.median(baseline_rates)
 
-    print(f"validation of call.ended platform events ({args.events} events, {args.rounds} rounds, median)")
-    print(f"  ocelot EventValidator.validate : {ours:>12,.0f} events/s")
-    print(f"  jsonschema (prebuilt, is_valid): {theirs:>12,.0f} events/s")
-    print(f"  ratio ocelot / jsonschema      : {ours / theirs:>12.1f}x   (target >= 10x)")
+    print(f"validation of call.ended platform events ({args.events} events, {args.rounds} alternating rounds; "
+          "events/s: min, median)")  # fmt: skip
+    print(f"  ocelot EventValidator.validate : {min(ocelot_rates):>12,.0f} {ours:>12,.0f}")
+    print(f"  jsonschema (prebuilt, is_valid): {min(baseline_rates):>12,.0f} {theirs:>12,.0f}")
+    print(f"  ratio ocelot / jsonschema      : min {min(ocelot_rates) / min(baseline_rates):.1f}x  "
+          f"median {ours / theirs:.1f}x   (target >= 10x)")
     print(f"  target >= 50,000 events/s      : {'met' if ours >= 50_000 else 'NOT met'}")
     print(f"  target >= 10x jsonschema       : {'met' if ours / theirs >= 10 else 'NOT met'}")
-
 
 if __name__ == "__main__":
     main()
