@@ -105,7 +105,9 @@ def check_sources(
                 continue
             _check_file(pool, name, report.sources.setdefault(name, SourceSummary(name)), report, 4 * workers)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Waited for (the workers end with their chunk, or with the signal that reached them all): a pool left
+        # shutting down races Python's own clean-up at exit, which then prints a traceback (CPython 3.11).
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
     return report
