@@ -26,7 +26,7 @@ from typing import Any
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.errors import OcelotError
 from ocelot_cli.gateway.auth import Verifier, bearer_token
-from ocelot_cli.gateway.heartbeat import Heartbeat
+from ocelot_cli.gateway.heartbeat import Heartbeat, close
 from ocelot_cli.gateway.hub import Hub, Limits
 from ocelot_cli.gateway.outbox import Outbox, text_frame
 from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
@@ -115,6 +115,8 @@ class Gateway:
                 if on_listening:
                     on_listening(self.port)
                 await self._stop.wait()
+                server.close(close_connections=False)  # no new connections; each open one gets 1001, bounded:
+                await asyncio.gather(*(close(c, 1001, "server shutting down") for c in server.connections))
         finally:
             self._stopping.set()
             heartbeat.cancel()

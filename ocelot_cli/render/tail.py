@@ -105,13 +105,20 @@ class NdjsonRenderer:
             self.flush()
 
     def flush(self) -> None:
+        """Write what was gathered. Only what the system took leaves the buffer: a signal that interrupts a
+        blocked write (a reader that is slow or gone) leaves the rest for the final flush, so every line
+        counted as shown is written once, whole."""
         lines = self._lines
-        if lines:
-            data = memoryview(bytes(lines))
+        stream = self.stream
+        raw = getattr(stream, "raw", None)
+        if lines and raw is not None:  # the system's own count of what it took (a buffered writer hides it)
+            stream.flush()
+            while lines:
+                del lines[: raw.write(lines) or 0]
+        elif lines:
+            stream.write(bytes(lines))
             lines.clear()
-            while data:  # a raw stream (PYTHONUNBUFFERED) may take part of it
-                data = data[self.stream.write(data) or 0 :]
-        self.stream.flush()
+        stream.flush()
 
 
 def _key_fields(data: Any, limit: int = 4) -> str:

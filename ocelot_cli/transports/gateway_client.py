@@ -281,10 +281,16 @@ class GatewayTailSource(PolledSource):
         self.client = GatewayClient(endpoint, poll=target.poll, on_notice=self.notice, on_event=self._take)
 
     def open(self) -> None:
-        """Connect, wait for welcome, subscribe to every channel; OcelotError on refusal."""
-        self.client.connect()
-        for channel in self.channels:
-            self.client.subscribe(channel)
+        """Connect, wait for welcome, subscribe to every channel; OcelotError on refusal, and when the
+        connection ends or breaks the protocol on the way (BrokerUnreachable: retried within --reconnect-for)."""
+        try:
+            self.client.connect()
+            for channel in self.channels:
+                self.client.subscribe(channel)
+        except CONNECTION_ERRORS as exc:
+            self.client.close()
+            raise BrokerUnreachable(f"{self.client.shown}: the connection ended before the subscriptions were made "
+                                    f"({type(exc).__name__}: {exc})", hint="check the gateway's logs") from None
 
     def close(self) -> None:
         self.client.close()

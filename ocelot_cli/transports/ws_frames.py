@@ -25,22 +25,24 @@ _TEXT_WHOLE = 0x80 | TEXT  # the usual first byte: a text message in one frame
 class FrameReader:
     """The messages and control frames of one connection's socket, in the order they arrived."""
 
-    __slots__ = ("_sock", "_buffer", "_at", "_parts", "_opcode")
+    __slots__ = ("_sock", "_buffer", "_at", "_parts", "_size", "_opcode")
 
     def __init__(self, sock: Any) -> None:
         self._sock = sock
-        self._buffer = b""
+        self._buffer = bytearray()  # grown in place: a big frame arriving in many reads is not copied each time
         self._at = 0  # where the next frame starts in _buffer
         self._parts: list[bytes] = []  # the fragments so far of a message sent in several frames
+        self._size = 0  # and their bytes
         self._opcode = TEXT  # and that message's opcode
 
     def fill(self) -> None:
         """Read what has arrived, waiting up to the socket's timeout: WebSocketTimeoutException when
         nothing came, WebSocketConnectionClosedException when the connection is gone."""
         chunk = websocket.recv(self._sock, READ_SIZE)
-        rest = self._buffer[self._at :]
-        self._buffer = rest + chunk if rest else chunk
-        self._at = 0
+        if self._at:  # what was taken goes; only a frame not whole yet is moved
+            del self._buffer[: self._at]
+            self._at = 0
+        self._buffer += chunk
 
     def has_frame(self) -> bool:
         """True when a whole frame is buffered (a read would not wait)."""
@@ -56,9 +58,9 @@ class FrameReader:
                 return None
             first, start, end, masked = found
             self._at = end
-            payload = buffer[start:end]
+            payload = bytes(buffer[start:end])
             if masked:  # servers do not mask; websocket-client accepts it, and so does this
-                payload = websocket.ABNF.mask(buffer[start - 4 : start], payload)
+                payload = websocket.ABNF.mask(bytes(buffer[start - 4 : start]), payload)
             if first == _TEXT_WHOLE and not self._parts:
                 return TEXT, payload
             message = self._assemble(first, payload)
@@ -66,7 +68,7 @@ class FrameReader:
                 return message
 
     @staticmethod
-    def _frame_at(buffer: bytes, at: int) -> tuple[int, int, int, int] | None:
+    def _frame_at(buffer: bytearray, at: int) -> tuple[int, int, int, int] | None:
         """(first byte, payload start, payload end, masked) of a whole frame at ``at``; None if not all there."""
         available = len(buffer) - at
         if available < 2:
@@ -113,9 +115,10 @@ class FrameReader:
         else:
             raise WebSocketProtocolException(f"Invalid opcode {opcode}")
         self._parts.append(payload)
-        if sum(len(part) for part in self._parts) > MAX_MESSAGE:
+        self._size += len(payload)
+        if self._size > MAX_MESSAGE:
             raise WebSocketProtocolException(f"a message of more than {MAX_MESSAGE:,} bytes")
         if not fin:
             return None
-        parts, self._parts = self._parts, []
+        parts, self._parts, self._size = self._parts, [], 0
         return self._opcode, b"".join(parts)

@@ -195,3 +195,22 @@ def test_with_v_the_gateway_logs_connections_opened_refused_and_closed(start_oce
         websocket.create_connection(f"ws://127.0.0.1:{port}/ws", timeout=5, header=["Authorization: Bearer forged"])
     running.wait_for_stderr("refused before the upgrade: ")
     assert "forged" not in running.stderr  # the token itself is never logged
+
+
+def test_a_gateway_told_to_stop_does_not_wait_for_a_client_that_stopped_reading(gateway):
+    """SIGTERM with a client whose receive buffer is full: the close frame cannot reach it; the gateway
+    cuts it after a moment and ends (it waited for the stale time, here a minute)."""
+    import signal
+
+    server = gateway("--buffer", "1000", "--stale-after", "60s", "--ping-interval", "20s")
+    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
+    tenant = f"t-{uuid.uuid4().hex[:6]}"
+    sleeper = server.connect(tenant=tenant)
+    sleeper.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sleeper.recv()
+    sleeper.subscribe(f"tenant:{tenant}:events")
+    big = json.dumps(event_for(tenant, note="y" * 30_000))
+    for _ in range(300):  # far more than its buffers hold: the gateway's sends to it block
+        redis_publish(f"tenant:{tenant}:events", big)
+    server.running.proc.send_signal(signal.SIGTERM)
+    assert server.running.proc.wait(timeout=20) == 0, server.running.stderr  # the stale time would be 60 s

@@ -4,6 +4,8 @@ import collections
 import io
 import json
 
+import pytest
+
 from ocelot_cli.render.output import Output
 from ocelot_cli.render.tail import NdjsonRenderer
 from ocelot_cli.tail.session import TailLimits, TailSession
@@ -50,3 +52,41 @@ def test_the_json_lines_of_a_burst_are_written_together_as_soon_as_the_source_ha
     assert stream.writes == [3, 1, 50, 2]  # one write per batch read, each before the source waits again
     lines = stream.getvalue().decode().splitlines()
     assert [json.loads(line)["n"] for line in lines] == list(range(1, 57))
+
+
+class _SlowRaw:
+    """A raw stream that takes a little at a time, and is interrupted (a signal) after a few writes."""
+
+    def __init__(self, interrupt_after: int) -> None:
+        self.data = bytearray()
+        self.calls = 0
+        self.interrupt_after = interrupt_after
+
+    def write(self, data) -> int:  # noqa: ANN001
+        self.calls += 1
+        if self.calls == self.interrupt_after:
+            raise KeyboardInterrupt
+        taken = bytes(data[:1000])
+        self.data += taken
+        return len(taken)
+
+
+class _Buffered(io.RawIOBase):
+    def __init__(self, raw: _SlowRaw) -> None:
+        self.raw = raw
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_signal_during_a_blocked_write_loses_no_line_and_writes_none_twice():
+    raw = _SlowRaw(interrupt_after=4)
+    renderer = NdjsonRenderer(Output(), stream=_Buffered(raw))
+    lines = [json.dumps({"n": n, "pad": "x" * 80}).encode() for n in range(200)]
+    for line in lines:
+        renderer.message(ReceivedMessage(line, 0.0), json.loads(line), None)
+    with pytest.raises(KeyboardInterrupt):
+        renderer.flush()  # lines stay gathered: the tail's own ending flushes again
+    assert 0 < len(raw.data) < 20_000
+    renderer.flush()
+    assert bytes(raw.data) == b"".join(line + b"\n" for line in lines)
