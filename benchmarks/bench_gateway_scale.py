@@ -22,84 +22,25 @@ import asyncio
 import json
 import multiprocessing
 import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import redis
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ws_servers import REDIS_URL, SECRET, OcelotGateway, cpu_seconds, machine_busy_seconds  # noqa: E402
+
 from ocelot_cli.envelope.catalog import load_catalog  # noqa: E402
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions  # noqa: E402
 from ocelot_cli.gateway.auth import mint  # noqa: E402
 
-SECRET = "bench-secret-0123456789abcdef0123456789"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 CLIENT_PROCESSES = 2
 DISTURBED = 20  # CPU % of a core used by other processes during a round above which its figures are disturbed
 PARTS = ("gateways", "clients", "publisher", "redis", "others")  # where the machine's CPU went during a round
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def machine_busy_seconds() -> float:
-    """CPU time all processes of the machine have used so far, every core together (Linux /proc/stat)."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in
-                                                               Path("/proc/stat").read_text().split()[1:9])  # fmt: skip
-    return (user + nice + system + irq + softirq + steal) / TICK
-
-
-# -- gateways ------------------------------------------------------------------------------
-class GatewayProcess:
-    """`ocelot gateway` on a free port, its stderr in a file (a full pipe would stall it)."""
-
-    def __init__(self, buffer: int) -> None:
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-gateway-", suffix=".log")  # noqa: SIM115
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OCELOT_")}
-        env.update(OCELOT_JWT_SECRET=SECRET, OCELOT_CONFIG="/nonexistent/ocelot.yaml", OCELOT_REDIS_URL=REDIS_URL)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocelot_cli", "gateway", "--listen", "127.0.0.1:0", "--buffer", str(buffer)],
-            stdout=subprocess.DEVNULL, stderr=self.log, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while not (found := re.search(r"ws://127\.0\.0\.1:(\d+)/ws", Path(self.log.name).read_text())):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"the gateway did not start: {Path(self.log.name).read_text()}")
-            time.sleep(0.05)
-        self.port = int(found.group(1))
-        self.url = f"ws://127.0.0.1:{self.port}/ws"
-        while not self.ready():  # its Redis subscription is up: nothing published is missed
-            if time.monotonic() > deadline:
-                raise RuntimeError("the gateway did not become ready")
-            time.sleep(0.05)
-
-    def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
 
 
 # -- client processes ------------------------------------------------------------------------
@@ -157,7 +98,7 @@ def one_round(gateway_count: int, clients: int, messages: int) -> dict:
     tenant = f"bench-{uuid.uuid4().hex[:10]}"
     channel = f"tenant:{tenant}:events"
     token = mint(SECRET.encode(), tenant=tenant, user="bench")
-    gateways = [GatewayProcess(messages + 10) for _ in range(gateway_count)]
+    gateways = [OcelotGateway(messages + 10) for _ in range(gateway_count)]
     context = multiprocessing.get_context("spawn")
     to_parent, go = context.Queue(), context.Event()
     share = clients // CLIENT_PROCESSES

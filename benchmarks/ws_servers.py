@@ -123,6 +123,7 @@ class OcelotGateway:
                 raise RuntimeError(f"the gateway did not start: {Path(self.log.name).read_text()}")
             time.sleep(0.05)
         self.port = int(found.group(1))
+        self.url = f"ws://127.0.0.1:{self.port}/ws"
         while not self._ready():  # its Redis subscription is up: nothing published is missed
             if time.monotonic() > deadline:
                 raise RuntimeError("the gateway did not become ready")

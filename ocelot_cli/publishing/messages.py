@@ -5,6 +5,7 @@ Plain data: the transports turn ``OutgoingMessage`` into driver calls.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ocelot_cli import __version__
@@ -20,24 +21,21 @@ APP_ID = f"ocelot/{__version__}"
 # RabbitMQ's default max_message_size (3.8+): larger messages are refused by the broker.
 BROKER_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 
-_last_second: list[Any] = ["", None]  # the last whole second converted (events come in time order)
-
-
 def epoch_seconds(timestamp: Any) -> int | None:
     """AMQP timestamp (whole seconds) of an ISO 8601 time; naive times count as UTC."""
-    # The usual form, "2025-09-20T10:30:02.783Z": the same second as the last event costs a comparison.
+    # The usual form, "2025-09-20T10:30:02.783Z": events of the same second share one conversion.
     size = len(timestamp) if type(timestamp) is str else 0
     if (size == 20 or (size == 24 and timestamp[19] == "." and timestamp[20:23].isdigit())) and (
         timestamp[-1] == "Z" and timestamp >= "1970"
     ):
-        second = timestamp[:19]
-        if second == _last_second[0]:
-            return _last_second[1]
-        moment = formats.epoch_of(timestamp)
-        if moment is not None:
-            _last_second[:] = [second, int(moment)]
-        return None if moment is None else int(moment)
+        return _epoch_of_second(timestamp[:19])
     moment = formats.epoch_of(timestamp)
+    return None if moment is None else int(moment)
+
+
+@functools.lru_cache(maxsize=64)
+def _epoch_of_second(second: str) -> int | None:
+    moment = formats.epoch_of(second + "Z")
     return None if moment is None else int(moment)
 
 

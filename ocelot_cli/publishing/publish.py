@@ -105,9 +105,9 @@ def sample_messages(
 ) -> Iterator[OutgoingMessage]:
     """``count`` fresh samples of each type, built lazily as the publisher asks for them."""
     seq = 0
+    # each type's route, once (build_message would look it up per event), unless --set may change the type
+    fixed_type = not any(a.path[:1] in (("type",), ("event",)) for a in factory.options.assignments)
     for name in type_names:
-        # the type's route, once (build_message would look it up per event), unless --set may change the type
-        fixed_type = not any(a.path[:1] in (("type",), ("event",)) for a in factory.options.assignments)
         route = routing_key
         if not route and not for_channels and fixed_type:
             route = routing_key_for({"type": name}, catalog)

@@ -17,12 +17,13 @@ SHORT_PROPERTIES = ("content_type", "content_encoding", "correlation_id", "reply
 OCTET_PROPERTIES = ("delivery_mode", "priority")
 PROPERTIES = {*SHORT_PROPERTIES, *OCTET_PROPERTIES, "timestamp", "headers"}
 _SHORT_SET = frozenset(SHORT_PROPERTIES)
+_SHORT_CHARS = SHORT_STRING_BYTES // 4  # text this short fits whatever its characters (at most 4 bytes each)
 _INT64 = (-(2**63), 2**63 - 1)
 _MAX_NESTING = 64
 
 
 def short_string_problem(value: Any, what: str) -> str | None:
-    if type(value) is str and len(value) <= SHORT_STRING_BYTES // 4:  # at most 4 bytes a character
+    if type(value) is str and len(value) <= _SHORT_CHARS:
         return None
     if not isinstance(value, str):
         return f"{what} must be text, not {type(value).__name__}"
@@ -55,7 +56,7 @@ def _header_value(value: Any, where: str, depth: int = 0) -> str | None:
 
 def _table(table: dict[Any, Any], where: str, depth: int = 0) -> str | None:
     for key, value in table.items():
-        if type(key) is str and len(key) <= SHORT_STRING_BYTES // 4 and type(value) is str:
+        if type(key) is str and len(key) <= _SHORT_CHARS and type(value) is str:
             continue  # the usual header: nothing to check (and no message to build)
         problem = short_string_problem(key, f"the key {where}.{key!s:.40}")
         problem = problem or _header_value(value, f"{where}.{key}", depth)
@@ -65,8 +66,6 @@ def _table(table: dict[Any, Any], where: str, depth: int = 0) -> str | None:
 
 
 def _property(name: str, value: Any) -> str | None:
-    if name in SHORT_PROPERTIES and type(value) is str and len(value) <= SHORT_STRING_BYTES // 4:
-        return None
     where = f"properties.{name}"
     if name in SHORT_PROPERTIES:
         return short_string_problem(value, where)
@@ -94,12 +93,10 @@ def amqp_problem(exchange: str, routing_key: str, properties: dict[str, Any] | N
     if not isinstance(properties, dict):
         return "properties must be an object"
     for name, value in properties.items():
-        if value is None or (type(value) is str and len(value) <= SHORT_STRING_BYTES // 4 and name in _SHORT_SET):
-            if name not in PROPERTIES:
-                return f"properties.{name} is not an AMQP property (one of {', '.join(sorted(PROPERTIES))})"
-            continue  # the usual property: nothing to check (and no message to build)
         if name not in PROPERTIES:
             return f"properties.{name} is not an AMQP property (one of {', '.join(sorted(PROPERTIES))})"
+        if name in _SHORT_SET and type(value) is str and len(value) <= _SHORT_CHARS:
+            continue  # the usual property: nothing to check (and no message to build)
         if value is not None:
             problem = _property(name, value)
             if problem:

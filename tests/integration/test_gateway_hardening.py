@@ -78,17 +78,23 @@ def test_the_bridge_survives_malformed_platform_events(gateway, rabbit):
     assert server.http("/ready") == (200, "ready\n")
 
 
-def test_a_client_that_stops_reading_is_closed_after_the_stale_time_even_while_sends_block(gateway):
-    server = gateway("--buffer", "1000")
+def subscribed_sleeper(server) -> tuple[object, str, str]:  # noqa: ANN001
+    """A client of a fresh tenant, subscribed, whose receive buffer is tiny and which reads nothing more:
+    (the client, kept open by the caller; its channel; a 30 KB event for it)."""
     wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
     tenant = f"t-{uuid.uuid4().hex[:6]}"
     sleeper = server.connect(tenant=tenant)
     sleeper.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sleeper.recv()
     sleeper.subscribe(f"tenant:{tenant}:events")
-    big = json.dumps(event_for(tenant, note="y" * 30_000))
+    return sleeper, f"tenant:{tenant}:events", json.dumps(event_for(tenant, note="y" * 30_000))
+
+
+def test_a_client_that_stops_reading_is_closed_after_the_stale_time_even_while_sends_block(gateway):
+    server = gateway("--buffer", "1000")
+    _sleeper, channel, big = subscribed_sleeper(server)
     started = time.monotonic()
-    while redis_publish(f"tenant:{tenant}:events", big) and time.monotonic() - started < 3:
+    while redis_publish(channel, big) and time.monotonic() - started < 3:
         pass  # it reads nothing from now on: the gateway's sends to it block
     closed = wait_for(lambda: "ws_connections 0" in server.http("/metrics", token=ops_token())[1], 15, "the close")
     assert closed
@@ -203,14 +209,8 @@ def test_a_gateway_told_to_stop_does_not_wait_for_a_client_that_stopped_reading(
     import signal
 
     server = gateway("--buffer", "1000", "--stale-after", "60s", "--ping-interval", "20s")
-    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
-    tenant = f"t-{uuid.uuid4().hex[:6]}"
-    sleeper = server.connect(tenant=tenant)
-    sleeper.ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sleeper.recv()
-    sleeper.subscribe(f"tenant:{tenant}:events")
-    big = json.dumps(event_for(tenant, note="y" * 30_000))
+    _sleeper, channel, big = subscribed_sleeper(server)
     for _ in range(300):  # far more than its buffers hold: the gateway's sends to it block
-        redis_publish(f"tenant:{tenant}:events", big)
+        redis_publish(channel, big)
     server.running.proc.send_signal(signal.SIGTERM)
     assert server.running.proc.wait(timeout=20) == 0, server.running.stderr  # the stale time would be 60 s

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterator
 
-from ocelot_cli.errors import InvalidEvent, OcelotError
+from ocelot_cli.errors import InvalidEvent
 from ocelot_cli.transports.limits import amqp_problem
 from ocelot_cli.transports.messages import OutgoingMessage, PublishReport
 
@@ -37,11 +37,9 @@ class Intake:
         except StopIteration:
             self.done = True
             return None
-        except OcelotError as exc:  # a message that cannot be built (too large, no route)
-            self.error = exc
-            self.done = True
-            return None
-        except Exception as exc:  # noqa: BLE001 (a defect: not a lost connection; raised after what was sent)
+        # A message that cannot be built (an OcelotError: too large, no route), or a defect: either ends the
+        # input, and is raised after what was sent is settled (never mistaken for a lost connection).
+        except Exception as exc:  # noqa: BLE001
             self.error = exc
             self.done = True
             return None
