@@ -6,6 +6,7 @@ them into driver calls. A tail source yields ``ReceivedMessage`` and counts into
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable
@@ -43,8 +44,11 @@ class OutgoingMessage:
         try:
             body: Any = json.loads(self.body)
             key = "event"
-        except ValueError:
-            body, key = self.body.decode("utf-8", "replace"), "body_text"
+        except ValueError:  # UnicodeDecodeError included
+            try:
+                body, key = self.body.decode("utf-8"), "body_text"
+            except UnicodeDecodeError:
+                body, key = base64.b64encode(self.body).decode("ascii"), "body_base64"
         if self.channel is not None:
             return {"channel": self.channel, key: body}
         return {"exchange": self.exchange, "routing_key": self.routing_key, "properties": self.properties, key: body}

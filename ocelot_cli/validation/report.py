@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator
+from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator, ValidationResult, Violation
 from ocelot_cli.errors import ExitStatus
 from ocelot_cli.formats.recording import event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import ScenarioEvent, is_scenario
@@ -234,9 +234,11 @@ def check_record(
     if is_recording(event):
         unsendable = _unsendable(event)
         event = event_of(event)
-        if event is None:
-            event = "(recorded body is not JSON)"
-    result = validator.validate(event)
+    if event is None:  # a recorded body that is not JSON (text or bytes): no catalog event, sendable as it was
+        result = ValidationResult(None, None, [Violation("$", "the recorded body is not JSON, so not a catalog "
+                                                         "event; --no-validate sends it as it was recorded")])
+    else:
+        result = validator.validate(event)
     event_id = None
     if isinstance(event, dict):
         candidate = event.get("id", event.get("trace_id"))
