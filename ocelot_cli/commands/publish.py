@@ -159,7 +159,8 @@ def publish(
 
     with spooled_stdin(list(files or []), sys.stdin.buffer) as inputs:  # read twice: checked, then streamed
         report = check_inputs(state, inputs, validator, catalog, nothing="nothing was published")
-        messages = checked_for_target(lambda: file_messages(inputs, catalog, target, resume_from), catalog, target)
+        messages = checked_for_target(lambda: file_messages(inputs, catalog, target, resume_from), catalog, target,
+                                      proven=report.routed == report.events)  # fmt: skip
         if not target.channel_mode:  # on channels, an event is one message per channel
             options.check_resume_from(resume_from, report.events)
         total = None if target.channel_mode else max(0, report.events - resume_from)

@@ -130,7 +130,9 @@ def replay(
         if not target.channel_mode:  # on channels, an event is one message per channel
             options.check_resume_from(resume_from, report.events * loop)
         total = max(report.events * loop - resume_from, 0)
-        messages = checked_for_target(plan.messages, catalog, target)
+        sent_as_recorded = not replay_options.rewrites and bool(no_delay or rate)  # nothing to fail in the build
+        messages = checked_for_target(plan.messages, catalog, target,
+                                      proven=sent_as_recorded and report.routed == report.events)  # fmt: skip
         if dry_run:
             _print_schedule(out, messages)
             return

@@ -155,10 +155,13 @@ def file_messages(names: list[str], catalog: Catalog, target: PublishTarget,
 
 
 def checked_for_target(make: Callable[[], Iterator[OutgoingMessage]], catalog: Catalog,
-                       target: PublishTarget) -> Iterator[OutgoingMessage]:  # fmt: skip
+                       target: PublishTarget, *, proven: bool = False) -> Iterator[OutgoingMessage]:  # fmt: skip
     """The messages ``make()`` gives, for the target, every one built once before the first is sent
     when building can still fail: each event's routing key (unless --routing-key names one), or on
-    real-time channels each channel of its type and the size rule. A bad event never half-publishes."""
+    real-time channels each channel of its type and the size rule. A bad event never half-publishes.
+
+    ``proven``: the first pass found that every message builds (recordings with their routing keys,
+    sent as recorded): no pass more."""
     if target.channel_mode:
         from ocelot_cli.publishing.channels import fan_out
 
@@ -168,7 +171,7 @@ def checked_for_target(make: Callable[[], Iterator[OutgoingMessage]], catalog: C
         for _message in make_for_channels():
             pass
         return make_for_channels()
-    if not target.routing_key:
+    if not target.routing_key and not proven:
         for _message in make():
             pass
     return make()

@@ -17,14 +17,18 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from multiprocessing import get_context
-from typing import IO
+from typing import IO, Any
 
 from ocelot_cli.envelope.validate import EventValidator
+from ocelot_cli.formats.recording import is_gap, is_recording
 from ocelot_cli.formats.sources import JSON_LINES_SUFFIXES, ReadProblem, Record, read_json_lines
 from ocelot_cli.validation.report import Problem, SourceSummary, ValidationReport, check_record, validate_sources
 
 # Files smaller than this are checked in process: starting workers would cost more.
 PARALLEL_BYTES = 16 * 1024 * 1024
+# A chunk this small holds no body near the broker's 128 MB limit (a body re-serialised from its line stays
+# within a small factor of it).
+ROUTED_BYTES = 16 * 1024 * 1024
 CHUNK_LINES = 2000
 
 _validator: EventValidator | None = None  # set in the parent before forking
@@ -38,10 +42,12 @@ def _quiet_worker() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int]:
-    """Problems, events and invalid events of one chunk of lines (runs in a worker).
+def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int, int]:
+    """Problems, events, invalid events and routed records of one chunk of lines (runs in a worker).
 
     Record positions are counted from 0 in the chunk; the parent adds the records before it.
+    Routed: recordings that carry their routing key (and bodies far below the broker's limit):
+    their messages are built without anything that can fail.
     """
     label, first_line, blob = job
     assert _validator is not None
@@ -49,6 +55,8 @@ def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int]:
     summary = report.sources[label] = SourceSummary(label)
     pending: list[Problem] = []
     index = 0
+    routed = 0
+    small = len(blob) < ROUTED_BYTES
     for item in read_json_lines(io.BytesIO(blob), label, None, allow_empty=True):  # type: ignore[arg-type]
         if isinstance(item, ReadProblem):
             problem = Problem(label, item.line + first_line - 1 if item.line else None, item.column, item.message,
@@ -59,8 +67,16 @@ def _check_chunk(job: tuple[str, int, bytes]) -> tuple[list[Problem], int, int]:
         index += 1
         check_record(record, label, summary, _validator, report, pending, False)
         pending = []
+        if small and _routed(item.value):
+            routed += 1
     report.problems.extend(pending)
-    return report.problems, summary.events, summary.invalid
+    return report.problems, summary.events, summary.invalid, routed
+
+
+def _routed(value: Any) -> bool:
+    return is_recording(value) and not is_gap(value) and type(value.get("routing_key")) is str and (
+        value["routing_key"] != "" and "channel" not in value
+    )
 
 
 def _chunks(path: str, label: str) -> Iterator[tuple[str, int, bytes]]:
@@ -96,12 +112,14 @@ def check_sources(
     # concurrent.futures, not multiprocessing.Pool: a worker killed while it waits for work (a SIGTERM
     # to the process group) leaves Pool.terminate() waiting forever for a lock the worker held.
     pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_quiet_worker)
+    report.routed = 0
     try:
         for name in names:
             if not _big_json_lines(name):
                 part = validate_sources([name], validator, stdin=stdin)
                 report.sources.update(part.sources)
                 report.problems.extend(part.problems)
+                report.routed = None  # not counted in process
                 continue
             _check_file(pool, name, report.sources.setdefault(name, SourceSummary(name)), report, 4 * workers)
     except BaseException:
@@ -116,7 +134,7 @@ def check_sources(
 def _check_file(pool: ProcessPoolExecutor, name: str, summary: SourceSummary, report: ValidationReport,
                 window: int) -> None:  # fmt: skip
     """Chunks of one file to the workers, at most ``window`` at a time; results merged in file order."""
-    pending: collections.deque[Future[tuple[list[Problem], int, int]]] = collections.deque()
+    pending: collections.deque[Future[tuple[list[Problem], int, int, int]]] = collections.deque()
     for job in _chunks(name, name):
         pending.append(pool.submit(_check_chunk, job))
         while pending and (pending[0].done() or len(pending) >= window):
@@ -125,8 +143,10 @@ def _check_file(pool: ProcessPoolExecutor, name: str, summary: SourceSummary, re
         _merge(summary, report, pending.popleft().result())
 
 
-def _merge(summary: SourceSummary, report: ValidationReport, result: tuple[list[Problem], int, int]) -> None:
-    problems, events, invalid = result
+def _merge(summary: SourceSummary, report: ValidationReport, result: tuple[list[Problem], int, int, int]) -> None:
+    problems, events, invalid, routed = result
+    if report.routed is not None:
+        report.routed += routed
     base = summary.events  # records in the chunks before this one
     report.problems.extend(replace(p, index=p.index + base) if p.index is not None else p for p in problems)
     summary.events += events

@@ -94,6 +94,9 @@ class ValidationReport:
     sources: dict[str, SourceSummary] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     outcomes: list[EventOutcome] = field(default_factory=list)
+    # Records known to make a message whatever the command (a recording with its routing key), when the
+    # check counted them (the parallel check does): such inputs need no second pass to prove they can be sent.
+    routed: int | None = None
 
     @property
     def events(self) -> int:
@@ -122,7 +125,7 @@ class ValidationReport:
         no_events = {(p.source, p.index if p.index is not None else p.line) for p in kept if p.kind == "not-an-event"}
         sources = {name: replace(s, invalid=sum(1 for where in no_events if where[0] == name))
                    for name, s in self.sources.items()}  # fmt: skip
-        return ValidationReport(sources, kept, self.outcomes)
+        return ValidationReport(sources, kept, self.outcomes, self.routed)
 
     @property
     def exit_status(self) -> ExitStatus:

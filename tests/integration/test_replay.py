@@ -205,3 +205,41 @@ def test_replay_takes_declare_and_blocked_timeout_like_publish(rabbit):
                         "--declare", "--blocked-timeout", "20s")  # fmt: skip
     assert result.returncode == 8, result.stderr  # created, and nothing bound to it yet: unroutable, said so
     assert rabbit.exchange_exists(exchange) and b"unroutable 6" in result.stderr
+
+
+def _big_recording(path, count, tail_line=None):
+    """A recording over the size that is checked in worker processes (16 MB), made from one sample."""
+    sample = json.loads(run_ocelot("catalog", "sample", "call.ended", "--seed", "5").stdout)
+    with path.open("w") as out:
+        for seq in range(count):
+            event = {**sample, "id": f"{seq:08d}-0000-4000-8000-000000000000"}
+            out.write(json.dumps({"recorded": "ocelot/1", "received_at": "2026-11-28T10:00:00.000Z",
+                                  "exchange": "x", "routing_key": "comms.call.ended",
+                                  "properties": {"message_id": event["id"]}, "event": event,
+                                  "pad": "p" * 300}) + "\n")  # fmt: skip
+        if tail_line:
+            out.write(tail_line + "\n")
+    assert path.stat().st_size > 16 * 1024 * 1024
+
+
+def test_a_big_recording_is_sent_whole_or_not_at_all(rabbit, tmp_path):
+    """A big recording skips the build pass only when its check proved every record sendable as recorded:
+    one record that cannot be sent, at the very end, still stops it before the first message."""
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    count = 20_000
+    bad = tmp_path / "bad.jsonl"
+    channel_record = {"recorded": "ocelot/1", "received_at": "2026-11-28T10:00:01Z", "channel": "tenant:t1:events",
+                      "event": {"event": "x"}}  # fmt: skip
+    _big_recording(bad, count, json.dumps(channel_record))
+    for command in (["publish", "-f", str(bad)], ["replay", str(bad), "--no-delay"]):
+        refused = run_ocelot(*command, "--exchange", exchange, "--no-validate")
+        assert refused.returncode == 2, refused.stderr
+        assert f"message {count + 1} was recorded on channel tenant:t1:events" in refused.stderr.decode()
+    assert rabbit.depth(queue) == 0
+    good = tmp_path / "good.jsonl"
+    _big_recording(good, count)
+    result = run_ocelot("publish", "-f", str(good), "--exchange", exchange, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["confirmed"] == count
+    wait_for(lambda: rabbit.depth(queue) == count, 20, "every message in the queue")
