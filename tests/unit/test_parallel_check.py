@@ -43,10 +43,9 @@ def test_the_parallel_check_counts_the_recordings_that_carry_their_routing_key(t
     path = tmp_path / "routed.jsonl"
     path.write_text("\n".join(lines) + "\n")
     mixed = tmp_path / "mixed.jsonl"
+    gap = json.dumps({"recorded": "ocelot/1", "gap": True, "received_at": "2026-11-28T10:00:00Z"})
     mixed.write_text("\n".join([*lines[:30], json.dumps(events[30]), _recording(events[31], routing_key=""),
-                                _recording(events[32], channel="tenant:t:events", routing_key="k"),
-                                json.dumps({"recorded": "ocelot/1", "gap": True, "received_at": "2026-11-28T10:00:00Z"}),
-                                ]) + "\n")  # fmt: skip
+                                _recording(events[32], channel="tenant:t:events", routing_key="k"), gap]) + "\n")
     monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 1024)
     monkeypatch.setattr(parallel_check, "CHUNK_LINES", 7)
     validator = EventValidator(catalog)
