@@ -82,6 +82,9 @@ COMMANDS = {
     "tail": LazyEntry("ocelot_cli.commands.tail:tail",
                       "Watch events flowing through an exchange, Redis pub/sub channels, or OttoAI WebSocket "
                       "channels, live."),
+    "record": LazyEntry("ocelot_cli.commands.record:record",
+                        "Keep the exchange's messages on the broker in a RabbitMQ stream, for 'ocelot tail --stream "
+                        "--since'."),
     "replay": LazyEntry("ocelot_cli.commands.replay:replay",
                         "Replay fixture files to the exchange (or OttoAI channels), keeping routing keys, properties "
                         "and timing."),
@@ -95,6 +98,9 @@ COMMANDS = {
                        "Prove that the bus works end to end: connect, exchange, probe round trip, gateway, traffic."),
     "doctor": LazyEntry("ocelot_cli.commands.doctor:doctor",
                         "Check the configuration and what it points at; print what to fix."),
+    "info": LazyEntry("ocelot_cli.commands.info:info",
+                      "Show exchanges, bindings and queues with their counts, and where the catalog's routing keys "
+                      "go."),
     "completions": LazyEntry("ocelot_cli.commands.completions:completions",
                              "Print the shell completion script; commands, options and event types complete."),
     "load": LazyEntry("ocelot_cli.commands.load:app",

@@ -41,7 +41,7 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.CONFIG: "bad configuration file or profile",
     ExitStatus.UNREACHABLE: "cannot connect to the broker or server",
     ExitStatus.AUTH: "credentials, access or TLS certificate refused",
-    ExitStatus.NOT_FOUND: "exchange missing or not a topic exchange (or no such load run)",
+    ExitStatus.NOT_FOUND: "exchange missing or not a topic exchange, queue or stream missing (or no such load run)",
     ExitStatus.DELIVERY: "some messages were not confirmed (unroutable, nacked or lost)",
     ExitStatus.TIMEOUT: "broker blocked publishing (resource alarm) or did not answer in time",
     ExitStatus.THRESHOLD: "a load test --assert threshold was breached",
@@ -162,6 +162,12 @@ class AuthenticationFailed(OcelotError):
 
 class ExchangeNotFound(OcelotError):
     """The exchange does not exist (and --declare was not given)."""
+
+    exit_status = ExitStatus.NOT_FOUND
+
+
+class QueueNotFound(OcelotError):
+    """The queue or stream to read (``tail --queue``, ``tail --stream``) does not exist."""
 
     exit_status = ExitStatus.NOT_FOUND
 

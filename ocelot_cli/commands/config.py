@@ -38,7 +38,7 @@ def show(
     state = state_of(ctx)
     settings = state.settings()
     flags = {"amqp_url": node_list(amqp_url), "exchange": exchange, "redis_url": redis_url, "ws_url": ws_url}
-    rows = [settings.resolve(name, flags.get(name)) for name in (r.name for r in settings.all())]
+    rows = [settings.resolve(name, flags.get(name), flags=flags) for name in (r.name for r in settings.all())]
     state.warn_secrets_in_flags(flags)
     if options.chosen_format(fmt, as_json, state.output.data_format) == "json":
         state.output.json(

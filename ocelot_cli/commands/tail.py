@@ -21,6 +21,11 @@ class ViewOptions:
     headers: bool = False  # headers and properties under each pretty line
     envelope: bool = False  # JSON lines: the body wrapped with its delivery metadata
     template: Any = None  # a parsed --format
+    deaths: bool = False  # x-death in words under each text line (a read of an existing queue)
+
+
+def _complete_since(incomplete: str) -> list[str]:
+    return [word for word in ("first", "last", "next", "offset:") if word.startswith(incomplete)]
 
 
 def tail(
@@ -116,7 +121,8 @@ def tail(
             "--max-queue",
             min=1,
             metavar="N",
-            help="RabbitMQ: bound of the tail's own queue; overflow drops the oldest and is reported.",
+            help="RabbitMQ: bound of the tail's own queue; overflow drops the oldest and is reported. With "
+            "--queue: the most messages one look or take reads.",
         ),
     ] = 10_000,
     prefetch: Annotated[
@@ -135,6 +141,39 @@ def tail(
     queue_type: Annotated[
         str, typer.Option("--queue-type", metavar="classic|quorum", help="RabbitMQ: the type of --durable-queue.")
     ] = "classic",
+    queue_name: Annotated[
+        str | None,
+        typer.Option("--queue", metavar="NAME", show_default=False,
+                     help="RabbitMQ: read this existing queue (a dead-letter queue, a consumer's backlog) instead of "
+                     "binding one: a look by default, which takes nothing (each message is fetched, then returned, "
+                     "marked redelivered) and ends when the messages ready are all seen (or after 30s)."),
+    ] = None,  # fmt: skip
+    consume: Annotated[
+        bool,
+        typer.Option("--consume", help="With --queue: take the messages for good, each acknowledged (removed) only "
+                     "once written to the view and --output; asks first, on a terminal."),
+    ] = False,  # fmt: skip
+    yes: Annotated[bool, typer.Option("--yes", help="With --consume: take without asking (scripts).")] = False,
+    stream: Annotated[
+        str | None,
+        typer.Option("--stream", metavar="NAME", show_default=False,
+                     help="RabbitMQ 3.9+: read this stream (see 'ocelot record') from --since, then live (or until "
+                     "--until), taking nothing; a lost connection goes on from the last offset read."),
+    ] = None,  # fmt: skip
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="WHEN", show_default=False, autocompletion=_complete_since,
+                     help="With --stream, where to start: first, last, next (the default), offset:N, a time ago "
+                     "(90s, 10m, 2h, 1d) or a time (2026-11-27T10:00Z; local without an offset). The broker starts "
+                     "at the chunk holding that second; messages before --since that come with it are trimmed by "
+                     "their own time (the event's timestamp or ts, else the AMQP timestamp)."),
+    ] = None,  # fmt: skip
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="WHEN", show_default=False,
+                     help="With --stream: stop at the first message whose own time is after this (a time ago or a "
+                     "time), or once caught up (1s without a message) after it."),
+    ] = None,  # fmt: skip
     amqp_url: options.AmqpUrl = None,
     ca_file: options.CaFile = None,
     connect_timeout: options.ConnectTimeout = None,
@@ -166,6 +205,9 @@ def tail(
     before the gateway); on a gateway it subscribes like any client. Text lines on a terminal,
     JSON lines when piped.
 
+    --queue reads an existing queue instead: a look, which returns every message it fetched, or with
+    --consume a take. --stream reads a RabbitMQ stream (kept by 'ocelot record') from a point in time.
+
     \b
     Examples:
       ocelot tail                                   everything on ocelot.events
@@ -180,7 +222,12 @@ def tail(
       ocelot tail --output recorded.jsonl --for 5m  record for replay
       ocelot tail ws://127.0.0.1:8765/ws --channel tenant:t1:events --channel user:u1:tasks
       ocelot tail redis://127.0.0.1:6379 --channel 'tenant:*:events'
+      ocelot tail --queue orders.dlq                look at a queue's backlog, taking nothing
+      ocelot tail --queue orders.dlq --consume --output dlq.jsonl   take it, each once recorded
+      ocelot tail --stream ops.history --since 10m  the last ten minutes, then live
+      ocelot tail --stream ops.history --since 2026-11-27T10:00Z --until 2026-11-27T11:00Z
     """
+    from ocelot_cli.commands.tail_queue import LOOK_TIME_BOUND, ReadOptions, read_plan
     from ocelot_cli.commands.tail_setup import QueueChoice, check_fields, target_of, view_kind
     from ocelot_cli.config.durations import parse_duration
     from ocelot_cli.formats.recording import check_output_file
@@ -197,16 +244,23 @@ def tail(
         idle=parse_duration(idle_timeout, option="--idle-timeout") if idle_timeout else None,
     )
     check_output_file(output_file, append, force, view=kind is not View.auto or template is not None)
+    plan = read_plan(ReadOptions(queue_name, stream, consume, yes, since, until), bound=max_queue, count=count,
+                     filtered=tail_filter.active)  # fmt: skip
+    if plan is not None and plan.look and limits.duration is None:  # a look holds messages away from consumers
+        limits.duration = plan.time_bound = LOOK_TIME_BOUND
     queue = QueueChoice(max_queue, prefetch, durable_queue, queue_type)
     transport, target = target_of(state, list(patterns or []), exchanges=exchanges, channels=channels, token=token,
                                   token_file=token_file, ca_file=ca_file, amqp_url=amqp_url,
-                                  connect_timeout=connect_timeout, shuffle=shuffle_nodes, queue=queue)  # fmt: skip
+                                  connect_timeout=connect_timeout, shuffle=shuffle_nodes, queue=queue,
+                                  read=plan.read if plan else None)  # fmt: skip
     shown = headers or expand or state.output.verbose > 0  # -v: the pretty view with headers and properties
-    view = ViewOptions(kind, expand=expand, headers=shown, envelope=envelope, template=parsed_template)
-    _run(state, transport, target, tail_filter, limits, view, validate, (output_file, append), catalog_dirs)
+    view = ViewOptions(kind, expand=expand, headers=shown, envelope=envelope, template=parsed_template,
+                       deaths=plan is not None)  # fmt: skip
+    _run(state, transport, target, tail_filter, limits, view, validate, (output_file, append), catalog_dirs, plan)
 
 
-def _run(state, transport, target, tail_filter, limits, view, validate, recording, catalog_dirs) -> None:  # noqa: ANN001
+def _run(state, transport, target, tail_filter, limits, view, validate, recording, catalog_dirs,  # noqa: ANN001
+         plan=None) -> None:  # noqa: ANN001
     from ocelot_cli.envelope.validate import EventValidator
     from ocelot_cli.errors import INTERRUPTS, Interrupted, interrupt_status
     from ocelot_cli.formats.recording import RecordingWriter
@@ -220,17 +274,23 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
     stats = TailStats()
     feed = transport.tail_source(target, stats)
     feed.open()
-    if feed.queue:
-        out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {target.max_queue:,} messages)")
-    out.status(f"tailing {target.describe()} at {transport.endpoint.shown} (Ctrl-C to stop)")
+    if plan is not None:
+        if not _started(out, feed, plan, transport.endpoint.shown, limits, tail_filter):
+            return
+    else:
+        if feed.queue:
+            out.detail(f"own queue {feed.queue} (exclusive, auto-delete, at most {target.max_queue:,} messages)")
+        out.status(f"tailing {target.describe()} at {transport.endpoint.shown} (Ctrl-C to stop)")
     recorder = RecordingWriter(output_file, append=append) if output_file else None
     guess = None
     if transport.endpoint.scheme in ("ws", "wss") and len(target.channels) > 1:  # the gateway does not say
         from ocelot_cli.tail.channels import ChannelGuess
 
         guess = ChannelGuess(state.catalog(catalog_dirs), target.channels)
-    session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator,
-                          recorder=recorder, limits=limits, stats=stats, channel_of=guess)  # fmt: skip
+    from ocelot_cli.commands.tail_queue import finish_read, session_hooks
+
+    session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator, recorder=recorder,
+                          limits=limits, stats=stats, channel_of=guess, **session_hooks(plan, feed))  # fmt: skip
     interrupted = failure = None
     try:
         session.run()
@@ -249,6 +309,7 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
     recording_failed = failure is not None and output_file is not None and output_file in failure.message
     from ocelot_cli.render.tail import print_summary
 
+    finish_read(plan, stats)
     print_summary(out, stats, recorder, recording_failed)
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
@@ -264,7 +325,21 @@ def _renderer(out, view, output_file):  # noqa: ANN001, ANN202
         return TemplateRenderer(out, view.template)
     if view.kind is View.ndjson or (view.kind is View.auto and not out.stdout_is_tty):
         return NdjsonRenderer(out, envelope=view.envelope)
-    return PrettyRenderer(out, expand=view.expand, headers=view.headers)
+    return PrettyRenderer(out, expand=view.expand, headers=view.headers, deaths=view.deaths)
+
+
+def _started(out, feed, plan, where, limits, tail_filter) -> bool:  # noqa: ANN001
+    """A read of a queue or stream says how it goes (a take asks first); False, and closed, when not confirmed."""
+    from ocelot_cli.commands.tail_queue import start_read
+
+    try:
+        started = start_read(out, feed, plan, where, limits.count, tail_filter.active)
+    except BaseException:
+        feed.close()
+        raise
+    if not started:
+        feed.close()
+    return started
 
 
 def _end(stats, failure, validate: bool) -> None:  # noqa: ANN001

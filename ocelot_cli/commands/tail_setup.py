@@ -88,8 +88,9 @@ def check_fields(catalog, tail_filter, template):  # noqa: ANN001, ANN202
 
 def target_of(state: Any, patterns: list[str], *, exchanges: list[str] | None, channels: list[str] | None,
               token: str | None, token_file: str | None, ca_file: str | None, amqp_url: list[str] | None,
-              connect_timeout: str | None, shuffle: bool, queue: Any) -> tuple[Any, Any]:  # fmt: skip
-    """The transport (by the URL's scheme) and what to watch on it, every name checked before connecting."""
+              connect_timeout: str | None, shuffle: bool, queue: Any, read: Any = None) -> tuple[Any, Any]:  # fmt: skip
+    """The transport (by the URL's scheme) and what to watch on it, every name checked before connecting;
+    ``read``: an existing queue or stream to read instead (``--queue``, ``--stream``)."""
     from ocelot_cli.errors import UsageProblem
     from ocelot_cli.transports.base import Capability, TailTarget, looks_like_url, transport_for
 
@@ -100,6 +101,12 @@ def target_of(state: Any, patterns: list[str], *, exchanges: list[str] | None, c
     endpoint = state.endpoint("amqp_url", amqp_url, url=url, url_option="the tail URL", ca_file=ca_file,
                               connect_timeout=connect_timeout, shuffle=shuffle)  # fmt: skip
     transport_for(endpoint, need=Capability.TAIL)  # an unknown scheme is refused before anything else
+    if read is not None:
+        from ocelot_cli.commands.tail_queue import check_read_target
+
+        check_read_target(endpoint.scheme, patterns, exchanges, channels, queue)
+        target = TailTarget(max_queue=queue.max_queue, prefetch=queue.prefetch, on_notice=state.output.warn, read=read)
+        return transport_for(endpoint, need=Capability.TAIL), target
     target = TailTarget(max_queue=queue.max_queue, prefetch=queue.prefetch, durable_queue=queue.durable_queue,
                         queue_type=queue.queue_type, on_notice=state.output.warn)  # fmt: skip
     if endpoint.scheme not in ("amqp", "amqps") and (queue.durable_queue or queue.queue_type != "classic"):

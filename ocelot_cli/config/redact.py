@@ -93,7 +93,7 @@ def scrub(text: str) -> str:
     """Text safe to print: passwords in any URL inside it masked, secret env values removed."""
     text = _URL_WITH_PASSWORD.sub(lambda m: m.group("head") + MASK + m.group("tail"), text)
     secrets: list[str | None] = [os.environ.get(name) for name in _SECRET_ENV]
-    for name in ("OCELOT_AMQP_URL", "OCELOT_REDIS_URL", "OCELOT_WS_URL"):
+    for name in ("OCELOT_AMQP_URL", "OCELOT_REDIS_URL", "OCELOT_WS_URL", "OCELOT_MGMT_URL"):
         value = os.environ.get(name)
         if value:
             for node in split_nodes(value):

@@ -30,6 +30,7 @@ from ocelot_cli.errors import ConfigError, OcelotError, UsageProblem
 ENV_CONFIG = "OCELOT_CONFIG"
 ENV_PROFILE = "OCELOT_PROFILE"
 ENV_AMQP_URL = "OCELOT_AMQP_URL"
+ENV_MGMT_URL = "OCELOT_MGMT_URL"
 ENV_EXCHANGE = "OCELOT_EXCHANGE"
 ENV_REDIS_URL = "OCELOT_REDIS_URL"
 ENV_WS_URL = "OCELOT_WS_URL"
@@ -52,6 +53,7 @@ class Setting:
     url: bool = False
     secret: bool = False
     schemes: tuple[str, ...] = ()  # for a URL: the schemes it may have
+    derived_from: str | None = None  # unset, it is derived from this setting (see Settings.resolve)
 
     @property
     def option(self) -> str:
@@ -65,6 +67,9 @@ SETTINGS: dict[str, Setting] = {
                 "RabbitMQ URL (amqp:// or amqps://); a cluster's nodes separated by commas", url=True,
                 schemes=("amqp", "amqps")),
         Setting("exchange", ENV_EXCHANGE, "ocelot.events", "topic exchange of the platform bus"),
+        Setting("mgmt_url", ENV_MGMT_URL, None,
+                "RabbitMQ management API URL for 'ocelot info' (default: the AMQP URL's host, port 15672)", url=True,
+                schemes=("http", "https"), derived_from="amqp_url"),
         Setting("redis_url", ENV_REDIS_URL, "redis://127.0.0.1:6379/0", "Redis URL of the real-time hub", url=True,
                 schemes=("redis", "rediss")),
         Setting("ws_url", ENV_WS_URL, "ws://127.0.0.1:8765/ws", "WebSocket URL of the real-time gateway", url=True,
@@ -95,6 +100,8 @@ class Resolved:
             return setting.env
         if self.origin.startswith("profile "):
             return f"{self.name} of {self.origin}"
+        if self.origin.startswith("derived "):
+            return f"{self.name} derived from {setting.derived_from}"
         return f"the default {self.name}"
 
     def error(self, message: str, hint: str | None = None) -> OcelotError:
@@ -175,8 +182,9 @@ class Settings:
         self.profile_name: str | None = requested
         self.profile: dict[str, Any] = profiles.get(requested, {}) if requested else {}
 
-    def resolve(self, name: str, flag_value: str | None = None) -> Resolved:
-        """The value of one setting by precedence: flag, env var, profile, default."""
+    def resolve(self, name: str, flag_value: str | None = None, *, flags: dict[str, Any] | None = None) -> Resolved:
+        """The value of one setting by precedence: flag, env var, profile, default; a setting with nothing
+        set and ``derived_from`` is derived from that setting (resolved with its flag in ``flags``)."""
         setting = SETTINGS[name]
         if flag_value is not None:
             return Resolved(name, flag_value, "flag")
@@ -188,7 +196,17 @@ class Settings:
             if isinstance(value, list) and setting.url:  # a node list: one URL per item
                 value = self._node_list(name, value)
             return Resolved(name, str(value), f"profile {self.profile_name}")
+        if setting.derived_from:
+            return self._derived(setting, (flags or {}).get(setting.derived_from))
         return Resolved(name, setting.default, "default")
+
+    def _derived(self, setting: Setting, base_flag: str | None) -> Resolved:
+        """The management URL from the AMQP URL's host (the one derivation there is)."""
+        from ocelot_cli.config.management import management_url_from_amqp
+
+        base = self.resolve(setting.derived_from or "", base_flag)
+        value = management_url_from_amqp(base.value) if base.value else None
+        return Resolved(setting.name, value, f"derived from {base.name} ({base.origin})")
 
     def _node_list(self, name: str, items: list[Any]) -> str:
         """A profile's YAML list of node URLs as one comma-separated list; each item must be a URL."""

@@ -157,6 +157,20 @@ class RecordingWriter:
     def flush(self) -> None:
         self.file.flush()
 
+    def sync(self) -> None:
+        """Flushed and on the disk (``tail --consume`` acknowledges a message only then); a pipe or a
+        terminal, which cannot be synced, only flushed."""
+        import os
+
+        from ocelot_cli.errors import OUTPUT_ERRNOS
+
+        self.file.flush()
+        try:
+            os.fsync(self.file.fileno())
+        except (OSError, ValueError) as exc:  # EINVAL for a pipe; no file number at all for some streams
+            if getattr(exc, "errno", None) in OUTPUT_ERRNOS:
+                raise
+
     def close(self) -> None:
         if self.path == "stdout":  # flushed, and stdout left open for whoever writes next
             self.file.flush()

@@ -17,6 +17,7 @@ from ocelot_cli.envelope.model import event_type_of
 from ocelot_cli.envelope.validate import ERROR, Violation
 from ocelot_cli.formats.recording import make_record
 from ocelot_cli.render.output import Output
+from ocelot_cli.render.queue_read import death_lines, queue_summary
 from ocelot_cli.render.safe_text import escape_control, safe_json
 from ocelot_cli.tail.template import Placeholder, Template
 from ocelot_cli.transports.messages import ReceivedMessage
@@ -148,10 +149,11 @@ class NoView:
 class PrettyRenderer:
     """One readable line per event (time, routing key or channel, type, organization, key fields)."""
 
-    def __init__(self, output: Output, *, expand: bool = False, headers: bool = False) -> None:
+    def __init__(self, output: Output, *, expand: bool = False, headers: bool = False, deaths: bool = False) -> None:
         self.output = output
         self.expand = expand
         self.headers = headers
+        self.details = headers or deaths  # deaths: x-death in words even without --headers (a queue's read)
         self.color = output.color_for(output.stdout)
         self.stream = output.stdout
 
@@ -196,8 +198,8 @@ class PrettyRenderer:
                 "31" if label == "invalid" else "33",
             )
         self.stream.write(line + "\n")
-        if self.headers:
-            self._properties(message)
+        if self.details:
+            self._details(message)
         if self.expand:
             self.stream.write(escape_control(safe_json(event, indent=2)) + "\n")
 
@@ -206,7 +208,15 @@ class PrettyRenderer:
         preview = escape_control(message.body[:120].decode("utf-8", "backslashreplace"), one_line=True)
         line = f"{self._paint(clock, '2')}  {where}  {self._paint(f'(not JSON, {size} bytes)', '33')} {preview}"
         self.stream.write(line + "\n")
-        if self.headers:  # what a body that is no event still carries
+        if self.details:  # what a body that is no event still carries
+            self._details(message)
+
+    def _details(self, message: ReceivedMessage) -> None:
+        """Dead-lettering in words, then (--headers) the headers and properties."""
+        headers = message.properties.get("headers")
+        for line in death_lines(headers) if isinstance(headers, dict) else ():
+            self.stream.write(f"    {self._paint(line, '33')}\n")
+        if self.headers:
             self._properties(message)
 
     def _properties(self, message: ReceivedMessage) -> None:
@@ -282,7 +292,7 @@ def print_summary(out: Any, stats: Any, recorder: Any, recording_failed: bool = 
     if stats.reconnects:
         gaps = "gaps possible" if stats.gaps else "no gap: the durable queue kept what arrived"
         parts.append(f"reconnects {stats.reconnects} ({gaps})")
-    line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s)"
+    line = f"{', '.join(parts)} in {elapsed:.1f}s ({rate:,.1f}/s){queue_summary(stats.queue)}"
     if recorder is not None:
         done = f"recorded {recorder.count:,} to" if not recording_failed else "recording failed:"
         line += f"; {done} {recorder.path}"

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ocelot_cli.envelope.codec import parse_body
 from ocelot_cli.envelope.validate import EventValidator, Violation
 from ocelot_cli.tail.filters import TailFilter
+from ocelot_cli.tail.history import SHOW, STOP, TimeWindow
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 
 
@@ -25,6 +26,8 @@ class Recorder(Protocol):
     def gap(self, reason: str) -> None: ...
 
     def flush(self) -> None: ...
+
+    def sync(self) -> None: ...
 
 
 FLUSH_INTERVAL = 1.0  # a recording is on disk at most this long after a message arrived
@@ -59,8 +62,15 @@ class TailSession:
         limits: TailLimits | None = None,
         stats: TailStats | None = None,
         channel_of: Callable[[Any], str | None] | None = None,
+        window: TimeWindow | None = None,
+        on_written: Callable[[list[ReceivedMessage]], None] | None = None,
     ) -> None:
         self.source = source
+        # --since/--until of a stream read; and who hears which shown messages are written (flushed, on
+        # disk): a take acknowledges them then, so a message leaves its queue only once it is in the output.
+        self.window = window
+        self.on_written = on_written
+        self._written: list[ReceivedMessage] = []
         self.channel_of = channel_of  # names the channel when the source cannot (a gateway of several)
         self.renderer = renderer
         self.filter = tail_filter or TailFilter()
@@ -73,38 +83,29 @@ class TailSession:
 
     def run(self) -> TailStats:
         """Consume until --count, --for or --idle-timeout says stop (or the source ends)."""
-        limits, stats, renderer = self.limits, self.stats, self.renderer
+        limits, stats = self.limits, self.stats
         deadline = stats.started + limits.duration if limits.duration else None
         last_seen = time.monotonic()
         matches = self.filter.matches if self.filter.active else None
         # A source that says when it has nothing more read: the view is flushed then, before any wait, so a
         # line is out as soon as its message is and a burst is written in a few large writes.
         drained = _drained_of(self.source)
+        take = self._take
         try:
             for message in self.source:
                 now = time.monotonic()
                 if self.recorder is not None:
                     self._keep_recording(now)
                 if message is None:
-                    renderer.flush()
-                    if limits.idle is not None and now - last_seen >= limits.idle:
-                        stats.stop_reason = "idle"
+                    self._flush()
+                    if self._idle_ends(now - last_seen):
                         break
                 else:
                     last_seen = now
-                    stats.received += 1
-                    try:
-                        event = parse_body(message.body)
-                    except (ValueError, UnicodeDecodeError):
-                        event = None
-                        stats.not_json += 1
-                    if matches is None or matches(event):
-                        self._show(message, event)
-                        if limits.count is not None and stats.shown >= limits.count:
-                            stats.stop_reason = "count"
-                            break
+                    if take(message, matches):
+                        break
                     if drained():
-                        renderer.flush()
+                        self._flush()
                 if deadline is not None and now >= deadline:
                     stats.stop_reason = "duration"
                     break
@@ -112,8 +113,58 @@ class TailSession:
                 stats.stop_reason = stats.stop_reason or "source ended"
         finally:
             stats.ended = time.monotonic()
-            renderer.flush()
+            self.renderer.flush()
+            if self._written:  # what the view and the recording hold now, also when the tail is stopped
+                self._commit()
         return stats
+
+    def _take(self, message: ReceivedMessage, matches: Callable[[Any], bool] | None) -> bool:
+        """Count, filter and show one message; True when a limit (--count, --until) ends the tail."""
+        stats = self.stats
+        try:
+            event = parse_body(message.body)
+            json_body = True
+        except (ValueError, UnicodeDecodeError):
+            event, json_body = None, False
+        if self.window is not None:
+            verdict = self.window.admit(message, event)
+            if verdict != SHOW:  # before --since (not counted), or after --until
+                stats.stop_reason = "until" if verdict == STOP else stats.stop_reason
+                return verdict == STOP
+        stats.received += 1
+        if not json_body:
+            stats.not_json += 1
+        if matches is None or matches(event):
+            self._show(message, event)
+            if self.limits.count is not None and stats.shown >= self.limits.count:
+                stats.stop_reason = "count"
+                return True
+        return False
+
+    def _idle_ends(self, quiet: float) -> bool:
+        """True when --idle-timeout has passed without a message, or --until with the stream caught up."""
+        if self.limits.idle is not None and quiet >= self.limits.idle:
+            self.stats.stop_reason = "idle"
+            return True
+        if self.window is not None and self.window.ends_when_idle():
+            self.stats.stop_reason = "until"
+            return True
+        return False
+
+    def _flush(self) -> None:
+        """Write out what the view gathered; then tell who asks which messages are written."""
+        self.renderer.flush()
+        if self._written:
+            self._commit()
+
+    def _commit(self) -> None:
+        """The recording flushed to the disk, then the messages shown since the last time are written."""
+        assert self.on_written is not None
+        if self.recorder is not None:
+            self.recorder.flush()
+            self.recorder.sync()
+        written, self._written = self._written, []
+        self.on_written(written)
 
     def _keep_recording(self, now: float) -> None:
         """Mark a reconnect's gap in the recording, and flush it at least every second."""
@@ -144,6 +195,8 @@ class TailSession:
         if self.recorder is not None:
             self.recorder.write(message, event)
         self.renderer.message(message, event, violations)
+        if self.on_written is not None:
+            self._written.append(message)
 
 
 def _drained_of(source: Any) -> Callable[[], bool]:

@@ -30,6 +30,7 @@ class Capability(StrEnum):
     TAIL = "tail"  # watch live traffic without taking it from anyone
     PROBE = "probe"  # connect and say who answered (smoke, doctor)
     LOAD = "load"  # the broker side of a load run: its own queues and consumers
+    TOPOLOGY = "topology"  # list exchanges, bindings and queues with their counts (ocelot info)
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,54 @@ class TailTarget:
     reconnect_for: float = 600.0
     on_notice: Callable[[str], None] | None = None
     purpose: str = "ocelot tail"  # the connection's name on the broker
+    read: QueueRead | None = None  # an existing queue or stream to read instead (tail --queue, --stream)
 
     def describe(self) -> str:
+        if self.read is not None:
+            return f"{'stream' if self.read.stream else 'queue'} {self.read.name}"
         if self.bindings:
             return ", ".join(f"{exchange} {pattern}" for exchange, pattern in self.bindings)
         return ", ".join(self.channels)
+
+
+@dataclass(frozen=True)
+class QueueRead:
+    """An existing queue a tail reads (``tail --queue``) or a stream it reads from a point (``--stream``).
+
+    A look (the default) returns every message it fetched to the queue; ``take`` acknowledges, and so
+    removes, each message once it has been written. A stream is read from ``offset`` (first, last, next,
+    an offset number or an aware datetime) and followed live; a look at a stream ends when caught up.
+    """
+
+    name: str
+    take: bool = False
+    stream: bool = False  # named as a stream (--stream): from ``offset``, then live
+    offset: Any = "first"
+    bound: int = 10_000  # the most messages one look or take reads
+    one_at_a_time: bool = False  # fetch no message ahead of the view (a --count without filters)
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A RabbitMQ stream to make (``ocelot record``): bound to exchange patterns, kept by age and/or size."""
+
+    name: str
+    bindings: tuple[tuple[str, str], ...]  # (exchange, binding pattern)
+    max_age: str | None = None  # RabbitMQ's syntax: 7D, 12h, 30m
+    max_bytes: int | None = None
+    purpose: str = "ocelot record"  # the connection's name on the broker
+
+
+@dataclass(frozen=True)
+class TopologyQuery:
+    """What ``ocelot info`` asks a transport: the management API to read (RabbitMQ's HTTP API), the
+    vhost (None: every vhost), and the names to check one by one over AMQP when that API cannot be used."""
+
+    management: Endpoint | None = None
+    vhost: str | None = "/"
+    exchanges: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    purpose: str = "ocelot info"  # the connection's name on the broker
 
 
 class Publisher(Protocol):
@@ -155,6 +199,10 @@ class Transport:
         """Connect, authenticate and close; ``url`` and ``server`` of what answered. OcelotError otherwise."""
         raise NotImplementedError
 
+    def topology(self, query: TopologyQuery) -> Any:
+        """The ``ocelot_cli.topology.model.Topology`` the query asks for; OcelotError when nothing answered."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class TransportEntry:
@@ -173,7 +221,8 @@ class TransportEntry:
 
 TRANSPORTS: tuple[TransportEntry, ...] = (
     TransportEntry(("amqp", "amqps"), "RabbitMQ", "ocelot_cli.transports.amqp:AmqpTransport",
-                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LOAD})),
+                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LOAD,
+                              Capability.TOPOLOGY})),
     TransportEntry(("redis", "rediss"), "Redis pub/sub", "ocelot_cli.transports.redis_pubsub:RedisTransport",
                    frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})),
     TransportEntry(("ws", "wss"), "the real-time gateway", "ocelot_cli.transports.gateway_client:GatewayTransport",

@@ -136,7 +136,7 @@ class ReceivedMessage:
     """
 
     __slots__ = ("body", "received_at", "exchange", "routing_key", "channel", "redelivered", "_properties",
-                 "_raw", "_reader")  # fmt: skip
+                 "_raw", "_reader", "tag")  # fmt: skip
 
     def __init__(
         self,
@@ -149,6 +149,7 @@ class ReceivedMessage:
         redelivered: bool = False,
         raw_properties: Any = None,
         reader: Callable[[Any], dict[str, Any]] | None = None,
+        tag: int | None = None,
     ) -> None:
         self.body = body
         self.received_at = received_at
@@ -159,6 +160,7 @@ class ReceivedMessage:
         self._properties = properties
         self._raw = raw_properties
         self._reader = reader
+        self.tag = tag  # the broker's delivery tag, where the source acknowledges what was written (tail --consume)
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -169,6 +171,36 @@ class ReceivedMessage:
     @property
     def received_text(self) -> str:
         return formats.format_timestamp(formats.utc_from_epoch(self.received_at))
+
+
+@dataclass
+class QueueCounts:
+    """What a read of an existing queue or stream did (``tail --queue``, ``tail --stream``), for the summary.
+
+    A look or a take: ``read`` = ``taken`` + ``returned`` (every message not acknowledged goes back to the
+    queue). A stream: the offsets read, to start again from (``--since offset:N``).
+    """
+
+    queue: str
+    mode: str  # "look" (returns everything), "take" (acknowledges what was written), "stream"
+    read: int = 0
+    taken: int = 0
+    first_offset: int | None = None
+    last_offset: int | None = None
+    before_since: int = 0  # read from the broker's chunk before --since, not shown
+    ending: str = ""  # why the read ended, in words (the queue had no more, caught up, --until)
+
+    @property
+    def returned(self) -> int:
+        return self.read - self.taken
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {"queue": self.queue, "mode": self.mode}
+        if self.mode == "stream":
+            counts.update(first_offset=self.first_offset, last_offset=self.last_offset, before_since=self.before_since)
+        else:
+            counts.update(read=self.read, taken=self.taken, returned=self.returned)
+        return {**counts, "ending": self.ending}
 
 
 @dataclass
@@ -186,6 +218,7 @@ class TailStats:
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     stop_reason: str = ""
+    queue: QueueCounts | None = None  # a read of an existing queue or stream
 
     @property
     def elapsed(self) -> float:
@@ -204,4 +237,5 @@ class TailStats:
             "gaps": self.gaps,
             "elapsed_s": round(self.elapsed, 3),
             "stop_reason": self.stop_reason,
+            **({"queue": self.queue.to_dict()} if self.queue is not None else {}),
         }

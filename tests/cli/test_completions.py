@@ -57,3 +57,20 @@ def test_completion_offers_the_vocabulary_and_hides_old_spellings():
 
 def test_tail_type_completes_event_types_as_smoke_type_does():
     assert bash_complete("ocelot tail --type call.") == ["call.ended", "call.started", "call.transcribed"]
+
+
+def test_info_and_its_options_complete():
+    assert bash_complete("ocelot inf") == ["info"]
+    assert bash_complete("ocelot info --mg") == ["--mgmt-url"]
+    offered = set(bash_complete("ocelot info --"))
+    assert {"--exchange", "--queue", "--name", "--vhost", "--all-vhosts", "--json"} <= offered
+
+
+def test_queue_and_stream_reads_and_record_complete():
+    assert bash_complete("ocelot rec") == ["record"]
+    assert {"--queue", "--stream"} <= set(bash_complete("ocelot tail --"))
+    assert set(bash_complete("ocelot tail --con")) == {"--consume", "--connect-timeout"}
+    assert {"--since", "--until", "--yes"} <= set(bash_complete("ocelot tail --"))
+    assert bash_complete("ocelot tail --stream s --since f") == ["first"]
+    assert bash_complete("ocelot tail --stream s --since ''") == ["first", "last", "next", "offset:"]
+    assert {"--stream", "--max-age", "--max-bytes", "--exchange"} <= set(bash_complete("ocelot record --"))

@@ -18,8 +18,8 @@ from tests.integration.conftest import REDIS_URL, run_ocelot, wait_for
 pytestmark = pytest.mark.integration
 
 EVERY_SCHEME = (
-    "amqp://, amqps:// (RabbitMQ): publish, tail, probe, load; redis://, rediss:// (Redis pub/sub): publish, tail, "
-    "probe; ws://, wss:// (the real-time gateway): tail, probe"
+    "amqp://, amqps:// (RabbitMQ): publish, tail, probe, load, topology; redis://, rediss:// (Redis pub/sub): "
+    "publish, tail, probe; ws://, wss:// (the real-time gateway): tail, probe"
 )
 
 

@@ -177,7 +177,7 @@ def test_only_commands_render_and_the_entry_point_import_typer_or_rich(path):
     assert not imported_roots(path) & {"typer", "rich", "click"}
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if rel(p).startswith("envelope/")], ids=rel)
+@pytest.mark.parametrize("path", [p for p in MODULES if rel(p).startswith(("envelope/", "topology/"))], ids=rel)
 def test_envelope_core_has_no_cli_or_network(path):
     assert not imported_roots(path) & {"typer", "rich", "pika", "websocket", "redis", "socket", "requests"}
 
@@ -190,7 +190,7 @@ def test_arrows_point_down_only():
         "ocelot_cli.commands": 0, "ocelot_cli.render": 0,
         "ocelot_cli.publishing": 1, "ocelot_cli.tail": 1, "ocelot_cli.validation": 1, "ocelot_cli.smoke": 1,
         "ocelot_cli.load": 1, "ocelot_cli.gateway": 1,
-        "ocelot_cli.transports": 2, "ocelot_cli.formats": 2, "ocelot_cli.envelope": 2,
+        "ocelot_cli.transports": 2, "ocelot_cli.formats": 2, "ocelot_cli.envelope": 2, "ocelot_cli.topology": 2,
         "ocelot_cli.config": 3, "ocelot_cli.errors": 3,
     }  # fmt: skip
 
