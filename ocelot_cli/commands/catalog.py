@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -154,3 +155,168 @@ def sample(
     for name in names:
         for _ in range(count):
             state.output.json(factory.make(name), pretty=pretty)
+
+
+class ExportFormat(StrEnum):
+    asyncapi = "asyncapi"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", metavar="asyncapi", help="The kind of document: asyncapi (AsyncAPI 3.0.0)."),
+    ] = ExportFormat.asyncapi,
+    envelope: options.Envelope = None,
+    old_envelope: options.OldEnvelope = None,
+    catalog_dirs: options.CatalogDirs = None,
+    output_file: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                     help="Write the document to FILE, replaced whole or not at all: YAML for .yaml/.yml, JSON "
+                     "otherwise. Default: stdout."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of YAML on stdout.")] = False,
+    amqp_url: options.AmqpUrl = None,
+    exchange: options.Exchange = None,
+    ws_url: options.WsUrl = None,
+    redis_url: options.RedisUrl = None,
+) -> None:  # fmt: skip
+    """Export the catalog as one AsyncAPI 3.0 document, for AsyncAPI tools (docs, code generators).
+
+    Servers come from the settings (flags, OCELOT_* variables, the profile) without user names,
+    passwords or query parameters; --bus exports one side only.
+
+    \b
+    Examples:
+      ocelot catalog export -o asyncapi.yaml
+      ocelot catalog export --catalog ./events --bus platform --json | jq '.channels | keys'
+      ocelot --profile staging catalog export -o docs/asyncapi.json
+    """
+    from ocelot_cli.contract.asyncapi_export import asyncapi_document, write_document
+    from ocelot_cli.envelope.model import EnvelopeKind
+    from ocelot_cli.render.document import document_text
+
+    state = state_of(ctx)
+    envelope = options.either(envelope, old_envelope, "--bus/--envelope")
+    file_json = _export_target(output_file, as_json)
+    bus = _bus_settings(state, amqp_url, exchange, ws_url, redis_url)
+    exported = asyncapi_document(state.catalog(catalog_dirs), bus,
+                                 envelope=EnvelopeKind(envelope.value) if envelope else None)  # fmt: skip
+    for note in exported.notes:
+        state.output.warn(note)
+    if file_json is None:
+        state.output.raw(document_text(exported.document, as_json=as_json))
+        return
+    write_document(output_file, document_text(exported.document, as_json=file_json))
+    doc = exported.document
+    counts = f"{len(doc['channels'])} channels, {len(doc['operations'])} operations"
+    state.output.status(f"wrote {output_file}: AsyncAPI {doc['asyncapi']}, {counts}, "
+                        f"{len(doc['components']['messages'])} messages")  # fmt: skip
+
+
+def _export_target(output_file: str | None, as_json: bool) -> bool | None:
+    """Whether -o's file is JSON (its name decides); None for stdout. Checked before any work."""
+    if output_file is None or output_file == "-":
+        return None
+    from ocelot_cli.errors import UsageProblem
+    from ocelot_cli.formats.writable import check_writable
+
+    yaml_name = output_file.lower().endswith((".yaml", ".yml"))
+    if as_json and yaml_name:
+        raise UsageProblem(f"--json and -o {output_file} disagree: the file's name asks for YAML",
+                           hint="name the file .json, or leave out --json")  # fmt: skip
+    check_writable("-o", output_file)
+    return not yaml_name
+
+
+def _bus_settings(state, amqp_url, exchange, ws_url, redis_url):  # noqa: ANN001, ANN202
+    """Where the buses are: each URL by flag > env > profile > default, of its setting's kind."""
+    from ocelot_cli.commands.state import node_list
+    from ocelot_cli.contract.asyncapi_servers import BusSettings, check_server_urls
+
+    state.warn_secrets_in_flags({"amqp_url": amqp_url, "ws_url": ws_url, "redis_url": redis_url})
+    urls = {}
+    for setting, flag, option in (("amqp_url", node_list(amqp_url), "--amqp-url"), ("ws_url", ws_url, "--ws-url"),
+                                  ("redis_url", redis_url, "--redis-url")):  # fmt: skip
+        value, source, _from_flag = state.setting_url(setting, flag, option)
+        check_server_urls(value, source)
+        urls[setting] = value
+    return BusSettings(exchange=state.settings().get("exchange", exchange) or "ocelot.events", **urls)
+
+
+class DiffMode(StrEnum):
+    """--mode of diff: contract.changes.Mode's values, here so that --help imports nothing of the diff."""
+
+    backward = "backward"
+    forward = "forward"
+    full = "full"
+
+
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(metavar="OLD", help="Catalog directory, AsyncAPI document, git:REF[:PATH] "
+                                                           "or builtin.")],  # fmt: skip
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The same kinds as OLD.")],
+    mode: Annotated[DiffMode, typer.Option("--mode", metavar="backward|forward|full", show_default=False,
+                                           help="The compatibility that must hold [default: full].")] = DiffMode.full,
+    fmt: options.ReportFormatOption = None,
+    as_json: options.Json = False,
+) -> None:
+    """Compare two catalogs: every change of every event type, and whom it breaks.
+
+    BACKWARD: consumers on NEW can read the events producers on OLD send (no event valid
+    under OLD is rejected by NEW). FORWARD: consumers still on OLD can read what producers on
+    NEW send. FULL: both. Exit 1 when a change breaks what --mode asks for, each breaking
+    change named (type, JSON path, old -> new, why, an example event's data); 0 otherwise.
+    Changes that break nothing are listed too. A change ocelot cannot analyse exactly (a
+    changed pattern, anyOf or $ref) counts as breaking and says "cannot prove compatible".
+
+    OLD and NEW: a catalog directory (only the types its files define); an AsyncAPI 2.6/3.x
+    document; builtin (ocelot's own catalog); git:REF[:PATH], the same at a commit. A directory
+    in which the configured catalog (OCELOT_CATALOG or the profile's, relative to the directory)
+    exists is a project root and stands for that catalog. git:REF without PATH reads the
+    catalog the other argument stands for, at REF, in that argument's repository (missing at
+    REF: every type is new); PATH is relative to the top of the repository.
+
+    \b
+    Examples:
+      OCELOT_CATALOG=events ocelot catalog diff git:origin/main .
+      ocelot catalog diff git:HEAD~1:events events --mode backward
+      ocelot catalog diff asyncapi-v1.yaml asyncapi-v2.yaml --format json
+      ocelot catalog diff git:origin/main events/ --format github
+    """
+    from ocelot_cli.commands.options import ReportFormat
+    from ocelot_cli.contract.changes import Mode
+    from ocelot_cli.contract.diff import diff_catalogs
+    from ocelot_cli.contract.sources import read_sides
+    from ocelot_cli.render import contract as render
+
+    state = state_of(ctx)
+    report_format = ReportFormat(options.chosen_format(fmt, as_json))
+    old_side, new_side = read_sides(old, new, state.settings().catalog_dirs())
+    out = state.output
+    for side in (old_side, new_side):
+        for warning in side.warnings:
+            out.warn(warning)
+        out.detail(f"{side.spec}: {len(side.types)} types from {side.shown}")
+    report = diff_catalogs(old_side.types, new_side.types, mode=Mode(mode.value), old_label=old_side.shown,
+                           new_label=new_side.shown, local=(bool(old_side.local), bool(new_side.local)))  # fmt: skip
+    if report_format is ReportFormat.json:
+        out.json(report.to_dict())
+    elif report_format is ReportFormat.junit:
+        out.raw(render.junit_xml(report))
+    elif report_format is ReportFormat.github:
+        for line in render.github_annotations(report):
+            out.raw(line)
+    else:
+        for line in render.text_lines(report, color=out.color_for(out.stdout)):
+            out.raw(line)
+    render.print_summary(out, report)
+    if report.breaking:
+        from ocelot_cli.errors import ValidationFailed
+
+        raise ValidationFailed(f"{len(report.breaking)} change(s) break {mode.value} compatibility",
+                               status=report.exit_status, reported=True)  # fmt: skip

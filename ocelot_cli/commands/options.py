@@ -31,7 +31,8 @@ CatalogDirs = Annotated[
     typer.Option(
         "--catalog",
         metavar="DIR",
-        help=f"Directory of extra or overriding catalog files; repeatable. [env: {settings.ENV_CATALOG}]",
+        help="Directory of extra or overriding catalog files, or an AsyncAPI 2.6/3.0/3.1 document (YAML or JSON) whose "
+        f"messages become event types; repeatable. [env: {settings.ENV_CATALOG}]",
         show_default=False,
     ),
 ]

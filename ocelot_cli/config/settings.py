@@ -76,7 +76,8 @@ SETTINGS: dict[str, Setting] = {
                 schemes=("ws", "wss")),
         Setting("ws_token", ENV_WS_TOKEN, None, "Bearer token for the WebSocket gateway", secret=True),
         Setting("ws_token_file", ENV_WS_TOKEN_FILE, None, "file holding the WebSocket Bearer token"),
-        Setting("catalog", ENV_CATALOG, None, f"extra catalog directories, separated by '{os.pathsep}'"),
+        Setting("catalog", ENV_CATALOG, None,
+                f"extra catalog directories or AsyncAPI documents, separated by '{os.pathsep}'"),
         Setting("connect_timeout", ENV_CONNECT_TIMEOUT, "10s", "give up connecting after this long (e.g. 5s)"),
         Setting("client_name", ENV_CLIENT_NAME, None, "added to connection names the broker shows"),
     )
@@ -225,7 +226,7 @@ class Settings:
         return self.resolve(name, flag_value).value
 
     def catalog_dirs(self, flag_values: list[str] | None = None) -> list[str]:
-        """Extra catalog directories: flags if given, else the env var / profile list."""
+        """Extra catalog sources (directories, AsyncAPI documents): flags if given, else the env var / profile list."""
         if flag_values:
             return list(flag_values)
         value = self.get("catalog")

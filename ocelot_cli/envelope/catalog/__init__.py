@@ -12,6 +12,9 @@ A catalog file (YAML or JSON) holds::
 Channel templates name envelope fields by dotted path; ``{a|b}`` takes the first that is
 set. Properties may carry ``x-ocelot-format`` (``e164``, ``bcp47``, ``iso-date-or-time``)
 which expands into standard JSON Schema, and ``x-ocelot-sample`` templates used by samples.
+
+A user's source (``--catalog``, ``OCELOT_CATALOG``) is a directory of such files or an AsyncAPI
+document, whose messages become types (``asyncapi.py``). EventType lives in ``entry.py``.
 """
 
 from __future__ import annotations
@@ -20,100 +23,31 @@ import copy
 import difflib
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocelot_cli.envelope import formats
+from ocelot_cli.envelope.catalog.entry import (
+    FORMAT_EXPANSIONS,
+    TYPE_NAME,
+    EventType,
+    expand_formats,
+    lookup_path,
+    schema_problem,
+    unknown_x_formats,
+)
 from ocelot_cli.envelope.catalog.snapshot import read_snapshot
 from ocelot_cli.envelope.model import EnvelopeKind, envelope_schema
 from ocelot_cli.errors import CatalogError, UnknownEventType
 
+__all__ = ["BUILTIN_DIR", "JSON_SCHEMA_DIALECT", "Catalog", "EventType", "close_objects", "expand_formats",
+           "load_catalog", "lookup_path"]  # fmt: skip
+
 BUILTIN_DIR = Path(__file__).parent
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-_FORMAT_EXPANSIONS: dict[str, dict[str, Any]] = {
-    "e164": {"pattern": formats.E164_PATTERN},
-    "bcp47": {"pattern": formats.BCP47_PATTERN},
-    "iso-date-or-time": {"anyOf": [{"format": "date-time"}, {"format": "date"}]},
-}
-_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
-_CHANNEL_FIELD = re.compile(r"\{([^{}]+)\}")
+_FORMAT_EXPANSIONS = FORMAT_EXPANSIONS  # the names other modules knew them by
+_TYPE_NAME = TYPE_NAME
 _ENTRY_KEYS = {"type", "envelope", "description", "routing_key", "channels", "data_schema"}
-
-
-@dataclass(frozen=True)
-class EventType:
-    """One catalog entry."""
-
-    name: str
-    envelope: EnvelopeKind
-    description: str
-    data_schema: dict[str, Any]
-    routing_key: str | None = None
-    channels: tuple[str, ...] = ()
-    source_file: str = ""
-    builtin: bool = True
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def resolve_channels(self, event: dict[str, Any]) -> list[str]:
-        """The concrete channel names for a real-time event; templates whose fields are unset are skipped."""
-        resolved = []
-        for template in self.channels:
-            values = []
-            for match in _CHANNEL_FIELD.finditer(template):
-                value = None
-                for path in match.group(1).split("|"):
-                    value = lookup_path(event, path.strip())
-                    if isinstance(value, str | int) and value != "":
-                        break
-                    value = None
-                if value is None:
-                    break
-                values.append(str(value))
-            else:
-                filled = iter(values)
-                resolved.append(_CHANNEL_FIELD.sub(lambda _m, filled=filled: next(filled), template))
-        return resolved
-
-    def summary(self) -> dict[str, Any]:
-        """Plain-data description for JSON output."""
-        return {
-            "type": self.name,
-            "envelope": self.envelope.value,
-            "description": self.description,
-            "routing_key": self.routing_key,
-            "channels": list(self.channels),
-            "source": "builtin" if self.builtin else self.source_file,
-        }
-
-
-def lookup_path(obj: Any, path: str) -> Any:
-    """Value at a dotted path (``data.call_id``, ``data.keywords.0``) or None."""
-    current = obj
-    for part in path.split("."):
-        if isinstance(current, dict):
-            current = current.get(part)
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return None
-    return current
-
-
-def expand_formats(schema: Any) -> Any:
-    """Copy of ``schema`` with every ``x-ocelot-format`` expanded into standard keywords."""
-    if isinstance(schema, dict):
-        out = {k: expand_formats(v) for k, v in schema.items()}
-        name = out.get("x-ocelot-format")
-        if name is not None:
-            out.update(copy.deepcopy(_FORMAT_EXPANSIONS[name]))
-        return out
-    if isinstance(schema, list):
-        return [expand_formats(v) for v in schema]
-    return schema
 
 
 def close_objects(schema: Any) -> Any:
@@ -219,16 +153,17 @@ def _read_entry_file(path: Path) -> dict[str, Any]:
 
 
 def _check_entry(entry: dict[str, Any], path: Path) -> EventType:
-    import jsonschema_rs  # compiled validator; only needed once a catalog is loaded
-
     def fail(message: str) -> CatalogError:
         return CatalogError(f"{path}: {message}", hint="see 'ocelot catalog show call.ended' for a complete example")
 
+    if "asyncapi" in entry:
+        raise CatalogError(f"{path}: an AsyncAPI document in a directory of catalog files",
+                           hint=f"give the document to --catalog itself: --catalog {path}")  # fmt: skip
     unknown = set(entry) - _ENTRY_KEYS
     if unknown:
         raise fail(f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_ENTRY_KEYS))}")
     name = entry.get("type")
-    if not isinstance(name, str) or not _TYPE_NAME.match(name):
+    if not isinstance(name, str) or not TYPE_NAME.match(name):
         raise fail(f"'type' must be a dotted lower-case event name such as call.ended, got {name!r}")
     try:
         kind = EnvelopeKind(entry.get("envelope"))
@@ -246,15 +181,14 @@ def _check_entry(entry: dict[str, Any], path: Path) -> EventType:
     data_schema = entry.get("data_schema")
     if not isinstance(data_schema, dict):
         raise fail("'data_schema' must be a JSON Schema object")
-    bad_formats = _unknown_x_formats(data_schema)
+    bad_formats = unknown_x_formats(data_schema)
     if bad_formats:
-        raise fail(f"unknown x-ocelot-format {bad_formats[0]!r}; known: {', '.join(_FORMAT_EXPANSIONS)}")
+        raise fail(f"unknown x-ocelot-format {bad_formats[0][1]!r}; known: {', '.join(FORMAT_EXPANSIONS)}")
     expanded = expand_formats(data_schema)
-    try:
-        jsonschema_rs.meta.validate(expanded)
-    except jsonschema_rs.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.instance_path) or "(root)"
-        raise fail(f"'data_schema' is not a valid JSON Schema at {where}: {exc.message}") from None
+    problem = schema_problem(expanded)
+    if problem is not None:
+        where = "/".join(str(p) for p in problem[0]) or "(root)"
+        raise fail(f"'data_schema' is not a valid JSON Schema at {where}: {problem[1]}")
     return EventType(
         name=name,
         envelope=kind,
@@ -268,44 +202,42 @@ def _check_entry(entry: dict[str, Any], path: Path) -> EventType:
     )
 
 
-def _unknown_x_formats(schema: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(schema, dict):
-        name = schema.get("x-ocelot-format")
-        if name is not None and name not in _FORMAT_EXPANSIONS:
-            found.append(name)
-        for value in schema.values():
-            found.extend(_unknown_x_formats(value))
-    elif isinstance(schema, list):
-        for value in schema:
-            found.extend(_unknown_x_formats(value))
-    return found
-
-
 def _entry_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
 
 
 def load_catalog(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Catalog:
-    """The built-in catalog, extended or overridden (by type name) by each directory in order."""
+    """The built-in catalog, extended or overridden (by type name) by each source in order.
+
+    A source is a directory of catalog files or an AsyncAPI 2.6/3.0/3.1 document (see ``asyncapi.py``).
+    """
     entries: dict[str, EventType] = {}
     builtin = _entry_files(BUILTIN_DIR)
     parsed = read_snapshot(builtin) or {}
     for path in builtin:
         entry = _check_entry(parsed[path.name] if path.name in parsed else _read_entry_file(path), path)
         entries[entry.name] = entry
-    for directory in extra_dirs:
-        directory = Path(directory)
-        if not directory.is_dir():
-            raise CatalogError(
-                f"catalog directory {directory} does not exist or is not a directory",
-                hint="pass a directory of catalog files (one YAML or JSON file per event type)",
-            )
-        seen: dict[str, Path] = {}
-        for path in _entry_files(directory):
-            entry = _check_entry(_read_entry_file(path), path)
-            if entry.name in seen:
-                raise CatalogError(f"{path}: type {entry.name!r} is also defined in {seen[entry.name]}")
-            seen[entry.name] = path
-            entries[entry.name] = entry
+    for source in extra_dirs:
+        entries.update((entry.name, entry) for entry in _read_source(Path(source)))
     return Catalog(entries.values())
+
+
+def _read_source(source: Path) -> list[EventType]:
+    """The types of one --catalog source: a directory of catalog files, or an AsyncAPI document."""
+    if source.is_file():
+        from ocelot_cli.envelope.catalog.asyncapi import read_asyncapi
+
+        return read_asyncapi(source)
+    if not source.is_dir():
+        raise CatalogError(
+            f"catalog {source} does not exist",
+            hint="pass a directory of catalog files (one YAML or JSON file per event type) "
+            "or an AsyncAPI 2.6/3.0/3.1 document",
+        )
+    seen: dict[str, EventType] = {}
+    for path in _entry_files(source):
+        entry = _check_entry(_read_entry_file(path), path)
+        if entry.name in seen:
+            raise CatalogError(f"{path}: type {entry.name!r} is also defined in {seen[entry.name].source_file}")
+        seen[entry.name] = entry
+    return list(seen.values())
