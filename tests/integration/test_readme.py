@@ -169,3 +169,16 @@ def test_ci_workflow_ocelot_steps_pass_against_the_local_broker(tmp_path, platfo
     load = json.loads((tmp_path / "load.json").read_text())
     assert load["assertions"] and all(a["ok"] for a in load["assertions"])
     assert (tmp_path / "load.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_contract_job_checks_the_configured_catalog_against_main_with_the_whole_history():
+    import yaml
+
+    match = re.search(r"<!-- ci:contract -->\n```yaml\n(.*?)```", README, re.S)
+    assert match, "README lacks the <!-- ci:contract --> block"
+    job = yaml.safe_load(match.group(1))["jobs"]["catalog-diff"]
+    assert job["env"]["OCELOT_CATALOG"]
+    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert any(run.startswith("ocelot catalog diff git:origin/main .") for run in runs)
