@@ -223,6 +223,8 @@ def _export_target(output_file: str | None, as_json: bool) -> bool | None:
     from ocelot_cli.errors import UsageProblem
     from ocelot_cli.formats.writable import check_writable
 
+    if not output_file.strip():
+        raise UsageProblem("-o '': give a file name, or - for stdout")
     yaml_name = output_file.lower().endswith((".yaml", ".yml"))
     if as_json and yaml_name:
         raise UsageProblem(f"--json and -o {output_file} disagree: the file's name asks for YAML",

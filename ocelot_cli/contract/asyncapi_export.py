@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -291,6 +292,11 @@ def write_document(path: str, text: str) -> None:
     leaves the previous file as it was. OutputFailed (exit 74) when the system refuses.
     """
     target = os.path.expanduser(path)
+    if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+        _write_in_place(path, target, text)  # a device, a FIFO, /dev/stdout: never renamed over
+        return
+    if os.path.islink(target):
+        target = os.path.realpath(target)  # replace what the link points to, and keep the link
     directory = os.path.dirname(os.path.abspath(target))
     temporary = None
     try:
@@ -309,6 +315,16 @@ def write_document(path: str, text: str) -> None:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def _write_in_place(path: str, target: str, text: str) -> None:
+    """Write to a file that is not a regular file (a device, a FIFO, a terminal) as it is."""
+    try:
+        with open(target, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise OutputFailed(f"cannot write {path}: {reason}") from None
 
 
 def _mode_for(target: str) -> int:

@@ -52,8 +52,17 @@ def check_server_urls(value: str, source: str) -> None:
     """UsageProblem naming ``source`` when a URL (or a node of a list) has no host to describe."""
     nodes = split_nodes(value)
     for number, node in enumerate(nodes or [""], 1):
-        if not server_url(node).host:
-            which = f"node {number} of " if len(nodes) > 1 else ""
+        which = f"node {number} of " if len(nodes) > 1 else ""
+        try:
+            parsed = server_url(node)
+            port = urlsplit(f"{parsed.scheme}://{parsed.host}").port  # ValueError when not 0-65535
+        except ValueError as exc:
+            raise UsageProblem(f"{source}: {which}{mask_url(value) or 'the URL'} cannot be used ({exc})",
+                               hint="write SCHEME://HOST:PORT/...; percent-encode special characters of the user "
+                               "and password (%5B for [, %40 for @, %2F for /)") from None  # fmt: skip
+        if port == 0:
+            raise UsageProblem(f"{source}: {which}{mask_url(value)}: its port is not a number from 1 to 65535")
+        if not parsed.host:
             raise UsageProblem(f"{source}: {which}{mask_url(value) or 'the URL'} has no host",
                                hint="give the URL of a server, e.g. amqp://rabbit.internal:5672/%2F")  # fmt: skip
 

@@ -48,6 +48,9 @@ def read_sides(old: str, new: str, configured: list[str], cwd: Path | None = Non
     cwd = cwd or Path.cwd()
     sides: dict[str, CatalogSide] = {}
     for role, spec in (("OLD", old), ("NEW", new)):
+        if not spec.strip():
+            raise UsageProblem(f"{role} is empty: give a catalog directory, an AsyncAPI document, builtin or "
+                               "git:REF[:PATH]", hint=_WHAT_ARGS)  # fmt: skip
         if not spec.startswith(GIT_PREFIX):
             sides[role] = _read_builtin() if spec == BUILTIN else _read_local(spec, configured)
     for role, spec, other in (("OLD", old, "NEW"), ("NEW", new, "OLD")):
@@ -84,11 +87,12 @@ def _read_local(spec: str, configured: list[str]) -> CatalogSide:
     if not path.exists():
         raise UsageProblem(f"{spec}: no such file or directory", hint=_WHAT_ARGS)
     sources = _configured_under(path, configured) if path.is_dir() else []
+    is_file = not path.is_dir()  # a regular file, or a FIFO such as <(git show main:asyncapi.yaml)
     shown = ", ".join(str(p) for p in sources) if sources else spec
     try:
         types = _merge(read_source(p) for p in sources or [path])
     except CatalogError as exc:
-        if sources or path.is_file():
+        if sources or is_file:
             raise
         raise CatalogError(exc.message, hint=_root_hint(spec, configured)) from None
     if not types:
@@ -116,7 +120,7 @@ def read_source(path: Path, text: str | None = None, shown: str | None = None) -
     """The types of one catalog source: a directory of catalog files, or an AsyncAPI document."""
     from ocelot_cli.envelope.catalog import _check_entry, _entry_files, _read_entry_file
 
-    if text is not None or path.is_file():
+    if text is not None or (path.exists() and not path.is_dir()):
         from ocelot_cli.envelope.catalog.asyncapi import read_asyncapi
 
         return read_asyncapi(Path(shown) if shown else path, text)
@@ -232,5 +236,6 @@ def _read_git_source(repo: GitRepository, commit: str, ref: str, path: str) -> l
         try:
             types = read_source(Path(tmp))
         except CatalogError as exc:
-            raise CatalogError(exc.message.replace(f"{tmp}/", prefix), hint=exc.hint) from None
+            hint = exc.hint.replace(f"{tmp}/", prefix) if exc.hint else exc.hint
+            raise CatalogError(exc.message.replace(f"{tmp}/", prefix), hint=hint) from None
     return [replace(t, source_file=t.source_file.replace(f"{tmp}/", prefix), builtin=False) for t in types]

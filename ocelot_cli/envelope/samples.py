@@ -136,6 +136,8 @@ class SampleFactory:
         return plan
 
     def _make_plan(self, schema: dict[str, Any], name: str) -> Callable[[], Any]:
+        if not isinstance(schema, dict):  # a boolean schema: true takes anything (false is never asked for)
+            return lambda: "ok"
         fixed = self._fixed_plan(schema)
         if fixed is not None:
             return fixed
@@ -169,7 +171,10 @@ class SampleFactory:
         """A plan for a value of a JSON type, within the schema's bounds."""
         rng = self.rng
         if kind == "string":
-            return lambda: self._string(schema, name)
+            low_len, high_len = schema.get("minLength", 0), schema.get("maxLength")
+            if not low_len and high_len is None:
+                return lambda: self._string(schema, name)
+            return lambda: _fit_length(self._string(schema, name), low_len, high_len)
         if kind == "integer":
             low = int(schema.get("minimum", 0))
             high = int(schema.get("maximum", low + 500))
@@ -181,10 +186,21 @@ class SampleFactory:
         if kind == "boolean":
             return lambda: rng.random() < 0.5
         if kind == "array":
-            item = self._plan(schema.get("items", {}), name)
-            return lambda: [item() for _ in range(rng.randint(1, 3))]
+            prefix = [self._plan(sub, name) for sub in schema.get("prefixItems", [])]
+            rest = schema.get("items", {})
+            item = None if rest is False else self._plan(rest, name)
+            low_n = max(int(schema.get("minItems", 0)), 0)
+            high_n = int(schema.get("maxItems", max(low_n, len(prefix), 3)))
+
+            def array() -> list[Any]:
+                count = min(max(rng.randint(1, 3), low_n, len(prefix) if item is None else 0), high_n)
+                made = [make() for make in prefix[:count]]
+                return made + ([item() for _ in range(count - len(made))] if item is not None else [])
+
+            return array
         if kind == "object" or "properties" in schema:
-            fields = [(key, self._plan(sub, key)) for key, sub in (schema.get("properties") or {}).items()]
+            fields = [(key, self._plan(sub, key)) for key, sub in (schema.get("properties") or {}).items()
+                      if sub is not False]
             return lambda: {key: make() for key, make in fields}
         return (lambda: None) if kind == "null" else (lambda: "ok")
 
@@ -260,6 +276,13 @@ class SampleFactory:
             "key": f"{entry.name}:{first_id}" if first_id else None,
             "data": data,
         }
+
+
+def _fit_length(text: str, low: int, high: int | None) -> str:
+    """``text`` cut or padded to within ``minLength``..``maxLength`` characters."""
+    if high is not None and len(text) > high:
+        text = text[-high:] if high else ""
+    return text + "x" * max(low - len(text), 0)
 
 
 def make_sample(catalog: Catalog, type_name: str, options: SampleOptions | None = None) -> dict[str, Any]:

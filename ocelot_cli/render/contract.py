@@ -120,7 +120,8 @@ def github_annotations(report: DiffReport) -> Iterator[str]:
         old_file, new_file = report.types.get(change.event_type, (None, None))
         props = []
         if new_file or old_file:
-            props.append(f"file={_gh_property(new_file or old_file or '')}")
+            file = (new_file or old_file or "").partition("#")[0]  # a document's message: the document itself
+            props.append(f"file={_gh_property(file)}")
         props.append(f"title={_gh_property(f'ocelot catalog diff: {change.event_type}')}")
         message = _detail(change) if change.breaks else headline(change)
         body = "%0A".join(_gh_data(line) for line in message.split("\n"))

@@ -456,3 +456,13 @@ def test_any_damage_to_a_document_is_a_catalog_error_naming_file_and_line_never_
         read_asyncapi(path, text)
     except CatalogError as exc:
         assert exc.message.startswith(f"{path}:") and "\n" not in exc.message
+
+
+def test_constraints_beside_a_ref_are_ignored_as_draft_07_and_the_official_parser_ignore_them():
+    text = edited("        unit_price:\n          $ref: '#/components/schemas/Money'\n",
+                  "        unit_price:\n          $ref: '#/components/schemas/Money'\n          maxProperties: 0\n"
+                  "          description: what one unit costs\n")  # fmt: skip
+    money = types_of(DOC_30, text)["billing.invoice.issued"].data_schema["properties"]["line_items"]["items"][
+        "properties"]["unit_price"]  # fmt: skip
+    assert "maxProperties" not in money and money["description"] == "what one unit costs"
+    assert money["properties"]["currency"]["enum"] == ["USD", "EUR", "GBP"]

@@ -139,6 +139,12 @@ def _read_entry_file(path: Path) -> dict[str, Any]:
         raise CatalogError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read catalog file: {exc.strerror}") from None
+    if path.suffix == ".json":
+        from ocelot_cli.formats.json_text import MAX_DEPTH, _too_deep
+
+        deep = _too_deep(text)
+        if deep is not None:
+            raise CatalogError(f"{path}:{text.count(chr(10), 0, deep) + 1}: nesting deeper than {MAX_DEPTH} levels")
     try:
         entry = json.loads(text) if path.suffix == ".json" else safe_yaml.load_one(text)
     except json.JSONDecodeError as exc:
@@ -224,7 +230,7 @@ def load_catalog(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Catalog:
 
 def _read_source(source: Path) -> list[EventType]:
     """The types of one --catalog source: a directory of catalog files, or an AsyncAPI document."""
-    if source.is_file():
+    if source.exists() and not source.is_dir():  # a file, or a FIFO such as <(git show main:asyncapi.yaml)
         from ocelot_cli.envelope.catalog.asyncapi import read_asyncapi
 
         return read_asyncapi(source)

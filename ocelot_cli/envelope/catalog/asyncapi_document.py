@@ -175,6 +175,12 @@ def _yaml_key_lines(text: str) -> dict[Pointer, int]:
 
 
 def _parse_json(path: Path, text: str) -> tuple[Any, dict[Pointer, int]]:
+    from ocelot_cli.formats.json_text import MAX_DEPTH, _too_deep
+
+    deep = _too_deep(text)
+    if deep is not None:  # as YAML documents: bounded before anything recurses over the value
+        line, column = text.count("\n", 0, deep) + 1, deep - text.rfind("\n", 0, deep)
+        raise CatalogError(f"{path}:{line}:{column}: nesting deeper than {MAX_DEPTH} levels")
     try:
         root = json.loads(text)
         return root, _json_lines(text)

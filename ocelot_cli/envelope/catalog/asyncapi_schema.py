@@ -124,13 +124,13 @@ class SchemaInliner:
                                  "replace the inner reference with a plain {type: object}")  # fmt: skip
         self.check(target_value, target)
         resolved = self._inline(target_value, target, (*expanding, target))
-        siblings = {key: item for key, item in value.items() if key != "$ref"}
-        if siblings and isinstance(resolved, dict):  # keywords next to a $ref: they apply to this use of it
-            extra = self._inline(siblings, at, expanding)
-            if all(key in _ANNOTATIONS or key.startswith("x-") for key in extra):
-                return {**resolved, **extra}
-            both = {"allOf": [resolved, extra]}
-            return merge_all_of(both) or both
+        # Keywords next to a $ref: draft-07 (AsyncAPI Schema) ignores them, as the official parser does, so
+        # only annotations (description, examples, x-...) are kept; a constraint there would refuse events
+        # the document allows.
+        siblings = {key: item for key, item in value.items()
+                    if key != "$ref" and (key in _ANNOTATIONS or key.startswith("x-"))}  # fmt: skip
+        if siblings and isinstance(resolved, dict):
+            return {**resolved, **self._inline(siblings, at, expanding)}
         return resolved
 
     def check(self, value: Any, at: Pointer) -> None:
