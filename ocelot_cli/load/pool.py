@@ -61,7 +61,9 @@ class MessagePool:
         result = validator.validate(event)
         if not result.ok:
             problems = "; ".join(f"{v.path}: {v.message}" for v in result.errors)
-            raise InvalidEvent(f"the {name} sample for the load run breaks the catalog: {problems}", result.errors)
+            raise InvalidEvent(f"the {name} sample for the load run breaks the catalog: {problems}", result.errors,
+                               hint="ocelot cannot make a value for such a field by itself (a pattern, say): give it "
+                               "'examples' or an 'x-ocelot-sample' template in the catalog")  # fmt: skip
         properties = {} if self.channel is not None else amqp_properties(event)
         if properties:
             properties["delivery_mode"] = 2 if self.plan.persistent else 1

@@ -88,9 +88,10 @@ def check_samples(factory: SampleFactory, type_names: list[str], validator: Even
         result = validator.validate(factory.make(name))
         if not result.ok:
             problems = "; ".join(f"{v.path}: {v.message}" for v in result.errors)
-            raise InvalidEvent(
-                f"the {name} sample breaks the catalog: {problems}", result.errors, hint="check the --set values"
-            )
+            hint = ("check the --set values" if factory.options.assignments else
+                    "ocelot cannot make a value for such a field by itself (a pattern, say): give it 'examples' or "
+                    "an 'x-ocelot-sample' template in the catalog, or set it with --set")  # fmt: skip
+            raise InvalidEvent(f"the {name} sample breaks the catalog: {problems}", result.errors, hint=hint)
 
 
 def sample_messages(

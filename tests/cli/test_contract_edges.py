@@ -3,6 +3,7 @@ through, schemas whose samples must respect every bound, inputs that are no regu
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -114,3 +115,15 @@ def test_empty_names_are_usage_errors(cli):
     assert result.code == 2 and "OLD is empty" in result.err
     result = cli("catalog", "export", "-o", "")
     assert result.code == 2 and "give a file name" in result.err
+
+
+def test_a_field_the_sampler_cannot_fill_says_how_to_give_it_values(cli, tmp_path):
+    directory = _entry(tmp_path / "cat", "test.pattern", {
+        "type": "object", "required": ["code"], "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}})
+    for command in (["catalog", "sample"], ["publish", "--dry-run"]):
+        result = cli(*command, "test.pattern", "--catalog", str(directory))
+        assert result.code == 1 and "give it 'examples' or an 'x-ocelot-sample' template" in result.err
+    (directory / "test.pattern.yaml").write_text((directory / "test.pattern.yaml").read_text().replace(
+        "pattern: ^[A-Z]{3}$", "pattern: ^[A-Z]{3}$\n      examples: [ABC, XYZ]"))  # fmt: skip
+    result = cli("catalog", "sample", "test.pattern", "--catalog", str(directory))
+    assert result.code == 0 and json.loads(result.out)["data"]["code"] in ("ABC", "XYZ")
