@@ -218,6 +218,7 @@ def _publish_raw(state, target, files, whole, extras, resume_from, dry_run, as_j
     from ocelot_cli.formats.sources import spooled_stdin
     from ocelot_cli.publishing.raw import count_raw, raw_messages
 
+    target.any_exchange = True  # with its own routing key, a raw body may go to any exchange, the default one too
     with spooled_stdin(files, sys.stdin.buffer) as inputs:  # read twice: counted and checked, then streamed
         total = count_raw(inputs, whole)
         options.check_resume_from(resume_from, total)

@@ -291,9 +291,14 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
 
     session = TailSession(feed, renderer, tail_filter=tail_filter, validator=validator, recorder=recorder,
                           limits=limits, stats=stats, channel_of=guess, **session_hooks(plan, feed))  # fmt: skip
-    interrupted = failure = None
+    interrupted = failure = reader_gone = None
     try:
         session.run()
+    except BrokenPipeError as exc:  # `| head`: quiet for a look; a take still says what it took (and removed)
+        if plan is None or not plan.read.take:
+            raise
+        reader_gone = exc
+        stats.stop_reason = "reader gone"
     except INTERRUPTS as exc:
         interrupted = interrupt_status(exc)
         stats.stop_reason = "interrupted"
@@ -311,6 +316,10 @@ def _run(state, transport, target, tail_filter, limits, view, validate, recordin
 
     finish_read(plan, stats)
     print_summary(out, stats, recorder, recording_failed)
+    if reader_gone is not None:
+        out.status("warning: the reader of the output went away: what was taken had been written to it, "
+                   "but it may not all have been read (--count N takes no more than it shows)")
+        raise reader_gone
     if interrupted is not None:
         raise Interrupted("interrupted", status=interrupted, reported=True)
     _end(stats, failure, validate)

@@ -77,6 +77,27 @@ def body_of(record: dict[str, Any]) -> bytes:
     return base64.b64decode(record.get("body_base64", ""))
 
 
+def properties_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The AMQP properties of a recorded message, as sent again: a header value the tail recorded as
+    ``{"$base64": ...}`` (an AMQP byte array, which JSON cannot hold) is bytes again."""
+    properties = dict(record.get("properties") or {})
+    headers = properties.get("headers")
+    if isinstance(headers, dict):
+        properties["headers"] = _decoded(headers)
+    return properties
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("$base64"), str):
+            with contextlib.suppress(ValueError):  # binascii.Error is a ValueError: not ours, kept as it is
+                return base64.b64decode(value["$base64"], validate=True)
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
+
+
 def event_of(record: dict[str, Any]) -> Any:
     """The event inside a recording (parsed JSON), or None when the body was not JSON."""
     if "event" in record:

@@ -36,6 +36,7 @@ class PublishTarget:
     drain_timeout: float = 5.0
     channels: list[str] | None = None  # real-time channels instead of the catalog's
     oversize: Oversize = Oversize.pointer
+    any_exchange: bool = False  # raw bodies: any type of exchange (direct, fanout, headers, the default one)
 
     @property
     def channel_mode(self) -> bool:
@@ -51,14 +52,15 @@ class PublishTarget:
         """The transport's publisher for these messages."""
         options = PublishOptions(exchange=self.exchange, declare=self.declare, window=self.window, rate=self.rate,
                                  reconnect_for=self.reconnect_for, drain_timeout=self.drain_timeout,
-                                 on_notice=on_notice, on_progress=on_progress)  # fmt: skip
+                                 on_notice=on_notice, on_progress=on_progress,
+                                 any_exchange=self.any_exchange)  # fmt: skip
         return transport_for(self.endpoint, need=Capability.PUBLISH).publisher(messages, options)
 
     def not_a_topic_exchange(self) -> OcelotError | None:
         """After messages came back unroutable: ExchangeNotFound (exit 7) when the exchange is not a
         topic exchange, the likelier cause. Asked only then: the check declares the exchange, which
         needs the configure permission a publishing user may lack (then None: no better answer)."""
-        if self.channel_mode:
+        if self.channel_mode or self.any_exchange:
             return None
         try:
             with transport_for(self.endpoint, need=Capability.PROBE).session("ocelot publish") as session:

@@ -24,7 +24,7 @@ from ocelot_cli.envelope.model import EnvelopeKind, detect_kind
 from ocelot_cli.envelope.paths import Assignment, apply_assignments
 from ocelot_cli.envelope.validate import EventValidator
 from ocelot_cli.errors import InvalidEvent, UsageProblem
-from ocelot_cli.formats.recording import body_of, event_of, is_gap, is_recording
+from ocelot_cli.formats.recording import body_of, event_of, is_gap, is_recording, properties_of
 from ocelot_cli.formats.scenarios import expand, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, read_sources
 from ocelot_cli.publishing.messages import amqp_properties, build_message
@@ -209,11 +209,11 @@ class ReplayPlan:
         options = self.options
         routing_key = options.routing_key or item.routing_key
         if not options.rewrites and item.record is not None:
-            props = dict(item.record.get("properties") or {})
+            props = properties_of(item.record)
             return OutgoingMessage(self.exchange, routing_key or "", body_of(item.record), props,
                                    props.get("message_id"), props.get("type"), seq)  # fmt: skip
         if item.event is None or not isinstance(item.event, dict):  # a non-JSON recorded body
-            props = dict((item.record or {}).get("properties") or {})
+            props = properties_of(item.record or {})
             if options.fresh_ids:
                 props["message_id"] = str(uuid.uuid4())
             body = body_of(item.record) if item.record else b""
@@ -223,7 +223,7 @@ class ReplayPlan:
         if self.validator is not None and options.assignments:
             _check_after_set(self.validator, event, seq)
         if item.record is not None:  # keep the recorded properties, updated for the rewrites
-            props = {**(item.record.get("properties") or {}), **amqp_properties(event)}
+            props = {**properties_of(item.record), **amqp_properties(event)}
             return OutgoingMessage(self.exchange, routing_key or "", dump_compact(event), props,
                                    props.get("message_id"), props.get("type"), seq)  # fmt: skip
         return build_message(event, exchange=self.exchange, catalog=self.catalog, routing_key=routing_key, seq=seq,

@@ -165,13 +165,18 @@ def route_line(key: KeyRoute) -> str:
     """``comms.call.ended (call.ended): bound to 2 queues (q1, q2)``, or why it reaches none."""
     route = key.route
     head = f"{route.routing_key} ({key.event_type})"
+    through = f" through the alternate exchange {route.alternate}" if route.alternate else ""
     if route.queues:
-        sure = f"bound to {_plural(len(route.queues), 'queue')} ({', '.join(route.queues)})"
+        sure = f"bound to {_plural(len(route.queues), 'queue')}{through} ({', '.join(route.queues)})"
         return head + ": " + sure + (f"; maybe more through {', '.join(route.undecided)}" if route.undecided else "")
     if route.undecided:
         return f"{head}: depends on the message headers at {', '.join(route.undecided)}"
+    if route.alternate and not route.alternate_exists:
+        return (f"{head}: no queue bound, messages to it are unroutable (its alternate exchange {route.alternate} "
+                "does not exist)")
     if route.alternate:
-        return f"{head}: no queue bound; messages to it go to the alternate exchange {route.alternate}"
+        return f"{head}: no queue bound, messages to it are unroutable (the alternate exchange {route.alternate} " \
+               "routes them nowhere either)"
     return f"{head}: no queue bound, messages to it are unroutable"
 
 
@@ -182,7 +187,7 @@ def _catalog_node(parent: Node, check: CatalogCheck) -> None:
         return
     node = parent.add(f"catalog routing keys on {check.exchange}", "bold")
     for key in check.keys:
-        node.add(route_line(key), "red" if key.route.unroutable and not key.route.alternate else "green")
+        node.add(route_line(key), "red" if key.route.unroutable else "green")
     if check.unmatched_bindings:
         node.add(f"bound, but no catalog routing key matches: {', '.join(check.unmatched_bindings)}", "yellow")
 

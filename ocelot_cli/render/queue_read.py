@@ -67,9 +67,14 @@ def queue_summary(counts: Any) -> str:
     name = escape_control(counts.queue, one_line=True)
     ending = f"; {escape_control(counts.ending, one_line=True)}" if counts.ending else ""
     if counts.mode == "stream":
-        text = f"; stream {name!r}: nothing read" if counts.last_offset is None else (
-            f"; stream {name!r} offsets {counts.first_offset:,}-{counts.last_offset:,} "
-            f"(next: --since offset:{counts.last_offset + 1})")  # fmt: skip
+        resume = counts.resume_offset
+        if counts.last_offset is None:
+            text = f"; stream {name!r}: nothing read"
+        elif resume is None or resume <= counts.first_offset:
+            text = f"; stream {name!r}: nothing handled (next: --since offset:{counts.first_offset})"
+        else:
+            text = (f"; stream {name!r} offsets {counts.first_offset:,}-{resume - 1:,} "
+                    f"(next: --since offset:{resume})")  # fmt: skip
         if counts.before_since:
             text += f", {counts.before_since:,} from just before --since skipped"
         return text + ending

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ocelot_cli.envelope import formats
@@ -60,14 +61,19 @@ def parse_since(text: str, now: float | None = None) -> StreamStart:
 def parse_moment(text: str, option: str, now: float | None = None) -> float:
     """Epoch seconds of a time ago (``10m``, ``2h``, ``1d``) or an ISO 8601 time (local when it has no offset)."""
     ago = _AGO.match(text)
-    if ago:
-        return (time.time() if now is None else now) - float(ago[1]) * _AGO_SECONDS[ago[2]]
     try:
-        moment = datetime.fromisoformat(text.strip())  # 2026-11-27T10:00Z, 2026-11-27 10:00:00+02:00, 2026-11-27
-    except ValueError:
-        raise UsageProblem(f"{option} {text!r} is neither a time ago nor a time",
+        if ago:
+            moment = (time.time() if now is None else now) - float(ago[1]) * _AGO_SECONDS[ago[2]]
+        else:
+            parsed = datetime.fromisoformat(text.strip())  # 2026-11-27T10:00Z, 2026-11-27 10:00:00+02:00, 2026-11-27
+            moment = (parsed if parsed.tzinfo else parsed.astimezone()).timestamp()
+        if moment < 0:  # AMQP times are unsigned seconds since 1970
+            raise ValueError("before 1970")
+        datetime.fromtimestamp(moment, UTC)  # a time Python can show and the broker can take
+    except (ValueError, OverflowError, OSError):
+        raise UsageProblem(f"{option} {text!r} is neither a time ago nor a time from 1970 to 9999",
                            hint=f"give {SINCE_FORMS if option == '--since' else _UNTIL_FORMS}") from None  # fmt: skip
-    return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+    return moment
 
 
 _UNTIL_FORMS = "a time ago (10m, 2h, 1d) or a time (2026-11-27T10:00Z)"
@@ -155,7 +161,11 @@ def parse_max_age(text: str) -> str:
 def parse_size(text: str) -> int:
     """``--max-bytes``: bytes, or KB MB GB TB (powers of 1000) and KiB MiB GiB TiB (of 1024): 5GB -> 5000000000."""
     found = _SIZE.match(text)
-    size = int(float(found[1]) * _SIZE_UNITS[(found[2] or "b").lower()]) if found else 0
+    # Decimal, not float: a plain byte count up to 2**63 - 1 is kept exactly
+    size = int(Decimal(found[1]) * _SIZE_UNITS[(found[2] or "b").lower()]) if found else 0
+    if size >= 2**63:  # an AMQP long long: the most a queue argument can carry
+        raise UsageProblem(f"--max-bytes {text!r}: at most {2**63 - 1:,} bytes (about 9.2 EB)",
+                           hint="e.g. 5GB, 500MB or 2GiB (or plain bytes)")  # fmt: skip
     if size <= 0:
         raise UsageProblem(f"--max-bytes {text!r}: give a size above zero",
                            hint="e.g. 5GB, 500MB or 2GiB (or plain bytes)")  # fmt: skip

@@ -130,8 +130,11 @@ class TailSession:
             verdict = self.window.admit(message, event)
             if verdict != SHOW:  # before --since (not counted), or after --until
                 stats.stop_reason = "until" if verdict == STOP else stats.stop_reason
+                if verdict != STOP:
+                    self._handled(message)
                 return verdict == STOP
         stats.received += 1
+        self._handled(message)
         if not json_body:
             stats.not_json += 1
         if matches is None or matches(event):
@@ -140,6 +143,16 @@ class TailSession:
                 stats.stop_reason = "count"
                 return True
         return False
+
+    def _handled(self, message: ReceivedMessage) -> None:
+        """A stream read: the next offset to go on from is after this message (shown, filtered out or trimmed);
+        what the source read ahead but the tail never handled (--count, --until, Ctrl-C) is not skipped."""
+        counts = self.stats.queue
+        if counts is None or counts.mode != "stream":
+            return
+        offset = (message.properties.get("headers") or {}).get("x-stream-offset")
+        if isinstance(offset, int) and not isinstance(offset, bool):
+            counts.next_offset = offset + 1
 
     def _idle_ends(self, quiet: float) -> bool:
         """True when --idle-timeout has passed without a message, or --until with the stream caught up."""

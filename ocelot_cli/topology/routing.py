@@ -50,6 +50,7 @@ class Route:
     queues: list[str] = field(default_factory=list)
     undecided: list[str] = field(default_factory=list)
     alternate: str | None = None  # the alternate exchange that takes what no binding takes
+    alternate_exists: bool = True  # an alternate exchange that does not exist takes nothing: unroutable
 
     @property
     def unroutable(self) -> bool:
@@ -63,7 +64,9 @@ class Route:
 
 def route(topology: Topology, vhost: str, exchange: str, routing_key: str) -> Route:
     """Where ``routing_key`` published to ``exchange`` goes (every exchange is visited once: bindings
-    between exchanges may form a cycle, and RabbitMQ delivers a message once per queue anyway)."""
+    between exchanges may form a cycle, and RabbitMQ delivers a message once per queue anyway). An
+    exchange none of whose bindings takes the message hands it to its alternate exchange, if it has one,
+    as RabbitMQ does; an alternate exchange that does not exist takes nothing."""
     queues: set[str] = set()
     undecided: list[str] = []
     pending, seen = [exchange], {exchange}
@@ -72,22 +75,31 @@ def route(topology: Topology, vhost: str, exchange: str, routing_key: str) -> Ro
         found = topology.exchange(vhost, name)
         if found is None:
             continue
+        took = False
         for binding in topology.bindings_from(vhost, name):
             takes = binding_takes(found.type, binding, routing_key)
             if takes is None:
                 undecided.append(name)
+                took = True  # perhaps: the headers decide, and with them whether the alternate is used
                 break
             if not takes:
                 continue
+            took = True
             if binding.destination_type == "queue":
                 queues.add(binding.destination)
             elif binding.destination not in seen:
                 seen.add(binding.destination)
                 pending.append(binding.destination)
+        alternate = found.alternate_exchange
+        if not took and alternate is not None and alternate not in seen:
+            seen.add(alternate)
+            pending.append(alternate)
     result = Route(routing_key, sorted(queues), sorted(set(undecided)))
     top = topology.exchange(vhost, exchange)
-    if result.unroutable and top is not None:
+    if top is not None and top.alternate_exchange is not None and not any(
+            binding_takes(top.type, b, routing_key) is not False for b in topology.bindings_from(vhost, exchange)):
         result.alternate = top.alternate_exchange
+        result.alternate_exists = topology.exchange(vhost, top.alternate_exchange) is not None
     return result
 
 

@@ -79,6 +79,7 @@ class PublishOptions:
 
     exchange: str = "ocelot.events"
     declare: bool = False
+    any_exchange: bool = False  # any type of exchange, the default one included (raw bodies with their own key)
     window: int = 2048
     rate: float | None = None
     reconnect_for: float = 60.0

@@ -187,6 +187,9 @@ class QueueCounts:
     taken: int = 0
     first_offset: int | None = None
     last_offset: int | None = None
+    # The offset after the last message the tail dealt with (shown, filtered out or trimmed before --since): where
+    # a next read goes on without a gap. Messages received ahead (the prefetch) but never handled are not counted.
+    next_offset: int | None = None
     before_since: int = 0  # read from the broker's chunk before --since, not shown
     ending: str = ""  # why the read ended, in words (the queue had no more, caught up, --until)
 
@@ -194,10 +197,16 @@ class QueueCounts:
     def returned(self) -> int:
         return self.read - self.taken
 
+    @property
+    def resume_offset(self) -> int | None:
+        """Where ``--since offset:N`` goes on from: after the last message handled, else the first one received."""
+        return self.next_offset if self.next_offset is not None else self.first_offset
+
     def to_dict(self) -> dict[str, Any]:
         counts = {"queue": self.queue, "mode": self.mode}
         if self.mode == "stream":
-            counts.update(first_offset=self.first_offset, last_offset=self.last_offset, before_since=self.before_since)
+            counts.update(first_offset=self.first_offset, last_offset=self.last_offset, next_offset=self.resume_offset,
+                          before_since=self.before_since)
         else:
             counts.update(read=self.read, taken=self.taken, returned=self.returned)
         return {**counts, "ending": self.ending}

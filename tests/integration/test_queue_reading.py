@@ -158,6 +158,18 @@ def test_consume_takes_only_what_matches_and_returns_the_rest(queues):
     assert sorted(left) == ["call.started", "sentiment.analyzed"]
 
 
+def test_a_take_whose_reader_goes_away_still_says_what_it_took(queues):
+    queue = queues.queue()
+    queues.publish(queue, queues.events(*["call.ended"] * 400))
+    proc = subprocess.run(f"{BIN}/ocelot tail --queue {queue} --consume --yes --json | head -5", shell=True,
+                          capture_output=True, timeout=60, env=ocelot_env())  # fmt: skip
+    assert len(proc.stdout.splitlines()) == 5
+    err = proc.stderr.decode()
+    taken = int(err.split("took ")[1].split(" ")[0])
+    assert "the reader of the output went away" in err and "Traceback" not in err
+    wait_for(lambda: queues.depth(queue) == 400 - taken, 10, "what was not taken to be back in the queue")
+
+
 def test_consume_without_yes_is_refused_when_no_one_can_answer_the_prompt(queues):
     queue = queues.queue()
     queues.publish(queue, queues.events("call.ended"))

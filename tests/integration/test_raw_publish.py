@@ -127,3 +127,29 @@ def test_resume_from_skips_the_first_bodies(rabbit, tmp_path):
     result = run_ocelot("publish", "--raw", "-f", str(path), "--exchange", exchange, "-k", "n", "--resume-from", "3")
     assert result.returncode == 0, result.stderr
     assert [body for _m, _p, body in rabbit.drain(queue)] == [b"4", b"5"]
+
+
+def test_raw_bodies_go_to_any_exchange_type_and_the_default_exchange(rabbit):
+    """With its own routing key a raw body may go where rabbitmqadmin publish would: a direct exchange, or the
+    default one (routing key = queue name); catalog events stay on topic exchanges."""
+    import uuid
+
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(rabbit.url))
+    channel = connection.channel()
+    direct, queue = f"ocelot.test.direct.{uuid.uuid4().hex[:8]}", f"ocelot.test.rawq.{uuid.uuid4().hex[:8]}"
+    channel.exchange_declare(direct, "direct")
+    channel.queue_declare(queue)
+    channel.queue_bind(queue, direct, "k")
+    try:
+        assert run_ocelot("publish", "--raw", "-f", "-", "-e", direct, "-k", "k", stdin=b"to direct\n").returncode == 0
+        assert run_ocelot("publish", "--raw", "-f", "-", "-e", "", "-k", queue, stdin=b"to default\n").returncode == 0
+        refused = run_ocelot("publish", "call.ended", "-e", direct, "-k", "k")
+        assert refused.returncode == 7 and b"is a direct exchange, not topic" in refused.stderr
+        got = [channel.basic_get(queue, auto_ack=True)[2] for _ in range(2)]
+        assert got == [b"to direct", b"to default"] and channel.basic_get(queue)[0] is None
+    finally:
+        channel.queue_delete(queue)
+        channel.exchange_delete(direct)
+        connection.close()

@@ -167,6 +167,17 @@ def test_since_first_gives_everything_and_offset_n_from_that_offset(history):
     assert later.stdout.count(b"  call.ended  ") == 2 and b"x-stream-offset=3" in later.stdout
 
 
+def test_the_next_offset_is_after_the_last_message_shown_not_after_what_was_read_ahead(history):
+    stream = history.stream()
+    ids = history.publish(12)
+    first = run_ocelot("tail", "--stream", stream, "--since", "offset:2", "--count", "3")
+    assert first.returncode == 0, first.stderr
+    assert ids_of(first.stdout) == ids[2:5]
+    assert b"offsets 2-4 (next: --since offset:5)" in first.stderr  # the prefetch read on to 11
+    then = run_ocelot("tail", "--stream", stream, "--since", "offset:5", "--until", "0s")
+    assert ids_of(then.stdout) == ids[5:]  # no gap
+
+
 def test_until_stops_at_the_first_message_from_after_it(history):
     stream = history.stream()
     first = history.publish(3)

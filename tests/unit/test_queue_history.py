@@ -116,9 +116,11 @@ def test_the_summary_adds_up_what_a_look_a_take_and_a_stream_read_did():
                                    "more messages ready")  # fmt: skip
     take = QueueCounts("q", "take", read=7, taken=4)
     assert queue_summary(take) == "; read 7 from queue 'q': took 4 (acknowledged once written), returned 3"
-    stream = QueueCounts("s", "stream", first_offset=10, last_offset=19, before_since=2)
-    assert queue_summary(stream) == ("; stream 's' offsets 10-19 (next: --since offset:20), 2 from just before "
-                                     "--since skipped")  # fmt: skip
+    stream = QueueCounts("s", "stream", first_offset=10, last_offset=19, next_offset=15, before_since=2)
+    assert queue_summary(stream) == ("; stream 's' offsets 10-14 (next: --since offset:15), 2 from just before "
+                                     "--since skipped")  # fmt: skip (19 was read ahead, 14 the last handled)
+    unhandled = QueueCounts("s", "stream", first_offset=10, last_offset=19)
+    assert queue_summary(unhandled) == "; stream 's': nothing handled (next: --since offset:10)"
     assert queue_summary(None) == ""
 
 

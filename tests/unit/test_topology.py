@@ -168,7 +168,21 @@ def test_a_cycle_of_exchange_bindings_is_walked_once():
 def test_an_unroutable_key_names_the_alternate_exchange_that_takes_it():
     topology = Topology(MANAGEMENT, ["/"], [ExchangeInfo("/", "x", "topic", arguments={"alternate-exchange": "ae"})],
                         [], [])  # fmt: skip
-    assert route(topology, "/", "x", "k").alternate == "ae"
+    found = route(topology, "/", "x", "k")
+    assert found.alternate == "ae" and not found.alternate_exists and found.unroutable  # ae does not exist
+
+
+def test_what_no_binding_takes_follows_the_alternate_exchange_as_rabbitmq_does():
+    topology = Topology(MANAGEMENT, ["/"], [
+        ExchangeInfo("/", "x", "topic", arguments={"alternate-exchange": "ae"}), ExchangeInfo("/", "ae", "fanout"),
+        ExchangeInfo("/", "mid", "topic", arguments={"alternate-exchange": "ae2"}), ExchangeInfo("/", "ae2", "fanout"),
+    ], [QueueInfo("/", "q.ae"), QueueInfo("/", "q.x"), QueueInfo("/", "q.ae2")], [
+        bind("x", "q.x", "bound.#"), bind("x", "mid", "via.#", "exchange"), bind("ae", "q.ae"), bind("ae2", "q.ae2"),
+    ])  # fmt: skip
+    assert route(topology, "/", "x", "bound.key").queues == ["q.x"]  # a binding took it: no alternate
+    other = route(topology, "/", "x", "other")
+    assert other.queues == ["q.ae"] and other.alternate == "ae" and not other.unroutable
+    assert route(topology, "/", "x", "via.key").queues == ["q.ae2"]  # mid's own alternate, one exchange down
 
 
 def test_the_catalog_check_routes_each_key_and_lists_bindings_no_catalog_key_matches():

@@ -41,6 +41,32 @@ _PROPERTY_NAMES = (
 )  # fmt: skip
 
 
+def _exact_floats() -> None:
+    """pika decodes AMQP float ('f') and double ('d') field values with ``long()``, so a header 0.75 sent by
+    another client arrives as 0: shown, filtered and recorded wrong. Decode them as what they are."""
+    import struct
+
+    from pika import data
+
+    if getattr(data.decode_value, "ocelot_exact_floats", False):
+        return
+    original = data.decode_value
+
+    def decode_value(encoded: bytes, offset: int) -> tuple[Any, int]:
+        kind = encoded[offset : offset + 1]
+        if kind == b"f":
+            return struct.unpack_from(">f", encoded, offset + 1)[0], offset + 5
+        if kind == b"d":
+            return struct.unpack_from(">d", encoded, offset + 1)[0], offset + 9
+        return original(encoded, offset)
+
+    decode_value.ocelot_exact_floats = True  # type: ignore[attr-defined]
+    data.decode_value = decode_value
+
+
+_exact_floats()
+
+
 def _plain(value: Any) -> Any:
     """Header values as JSON-friendly plain data (bytes as base64, times as ISO 8601)."""
     if isinstance(value, bytes):

@@ -1,10 +1,9 @@
 """Publishing with publisher confirms, pipelined: a window of messages in flight, never one round trip each.
 
-Every message goes out ``mandatory``; a returned message counts as unroutable, never as a
-success. When the connection is lost the publisher reconnects (to the next node of a cluster,
-see nodes.py) and sends again every message that was not confirmed: consumers may see those
-twice (the report names them) and can tell them apart by ``message_id``, the event id. A stop
-request (Ctrl-C) stops sending and waits a bounded time for the confirms still outstanding.
+Every message goes out ``mandatory``; a returned one counts as unroutable, never as a success. A lost connection
+is reopened (to a cluster's next node, see nodes.py) and every unconfirmed message sent again: consumers may see
+those twice (the report names them; ``message_id``, the event id, tells them apart). A stop request (Ctrl-C)
+stops sending and waits a bounded time for the confirms still outstanding.
 """
 
 from __future__ import annotations
@@ -49,8 +48,7 @@ class ConfirmedPublisher:
     def __init__(self, endpoint: Endpoint, messages: Iterator[OutgoingMessage], options: PublishOptions) -> None:
         self.endpoint = endpoint
         check_names(exchange=options.exchange)
-        # a cluster's nodes: a lost one hands over to the next, all within --reconnect-for
-        self.ring = NodeRing(endpoint, "ocelot publish", window=options.reconnect_for)
+        self.ring = NodeRing(endpoint, "ocelot publish", window=options.reconnect_for)  # a lost node: the next
         self.options = options
         self.exchange = options.exchange
         self.window = max(1, options.window)
@@ -195,6 +193,8 @@ class ConfirmedPublisher:
         self._channel = channel
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_return_callback(self._on_return)
+        if not self.exchange and self.options.any_exchange:  # the default exchange: always there, never declared
+            return self._on_exchange_ok(None)
         passive = not self.options.declare  # a passive declare: does it exist (its type is looked at next)?
         channel.exchange_declare(self.exchange, "topic", durable=True, passive=passive, callback=self._on_exchange_ok)
 
@@ -207,7 +207,7 @@ class ConfirmedPublisher:
             self._fail(translate_close(reason, self.ring.current, self.exchange))
 
     def _on_exchange_ok(self, _frame: Any) -> None:
-        if self.options.declare or self._kind_known:  # declared as topic, or asked on a connection before
+        if self.options.declare or self._kind_known or self.options.any_exchange:  # topic, or not asked (--raw)
             self._channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_confirm_mode)
             return
         self._kind_known = True  # a fanout would deliver to every queue: refused before anything goes
