@@ -221,6 +221,11 @@ def _publish_raw(state, target, files, whole, extras, resume_from, dry_run, as_j
     target.any_exchange = True  # with its own routing key, a raw body may go to any exchange, the default one too
     with spooled_stdin(files, sys.stdin.buffer) as inputs:  # read twice: counted and checked, then streamed
         total = count_raw(inputs, whole)
+        if not total:
+            from ocelot_cli.errors import InputError
+
+            raise InputError(f"{', '.join(files)}: no line to send (empty lines are skipped)",
+                             hint="--whole sends a file as one body, even an empty one")  # fmt: skip
         options.check_resume_from(resume_from, total)
         messages = raw_messages(inputs, exchange=target.exchange, routing_key=target.routing_key, extras=extras,
                                 whole=whole, resume_from=resume_from)  # fmt: skip

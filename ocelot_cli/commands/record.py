@@ -93,7 +93,7 @@ def _stream_spec(state, stream: str, patterns: list[str], exchanges: list[str] |
     if any(not name for name in names):
         raise UsageProblem("--exchange '': the default exchange takes no bindings", hint="name a topic exchange")
     return StreamSpec(stream, tuple((exchange, pattern) for exchange in names for pattern in patterns or ["#"]),
-                      age, size)  # fmt: skip
+                      age, size, default_bindings=not patterns)  # fmt: skip
 
 
 def _report(out, spec, made: bool, where: str) -> None:  # noqa: ANN001
@@ -104,6 +104,10 @@ def _report(out, spec, made: bool, where: str) -> None:  # noqa: ANN001
     bound = ", ".join(f"{escape_control(e, one_line=True)} {escape_control(p, one_line=True)!r}"
                       for e, p in spec.bindings)  # fmt: skip
     name = escape_control(spec.name, one_line=True)
+    import shlex
+
     how = "made" if made else "already there with these settings (bindings of earlier runs stay)"
-    out.status(f"stream {name!r} {how} at {where}: keeps messages {kept}; bound to {bound}")
-    out.status(f"read it back with: ocelot tail --stream {name} --since 10m")
+    binding = (f"bound to {bound}" if made or not spec.default_bindings else
+               "its bindings left as they are (give patterns to add some)")  # fmt: skip
+    out.status(f"stream {name!r} {how} at {where}: keeps messages {kept}; {binding}")
+    out.status(f"read it back with: ocelot tail --stream {shlex.quote(name)} --since 10m")

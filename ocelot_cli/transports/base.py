@@ -146,6 +146,7 @@ class StreamSpec:
     max_age: str | None = None  # RabbitMQ's syntax: 7D, 12h, 30m
     max_bytes: int | None = None
     purpose: str = "ocelot record"  # the connection's name on the broker
+    default_bindings: bool = False  # no pattern was given: '#', for a new stream only (an old one keeps its own)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ def test_a_recording_replays_its_headers_and_properties_exactly(rabbit, tmp_path
         (["call.ended", "--to", "redis://127.0.0.1:6379", "--header", "a=b"], "Redis channels carry only the event"),
         (["--raw", "-f", "{file}", "-k", "a", "--resume-from", "5"], "the input has 2 message(s)"),
         (["--raw", "-f", "{missing}", "-k", "a"], "cannot read"),
+        (["--raw", "-f", "{blank}", "-k", "a"], "no line to send"),
     ],
 )
 def test_raw_and_extras_refuse_what_the_broker_would_refuse_before_sending(rabbit, tmp_path, args, says):
@@ -109,7 +110,9 @@ def test_raw_and_extras_refuse_what_the_broker_would_refuse_before_sending(rabbi
     queue = rabbit.queue(exchange)
     path = tmp_path / "two.txt"
     path.write_bytes(b"a\nb\n")
-    args = [a.replace("{file}", str(path)).replace("{missing}", str(tmp_path / "nope.txt")) for a in args]
+    (tmp_path / "blank.txt").write_bytes(b"\n\r\n\n")
+    args = [a.replace("{file}", str(path)).replace("{missing}", str(tmp_path / "nope.txt"))
+            .replace("{blank}", str(tmp_path / "blank.txt")) for a in args]  # fmt: skip
     if "--to" not in args:
         args += ["--exchange", exchange]
     result = run_ocelot("publish", *args)

@@ -232,3 +232,14 @@ def test_a_stream_read_goes_on_after_a_lost_connection_from_the_last_offset_with
     assert code == 0, tail.stderr
     assert ids_of(out.read_bytes()) == before + after  # no gap, no duplicate
     assert "reading on from offset 3" in tail.stderr
+
+
+def test_record_again_without_patterns_keeps_the_streams_own_bindings(history):
+    stream, made = history.record("comms.call.*")
+    assert made.returncode == 0, made.stderr
+    _, again = history.record(stream=stream)  # no pattern: not '#' added to a stream that records only calls
+    assert again.returncode == 0 and b"its bindings left as they are" in again.stderr
+    history.channel.basic_publish(history.exchange, "comms.sms.sent", b"{}", mandatory=False)
+    ids = history.publish(1)
+    read = run_ocelot("tail", "--stream", stream, "--since", "first", "--until", "0s")
+    assert ids_of(read.stdout) == ids  # the sms was not recorded

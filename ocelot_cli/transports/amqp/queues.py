@@ -89,7 +89,7 @@ def declare_stream(endpoint: Endpoint, spec: StreamSpec) -> bool:
         channel = connection.channel()
         try:
             channel.queue_declare(spec.name, durable=True, arguments=stream_arguments(spec))
-            for exchange, pattern in spec.bindings:
+            for exchange, pattern in spec.bindings if not (existed and spec.default_bindings) else ():
                 channel.queue_bind(spec.name, exchange, routing_key=pattern)
         except pex.ChannelClosedByBroker as exc:
             if exc.reply_code == 406:
