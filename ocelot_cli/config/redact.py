@@ -43,9 +43,9 @@ def mask_url(url: str) -> str:
     when the rest does not parse as a URL the whole userinfo is masked.
     """
     nodes = split_nodes(url)
-    if len(nodes) > 1:
+    if len(nodes) > 1 and all("://" in node for node in nodes):
         return ",".join(_mask_one(node) for node in nodes)
-    return _mask_one(url)
+    return _mask_one(url)  # one URL, or pieces that are no URLs (commas in a password): masked as one
 
 
 def _mask_one(url: str) -> str:
