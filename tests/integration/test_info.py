@@ -18,7 +18,7 @@ import uuid
 import pika
 import pytest
 
-from tests.integration.conftest import run_ocelot, wait_for
+from tests.integration.conftest import Broker, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -88,11 +88,15 @@ class Topology:
         self.consumer.close()
 
 
-@pytest.fixture
-def topology(rabbit):
-    made = Topology(rabbit)
+@pytest.fixture(scope="module")
+def topology(broker):
+    """One topology for the module's tests, which only read it: the management API's counts take seconds
+    to show what a test made, so it is made and awaited once."""
+    owner = Broker(broker)
+    made = Topology(owner)
     yield made
     made.close()
+    owner.cleanup()
 
 
 def info(*args: str, **env: str):
