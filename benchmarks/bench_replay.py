@@ -85,9 +85,9 @@ def throughput(url: str, count: int, rounds: int) -> None:
             f"(target >= 1.0x at the median: {'met' if mid >= statistics.median(base) else 'NOT met'})"
         )  # fmt: skip
         print(f"   {name:20} {low:>9,.0f} {mid:>9,.0f}   {statistics.median(phases[name]):>9,.0f}   {ratio}")
-    print("   (publish -f and replay read and validate the whole file, in worker processes, then build every\n"
-          "   message once, before the first is sent: a bad file sends nothing. Their publishing phase is the\n"
-          "   faster one; those two passes are what the whole command pays on top.)")
+    print("   (publish -f and replay read and validate the whole file in worker processes before the first\n"
+          "   message is sent (a bad file sends nothing); for a recording with its routing keys that check also\n"
+          "   proves every message can be built. That pass is what the whole command pays on top.)")
 
 
 def peak_memory(url: str, lines: int) -> None:
