@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ocelot_cli.contract.git_tree import GitRepository
-from ocelot_cli.envelope.catalog import EventType
+from ocelot_cli.envelope.catalog import EventType, read_catalog_source
 from ocelot_cli.errors import CatalogError, UsageProblem
 
 BUILTIN = "builtin"
@@ -90,7 +90,7 @@ def _read_local(spec: str, configured: list[str]) -> CatalogSide:
     is_file = not path.is_dir()  # a regular file, or a FIFO such as <(git show main:asyncapi.yaml)
     shown = ", ".join(str(p) for p in sources) if sources else spec
     try:
-        types = _merge(read_source(p) for p in sources or [path])
+        types = _merge(read_catalog_source(p) for p in sources or [path])
     except CatalogError as exc:
         if sources or is_file:
             raise
@@ -114,23 +114,6 @@ def _merge(groups: Iterable[list[EventType]]) -> list[EventType]:
     for group in groups:
         merged.update((t.name, t) for t in group)
     return list(merged.values())
-
-
-def read_source(path: Path, text: str | None = None, shown: str | None = None) -> list[EventType]:
-    """The types of one catalog source: a directory of catalog files, or an AsyncAPI document."""
-    from ocelot_cli.envelope.catalog import _check_entry, _entry_files, _read_entry_file
-
-    if text is not None or (path.exists() and not path.is_dir()):
-        from ocelot_cli.envelope.catalog.asyncapi import read_asyncapi
-
-        return read_asyncapi(Path(shown) if shown else path, text)
-    seen: dict[str, EventType] = {}
-    for file in _entry_files(path):
-        entry = _check_entry(_read_entry_file(file), file)
-        if entry.name in seen:
-            raise CatalogError(f"{file}: type {entry.name!r} is also defined in {seen[entry.name].source_file}")
-        seen[entry.name] = entry
-    return list(seen.values())
 
 
 # -- git ----------------------------------------------------------------------------------
@@ -225,7 +208,7 @@ def _read_git_source(repo: GitRepository, commit: str, ref: str, path: str) -> l
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CatalogError(f"{shown}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-        return read_source(Path(path), text, shown)
+        return read_catalog_source(Path(path), text, shown)
     wanted = [e for e in repo.entries(commit, path)
               if e.kind == "blob" and e.mode in ("100644", "100755") and e.name.endswith(_ENTRY_SUFFIXES)]  # fmt: skip
     contents = repo.blobs([e.object_id for e in wanted])
@@ -234,7 +217,7 @@ def _read_git_source(repo: GitRepository, commit: str, ref: str, path: str) -> l
         for entry in wanted:
             (Path(tmp) / entry.name).write_bytes(contents[entry.object_id])
         try:
-            types = read_source(Path(tmp))
+            types = read_catalog_source(Path(tmp))
         except CatalogError as exc:
             hint = exc.hint.replace(f"{tmp}/", prefix) if exc.hint else exc.hint
             raise CatalogError(exc.message.replace(f"{tmp}/", prefix), hint=hint) from None

@@ -17,7 +17,7 @@ from ocelot_cli.formats.items import InputFormat, Item, ProblemKind, ReadProblem
 MAX_DEPTH = 100  # levels of nesting of one value (= formats.safe_yaml.MAX_DEPTH); events nest a handful deep
 
 
-def _too_deep(text: str, start: int = 0, max_depth: int = MAX_DEPTH) -> int | None:
+def too_deep(text: str, start: int = 0, max_depth: int = MAX_DEPTH) -> int | None:
     """The offset where JSON text nests deeper than ``max_depth``, else None (strings skipped).
 
     Checked before parsing: a deep enough value exhausts the recursion of the decoders and of
@@ -190,7 +190,7 @@ def read_json_lines(
         if not stripped:
             continue
         any_content = True
-        deep = _too_deep(stripped)
+        deep = too_deep(stripped)
         if deep is not None:
             yield _deep_problem(label, line_no, deep + 1 + len(text) - len(text.lstrip()))
             continue
@@ -241,7 +241,7 @@ def walk_json(text: str, label: str) -> Iterator[Item]:
     lines = _LineCounter(text)
     pos = _skip_ws(text, 0)
     in_array = text.startswith("[", pos)
-    deep = _too_deep(text, pos, MAX_DEPTH + 1 if in_array else MAX_DEPTH)
+    deep = too_deep(text, pos, MAX_DEPTH + 1 if in_array else MAX_DEPTH)
     if deep is not None:
         yield _deep_problem(label, lines.at(deep), lines.column(deep))
         return

@@ -33,6 +33,7 @@ from ocelot_cli.envelope.catalog.entry import (
     EventType,
     expand_formats,
     lookup_path,
+    read_source_text,
     schema_problem,
     unknown_x_formats,
 )
@@ -133,16 +134,11 @@ def _read_entry_file(path: Path) -> dict[str, Any]:
 
     from ocelot_cli.formats import safe_yaml
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read catalog file: {exc.strerror}") from None
+    text = read_source_text(path, "catalog file")
     if path.suffix == ".json":
-        from ocelot_cli.formats.json_text import MAX_DEPTH, _too_deep
+        from ocelot_cli.formats.json_text import MAX_DEPTH, too_deep
 
-        deep = _too_deep(text)
+        deep = too_deep(text)
         if deep is not None:
             raise CatalogError(f"{path}:{text.count(chr(10), 0, deep) + 1}: nesting deeper than {MAX_DEPTH} levels")
     try:
@@ -224,16 +220,17 @@ def load_catalog(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Catalog:
         entry = _check_entry(parsed[path.name] if path.name in parsed else _read_entry_file(path), path)
         entries[entry.name] = entry
     for source in extra_dirs:
-        entries.update((entry.name, entry) for entry in _read_source(Path(source)))
+        entries.update((entry.name, entry) for entry in read_catalog_source(Path(source)))
     return Catalog(entries.values())
 
 
-def _read_source(source: Path) -> list[EventType]:
-    """The types of one --catalog source: a directory of catalog files, or an AsyncAPI document."""
-    if source.exists() and not source.is_dir():  # a file, or a FIFO such as <(git show main:asyncapi.yaml)
+def read_catalog_source(source: Path, text: str | None = None, shown: str | None = None) -> list[EventType]:
+    """The types of one --catalog source alone: a directory of catalog files, or an AsyncAPI document
+    (``text``: its text, read elsewhere, e.g. from git; ``shown``: the name its errors give)."""
+    if text is not None or (source.exists() and not source.is_dir()):  # a file, or a FIFO such as <(git show ...)
         from ocelot_cli.envelope.catalog.asyncapi import read_asyncapi
 
-        return read_asyncapi(source)
+        return read_asyncapi(Path(shown) if shown else source, text)
     if not source.is_dir():
         raise CatalogError(
             f"catalog {source} does not exist",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from ocelot_cli.envelope.catalog.entry import read_source_text
 from ocelot_cli.errors import CatalogError
 
 Pointer = tuple[str | int, ...]
@@ -54,12 +55,7 @@ class AsyncApiDocument:
     def read(cls, path: Path, text: str | None = None) -> AsyncApiDocument:
         """Parse ``text`` (read from ``path`` when None) as JSON or YAML; CatalogError when it cannot be."""
         if text is None:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise CatalogError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-            except OSError as exc:
-                raise CatalogError(f"{path}: cannot read the AsyncAPI document: {exc.strerror}") from None
+            text = read_source_text(path, "the AsyncAPI document")
         if path.suffix.lower() == ".json":
             return cls(path, *_parse_json(path, text))
         if text.lstrip().startswith("{"):  # JSON by another name, or YAML in flow style
@@ -175,9 +171,9 @@ def _yaml_key_lines(text: str) -> dict[Pointer, int]:
 
 
 def _parse_json(path: Path, text: str) -> tuple[Any, dict[Pointer, int]]:
-    from ocelot_cli.formats.json_text import MAX_DEPTH, _too_deep
+    from ocelot_cli.formats.json_text import MAX_DEPTH, too_deep
 
-    deep = _too_deep(text)
+    deep = too_deep(text)
     if deep is not None:  # as YAML documents: bounded before anything recurses over the value
         line, column = text.count("\n", 0, deep) + 1, deep - text.rfind("\n", 0, deep)
         raise CatalogError(f"{path}:{line}:{column}: nesting deeper than {MAX_DEPTH} levels")

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ocelot_cli.envelope import formats
 from ocelot_cli.envelope.model import EnvelopeKind
+from ocelot_cli.errors import CatalogError
 
 FORMAT_EXPANSIONS: dict[str, dict[str, Any]] = {
     "e164": {"pattern": formats.E164_PATTERN},
@@ -119,3 +121,15 @@ def schema_problem(schema: dict[str, Any]) -> tuple[tuple[str | int, ...], str] 
     except jsonschema_rs.ValidationError as exc:
         return tuple(exc.instance_path), exc.message
     return None
+
+
+def read_source_text(path: Path, what: str) -> str:
+    """The UTF-8 text of a catalog file or document; CatalogError naming ``path`` (and ``what`` it is) when
+    it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read {what}: {exc.strerror}") from None
+

@@ -92,10 +92,44 @@ def properties_dict(properties: Any) -> dict[str, Any]:
     return out
 
 
-class AmqpTailSource(PolledSource):
-    """Iterable of ReceivedMessage (None when idle) from one or more exchange/pattern bindings."""
+class AckedSource(PolledSource):
+    """A consumer on one channel whose deliveries are acknowledged in batches: before each poll, and once 100
+    wait (the tail's own queue; a stream read, where an ack only gives credit for more)."""
 
     lost_errors = CONNECTION_ERRORS
+    poll: float
+    _connection: Any
+    _channel: Any
+    _unacked: int
+    _last_tag: int
+
+    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
+        self._pending.append(ReceivedMessage(body, time.time(), method.exchange, method.routing_key,
+                                             redelivered=method.redelivered, raw_properties=properties,
+                                             reader=properties_dict))  # fmt: skip
+        self._last_tag = method.delivery_tag
+        self._unacked += 1
+
+    def _ack(self) -> None:
+        if self._unacked and self._channel is not None:
+            self._channel.basic_ack(self._last_tag, multiple=True)
+            self._unacked = 0
+
+    # -- iteration (PolledSource) ----------------------------------------------------
+    def _connected(self) -> bool:
+        return self._connection is not None
+
+    def _poll(self) -> None:
+        self._ack()
+        self._connection.process_data_events(time_limit=self.poll)
+
+    def _drained(self) -> None:
+        if self._unacked >= 100:
+            self._ack()
+
+
+class AmqpTailSource(AckedSource):
+    """Iterable of ReceivedMessage (None when idle) from one or more exchange/pattern bindings."""
 
     def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats) -> None:
         self.endpoint = endpoint
@@ -201,21 +235,6 @@ class AmqpTailSource(PolledSource):
             self.notice(f"the durable queue {self.queue!r} is kept, with its bindings (of earlier runs too): "
                         f"messages keep arriving in it until it is deleted (rabbitmqctl delete_queue {self.queue})")
 
-    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
-        self._pending.append(
-            ReceivedMessage(
-                body,
-                time.time(),
-                method.exchange,
-                method.routing_key,
-                redelivered=method.redelivered,
-                raw_properties=properties,
-                reader=properties_dict,
-            )
-        )
-        self._last_tag = method.delivery_tag
-        self._unacked += 1
-
     def _on_overflow(self, _channel: Any, _method: Any, _properties: Any, _body: bytes) -> None:
         self.stats.dropped += 1
         if not self._overflow_warned:
@@ -224,23 +243,6 @@ class AmqpTailSource(PolledSource):
                 f"the tail fell behind: its queue is full ({self.max_length:,} messages) and the oldest are "
                 "being dropped (counted in the summary); raise --max-queue or filter with patterns"
             )
-
-    def _ack(self) -> None:
-        if self._unacked and self._channel is not None:
-            self._channel.basic_ack(self._last_tag, multiple=True)
-            self._unacked = 0
-
-    # -- iteration (PolledSource) ----------------------------------------------------
-    def _connected(self) -> bool:
-        return self._connection is not None
-
-    def _poll(self) -> None:
-        self._ack()
-        self._connection.process_data_events(time_limit=self.poll)
-
-    def _drained(self) -> None:
-        if self._unacked >= 100:
-            self._ack()
 
     def _reconnect(self, error: BaseException) -> None:
         """Reconnect with backoff, re-declare and re-bind; raise when it cannot be done in time."""

@@ -22,8 +22,8 @@ from typing import Any
 import pika.exceptions as pex
 
 from ocelot_cli.errors import ExitStatus, UsageProblem
-from ocelot_cli.transports.amqp.connection import CONNECTION_ERRORS, close_quietly, open_any, translate_close
-from ocelot_cli.transports.amqp.consumer import properties_dict
+from ocelot_cli.transports.amqp.connection import close_quietly, open_any, translate_close
+from ocelot_cli.transports.amqp.consumer import AckedSource
 from ocelot_cli.transports.amqp.queues import check_queue_name, is_stream_refusal, passive_declare, queue_refusal
 from ocelot_cli.transports.base import Endpoint, TailTarget
 from ocelot_cli.transports.messages import QueueCounts, ReceivedMessage, TailStats
@@ -32,14 +32,12 @@ from ocelot_cli.transports.retry import PolledSource, reopen
 CAUGHT_UP_AFTER = 1.0  # seconds without a delivery after which a stream read counts as caught up
 
 
-class StreamReader(PolledSource):
+class StreamReader(AckedSource):
     """Iterable of ReceivedMessage (None when idle) from a stream, from ``offset`` on.
 
     ``look``: the iteration ends once caught up (a look at a stream through ``tail --queue``);
     otherwise it follows live. ``caught_up`` says that nothing arrived for ``CAUGHT_UP_AFTER``.
     """
-
-    lost_errors = CONNECTION_ERRORS
 
     def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats, *, offset: Any = None,
                  look: bool = False, checked: bool = False) -> None:  # fmt: skip
@@ -134,35 +132,14 @@ class StreamReader(PolledSource):
         connection, self._connection, self._channel = self._connection, None, None
         close_quietly(connection)
 
-    def _on_message(self, _channel: Any, method: Any, properties: Any, body: bytes) -> None:
+    def _on_message(self, channel: Any, method: Any, properties: Any, body: bytes) -> None:
         offset = (properties.headers or {}).get("x-stream-offset")
         if isinstance(offset, int):
             if self.counts.first_offset is None:
                 self.counts.first_offset = offset
             self.counts.last_offset = offset
-        self._pending.append(ReceivedMessage(body, time.time(), method.exchange, method.routing_key,
-                                             redelivered=method.redelivered, raw_properties=properties,
-                                             reader=properties_dict))  # fmt: skip
-        self._last_tag = method.delivery_tag
-        self._unacked += 1
+        super()._on_message(channel, method, properties, body)
         self._last_heard = time.monotonic()
-
-    def _ack(self) -> None:
-        if self._unacked and self._channel is not None:
-            self._channel.basic_ack(self._last_tag, multiple=True)  # credit for more; nothing is removed
-            self._unacked = 0
-
-    # -- iteration (PolledSource) ----------------------------------------------------
-    def _connected(self) -> bool:
-        return self._connection is not None
-
-    def _poll(self) -> None:
-        self._ack()
-        self._connection.process_data_events(time_limit=self.poll)
-
-    def _drained(self) -> None:
-        if self._unacked >= 100:
-            self._ack()
 
     def _reconnect(self, error: BaseException) -> None:
         """Reconnect with backoff and read on after the last offset read."""
