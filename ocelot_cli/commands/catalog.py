@@ -295,6 +295,7 @@ def diff(
     from ocelot_cli.contract.diff import diff_catalogs
     from ocelot_cli.contract.sources import read_sides
     from ocelot_cli.render import contract as render
+    from ocelot_cli.render.validation import print_report
 
     state = state_of(ctx)
     report_format = ReportFormat(options.chosen_format(fmt, as_json))
@@ -306,16 +307,8 @@ def diff(
         out.detail(f"{side.spec}: {len(side.types)} types from {side.shown}")
     report = diff_catalogs(old_side.types, new_side.types, mode=Mode(mode.value), old_label=old_side.shown,
                            new_label=new_side.shown, local=(bool(old_side.local), bool(new_side.local)))  # fmt: skip
-    if report_format is ReportFormat.json:
-        out.json(report.to_dict())
-    elif report_format is ReportFormat.junit:
-        out.raw(render.junit_xml(report))
-    elif report_format is ReportFormat.github:
-        for line in render.github_annotations(report):
-            out.raw(line)
-    else:
-        for line in render.text_lines(report, color=out.color_for(out.stdout)):
-            out.raw(line)
+    print_report(out, report_format.value, report, junit=render.junit_xml, github=render.github_annotations,
+                 text=lambda: render.text_lines(report, color=out.color_for(out.stdout)))  # fmt: skip
     render.print_summary(out, report)
     if report.breaking:
         from ocelot_cli.errors import ValidationFailed

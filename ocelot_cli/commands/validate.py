@@ -65,16 +65,9 @@ def validate(
 
         report = check_sources(list(files), validator, stdin=sys.stdin.buffer)
     out = state.output
-    if report_format is ReportFormat.json:
-        out.json(report.to_dict())
-    elif report_format is ReportFormat.junit:
-        out.raw(render.junit_xml(report))
-    elif report_format is ReportFormat.github:
-        for line in render.github_annotations(report):
-            out.raw(line)
-    else:
-        for problem in report.problems:
-            out.raw(render.text_line(problem, color=out.color_for(out.stdout)))
+    color = out.color_for(out.stdout)
+    render.print_report(out, report_format.value, report, junit=render.junit_xml, github=render.github_annotations,
+                        text=lambda: (render.text_line(problem, color=color) for problem in report.problems))
     for summary in report.sources.values():
         out.detail(f"{summary.name}: {summary.events} events, {summary.invalid} invalid")
     render.print_summary(out, report)

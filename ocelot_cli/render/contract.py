@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 from ocelot_cli.contract.changes import Change, DiffReport, Example
 from ocelot_cli.render.output import Output
 from ocelot_cli.render.safe_text import escape_control
-from ocelot_cli.render.validation import _gh_data, _gh_property
+from ocelot_cli.render.validation import gh_data, gh_property
 
 _COLOURS = {"breaking": "31", "unchecked": "33", "compatible": "32"}
 # keywords a change's kind already names: not repeated in its headline
@@ -121,8 +121,8 @@ def github_annotations(report: DiffReport) -> Iterator[str]:
         props = []
         if new_file or old_file:
             file = (new_file or old_file or "").partition("#")[0]  # a document's message: the document itself
-            props.append(f"file={_gh_property(file)}")
-        props.append(f"title={_gh_property(f'ocelot catalog diff: {change.event_type}')}")
+            props.append(f"file={gh_property(file)}")
+        props.append(f"title={gh_property(f'ocelot catalog diff: {change.event_type}')}")
         message = _detail(change) if change.breaks else headline(change)
-        body = "%0A".join(_gh_data(line) for line in message.split("\n"))
+        body = "%0A".join(gh_data(line) for line in message.split("\n"))
         yield f"::{levels[verdict(change, report)]} {','.join(props)}::{body}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from ocelot_cli.envelope.validate import WARNING
@@ -112,24 +113,37 @@ def junit_xml(report: ValidationReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _gh_data(text: str) -> str:
+def gh_data(text: str) -> str:
     return escape_control(text, one_line=True).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def _gh_property(text: str) -> str:
-    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+def gh_property(text: str) -> str:
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def github_annotations(report: ValidationReport) -> Iterator[str]:
     """GitHub Actions workflow commands: ``::error file=F,line=L,title=T::message``."""
     for problem in report.problems:
         level = "warning" if problem.severity == WARNING else "error"
-        props = [f"file={_gh_property(problem.source)}"]
+        props = [f"file={gh_property(problem.source)}"]
         if problem.line is not None:
             props.append(f"line={problem.line}")
         if problem.column is not None:
             props.append(f"col={problem.column}")
         title = f"ocelot validate: {problem.event_type or problem.kind}"
-        props.append(f"title={_gh_property(title)}")
+        props.append(f"title={gh_property(title)}")
         subject = f"{problem.path}: " if problem.path else ""
-        yield f"::{level} {','.join(props)}::{_gh_data(subject + problem.message)}"
+        yield f"::{level} {','.join(props)}::{gh_data(subject + problem.message)}"
+
+
+def print_report(out: Output, fmt: str, report: Any, *, junit: Callable[[Any], str],
+                 github: Callable[[Any], Iterable[str]], text: Callable[[], Iterable[str]]) -> None:  # fmt: skip
+    """A report on stdout in ``fmt`` (text, json, junit or github), as ``validate`` and ``catalog diff`` give it."""
+    if fmt == "json":
+        out.json(report.to_dict())
+    elif fmt == "junit":
+        out.raw(junit(report))
+    else:
+        for line in github(report) if fmt == "github" else text():
+            out.raw(line)
+

@@ -80,6 +80,7 @@ class TailSession:
         self.stats = stats or TailStats()
         self._gaps_seen = self.stats.gaps
         self._next_flush = 0.0
+        self._offsets = False  # a stream read: where to go on from is kept (see run)
 
     def run(self) -> TailStats:
         """Consume until --count, --for or --idle-timeout says stop (or the source ends)."""
@@ -91,6 +92,8 @@ class TailSession:
         # line is out as soon as its message is and a burst is written in a few large writes.
         drained = _drained_of(self.source)
         take = self._take
+        counts = stats.queue  # set by the source when it reads a stream: offsets to go on from are tracked
+        self._offsets = counts is not None and counts.mode == "stream"
         try:
             for message in self.source:
                 now = time.monotonic()
@@ -130,11 +133,12 @@ class TailSession:
             verdict = self.window.admit(message, event)
             if verdict != SHOW:  # before --since (not counted), or after --until
                 stats.stop_reason = "until" if verdict == STOP else stats.stop_reason
-                if verdict != STOP:
+                if verdict != STOP and self._offsets:
                     self._handled(message)
                 return verdict == STOP
         stats.received += 1
-        self._handled(message)
+        if self._offsets:
+            self._handled(message)
         if not json_body:
             stats.not_json += 1
         if matches is None or matches(event):
@@ -147,12 +151,9 @@ class TailSession:
     def _handled(self, message: ReceivedMessage) -> None:
         """A stream read: the next offset to go on from is after this message (shown, filtered out or trimmed);
         what the source read ahead but the tail never handled (--count, --until, Ctrl-C) is not skipped."""
-        counts = self.stats.queue
-        if counts is None or counts.mode != "stream":
-            return
         offset = (message.properties.get("headers") or {}).get("x-stream-offset")
         if isinstance(offset, int) and not isinstance(offset, bool):
-            counts.next_offset = offset + 1
+            self.stats.queue.next_offset = offset + 1  # type: ignore[union-attr]
 
     def _idle_ends(self, quiet: float) -> bool:
         """True when --idle-timeout has passed without a message, or --until with the stream caught up."""

@@ -126,11 +126,9 @@ def _require_exchange(connection: Any, exchange: str, node: Endpoint) -> None:
 def _exists(connection: Any, name: str, node: Endpoint) -> bool:
     channel = connection.channel()
     try:
-        channel.queue_declare(name, passive=True)
-    except pex.ChannelClosedByBroker as exc:
-        if exc.reply_code == 404:
-            return False
-        raise queue_refusal(exc, name, node) from None
+        passive_declare(channel, name, node)
+    except QueueNotFound:
+        return False
     channel.close()
     return True
 
