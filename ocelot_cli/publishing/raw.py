@@ -21,11 +21,10 @@ from urllib.parse import unquote, urlsplit
 
 from ocelot_cli.envelope import formats
 from ocelot_cli.errors import InputError, UsageProblem
+from ocelot_cli.publishing.messages import BROKER_MAX_MESSAGE_BYTES as MAX_BODY_BYTES
 from ocelot_cli.transports.limits import OCTET_PROPERTIES, PROPERTIES, SHORT_PROPERTIES, amqp_problem
 from ocelot_cli.transports.messages import OutgoingMessage
 
-# RabbitMQ's default max_message_size (3.8+): larger bodies are refused by the broker.
-MAX_BODY_BYTES = 128 * 1024 * 1024
 SETTABLE = sorted(PROPERTIES - {"headers"})
 _DELIVERY_MODES = {"1": 1, "transient": 1, "2": 2, "persistent": 2}
 _EXPIRATION = re.compile(r"^[0-9]{1,10}$")  # milliseconds, as text; RabbitMQ refuses anything else
