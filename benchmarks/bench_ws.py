@@ -12,14 +12,17 @@
    server's CPU per 1,000 deliveries, and its RSS holding the connections after the round. The 200
    clients and the publisher share one process (as before): it is the bound on this machine (a core),
    and the publisher publishes each event after the previous one, in a thread that stamps it as it
-   publishes. Latency: from that stamp to the client's parsing the event.
+   publishes. Latency: from that stamp to the client's parsing the event. Each round runs twice: a)
+   saturated (each event published as soon as the previous one was): the rate figure; the clients'
+   process is then the bound and its own queue most of the latency; b) paced at --pace events/s,
+   under half of what either server and the clients take: the delivery latency figures (p50, p99).
 
 Each part runs R rounds (default 5), alternating ocelot and baseline (ocelot first), each side in a
 fresh process every round; for each side the min and median over the rounds, and the ratios of the
 mins and of the medians. "others" is CPU used by processes not of this benchmark during a round (the
 machine is shared): a round with much of it is disturbed.
 
-  .venv/bin/python benchmarks/bench_ws.py [--events 200000] [--clients 200] [--messages 300] [--rounds 5]
+  .venv/bin/python benchmarks/bench_ws.py [--events 200000] [--clients 200] [--messages 300] [--pace 100] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ def reading(events: int, rounds: int) -> None:
 
 # -- 2. fan-out ----------------------------------------------------------------------------
 async def fan_out_run(port: int, token: str, clients: int, messages: int, channel: str, tenant: str,
-                      subscribe: bool, server_pid: int) -> dict:  # fmt: skip
+                      subscribe: bool, server_pid: int, pace: float | None = None) -> dict:  # fmt: skip
     from websockets.asyncio.client import connect
 
     latencies: list[float] = []
@@ -208,6 +211,8 @@ async def fan_out_run(port: int, token: str, clients: int, messages: int, channe
 
     start = time.perf_counter()
     for n in range(messages):
+        if pace:  # a fixed rate below what either side (and these clients) can take: latency without queueing
+            await asyncio.sleep(max(0.0, start + n / pace - time.perf_counter()))
         await asyncio.to_thread(publish, n)
     await asyncio.wait_for(done.wait(), timeout=300)
     elapsed = time.perf_counter() - start
@@ -229,45 +234,69 @@ async def fan_out_run(port: int, token: str, clients: int, messages: int, channe
             "clients_cpu": used[1] / elapsed * 100, "others": others}  # fmt: skip
 
 
-def fan_out_round(side: str, clients: int, messages: int) -> dict:
+def fan_out_round(side: str, clients: int, messages: int, pace: float | None = None) -> dict:
     tenant = f"speedws-{uuid.uuid4().hex[:10]}"
     channel = f"tenant:{tenant}:events"
     token = mint(SECRET.encode(), tenant=tenant, user="bench")
     server = OcelotGateway(messages + 10) if side == "ocelot" else BareServer(channel)
     try:
         return asyncio.run(fan_out_run(server.port, token, clients, messages, channel, tenant,
-                                       subscribe=side == "ocelot", server_pid=server.pid))  # fmt: skip
+                                       subscribe=side == "ocelot", server_pid=server.pid, pace=pace))  # fmt: skip
     finally:
         server.stop()
 
 
-def fan_out(clients: int, messages: int, rounds: int) -> None:
-    runs: dict[str, list[dict]] = {"ocelot": [], "bare": []}
+LABELS = (("bare", "bare websockets broadcast server"), ("ocelot", "ocelot gateway                  "))
+
+
+def _figures(runs: dict[str, list[dict]], keys: tuple[str, ...]) -> dict[str, dict[str, tuple[float, float]]]:
+    return {side: {key: spread([r[key] for r in got]) for key in keys} for side, got in runs.items()}
+
+
+def _print_rounds(got: list[dict]) -> None:
+    print("      rounds: " + ", ".join(f"{r['rate']:,.0f}/s p50 {r['p50']:.1f} p99 {r['p99']:.1f} "
+                                       f"(others {r['others']:.0f}%)" for r in got))  # fmt: skip
+
+
+def fan_out(clients: int, messages: int, rounds: int, pace: float) -> None:
+    saturated: dict[str, list[dict]] = {"ocelot": [], "bare": []}
+    paced: dict[str, list[dict]] = {"ocelot": [], "bare": []}
     for _ in range(rounds):  # alternating: ocelot, bare, ocelot, bare ...
         for side in ("ocelot", "bare"):
-            runs[side].append(fan_out_round(side, clients, messages))
+            saturated[side].append(fan_out_round(side, clients, messages))
+        for side in ("ocelot", "bare"):
+            paced[side].append(fan_out_round(side, clients, messages, pace))
     print(f"2. fan-out: {clients} connections on one tenant channel, {messages} events a round, {rounds} alternating "
           "rounds (deliveries/s; latency ms; server CPU ms per 1,000 deliveries; server RSS MB after the round)")
+    print("   a) saturated: each event published as soon as the previous one was (the rate figure)")
     print("                                      rate min   rate median   p50 min/med    p99 min/med   CPU/1k   RSS")
-    figures = {}
-    for side, label in (("bare", "bare websockets broadcast server"), ("ocelot", "ocelot gateway                  ")):
-        got = runs[side]
-        figures[side] = {key: spread([r[key] for r in got])
-                         for key in ("rate", "p50", "p99", "cpu_per_1k", "rss", "server_cpu", "clients_cpu")}
+    figures = _figures(saturated, ("rate", "p50", "p99", "cpu_per_1k", "rss", "server_cpu", "clients_cpu"))
+    for side, label in LABELS:
         f = figures[side]
         print(f"   {label} {f['rate'][0]:>9,.0f} {f['rate'][1]:>13,.0f}   {f['p50'][0]:5.1f}/{f['p50'][1]:5.1f}"
               f"    {f['p99'][0]:5.1f}/{f['p99'][1]:5.1f}   {f['cpu_per_1k'][1]:6.1f} {f['rss'][1]:6.1f}")
-        print("      rounds: " + ", ".join(f"{r['rate']:,.0f}/s p50 {r['p50']:.1f} p99 {r['p99']:.1f} "
-                                           f"(others {r['others']:.0f}%)" for r in got))  # fmt: skip
+        _print_rounds(saturated[side])
     cpu = "; ".join(f"{side}: server {figures[side]['server_cpu'][1]:.0f}%, clients and publisher "
                     f"{figures[side]['clients_cpu'][1]:.0f}%" for side in ("bare", "ocelot"))  # fmt: skip
     print(f"   CPU % of a core (median round): {cpu} (one process each: the busier one is the bound)")
+    print("   (saturated, the clients' process is the bound: latency there is mostly its own queue, the longer the\n"
+          "   faster a server feeds it; delivery latency is judged in b), where nothing queues)")
+    print(f"   b) paced: {pace:g} events/s ({pace * clients:,.0f} deliveries/s, under half of what either server "
+          "and the clients take): the latency figures")  # fmt: skip
+    print("                                                              p50 min/med    p99 min/med   CPU/1k")
+    timed = _figures(paced, ("rate", "p50", "p99", "cpu_per_1k"))
+    for side, label in LABELS:
+        f = timed[side]
+        print(f"   {label} {'':>9} {'':>13}   {f['p50'][0]:5.1f}/{f['p50'][1]:5.1f}"
+              f"    {f['p99'][0]:5.1f}/{f['p99'][1]:5.1f}   {f['cpu_per_1k'][1]:6.1f}")
+        _print_rounds(paced[side])
     ours, theirs = figures["ocelot"], figures["bare"]
     low, mid = ours["rate"][0] / theirs["rate"][0], ours["rate"][1] / theirs["rate"][1]
-    p50_ok, p99_ok = ours["p50"][1] <= theirs["p50"][1], ours["p99"][1] <= theirs["p99"][1]
-    print(f"   ratio ocelot/bare: min {low:5.2f}x, median {mid:5.2f}x   (target >= 1.0x: min {verdict(low >= 1.0)}, "
-          f"median {verdict(mid >= 1.0)}); median p50 {ours['p50'][1]:.1f} vs {theirs['p50'][1]:.1f} "
-          f"({verdict(p50_ok)}), median p99 {ours['p99'][1]:.1f} vs {theirs['p99'][1]:.1f} ({verdict(p99_ok)})")
+    p50, p99 = timed["ocelot"]["p50"][1], timed["ocelot"]["p99"][1]
+    b50, b99 = timed["bare"]["p50"][1], timed["bare"]["p99"][1]
+    print(f"   ratio ocelot/bare (saturated): min {low:5.2f}x, median {mid:5.2f}x   (target >= 1.0x: min "
+          f"{verdict(low >= 1.0)}, median {verdict(mid >= 1.0)}); paced median p50 {p50:.2f} vs {b50:.2f} "
+          f"({verdict(p50 <= b50)}), median p99 {p99:.2f} vs {b99:.2f} ({verdict(p99 <= b99)})")
 
 
 def main() -> None:
@@ -276,12 +305,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--pace", type=float, default=100.0, help="events/s of the paced (latency) runs")
     parser.add_argument("--only", choices=("reading", "fan-out"), help="run one part only")
     args = parser.parse_args()
     if args.only != "fan-out":
         reading(args.events, args.rounds)
     if args.only != "reading":
-        fan_out(args.clients, args.messages, args.rounds)
+        fan_out(args.clients, args.messages, args.rounds, args.pace)
 
 
 if __name__ == "__main__":
