@@ -132,10 +132,14 @@ class EventValidator:
     ``envelope`` demands one envelope kind; ``strict`` refuses unknown fields and naive times.
     """
 
-    def __init__(self, catalog: Catalog, *, strict: bool = False, envelope: EnvelopeKind | None = None) -> None:
+    def __init__(self, catalog: Catalog, *, strict: bool = False, envelope: EnvelopeKind | None = None,
+                 schemas: bool = True) -> None:  # fmt: skip
+        """``schemas=False``: only what an event is (a JSON object, its envelope and type), no schema
+        checked: the first pass of --no-validate, which keeps no schema problem anyway."""
         self.catalog = catalog
         self.strict = strict
         self.envelope = envelope
+        self.schemas = schemas
         self._compiled: dict[tuple[str | None, EnvelopeKind], tuple[Any, dict[str, Any]]] = {}
 
     def _validator(self, entry: EventType | None, kind: EnvelopeKind) -> tuple[Any, dict[str, Any]]:
@@ -164,6 +168,9 @@ class EventValidator:
             kind_name = type(event).__name__ if event is not None else "null"
             return ValidationResult(None, None, [Violation("$", f"an event must be a JSON object, got {kind_name}")])
         kind = detect_kind(event)
+        if not self.schemas:
+            name = event.get(kind.type_field) if kind is not None else None
+            return ValidationResult(name if isinstance(name, str) else None, kind, [])
         if kind is None:
             return ValidationResult(
                 None,

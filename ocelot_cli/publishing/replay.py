@@ -59,7 +59,7 @@ def check_inputs(names: list[str], validator: EventValidator | None, catalog: Ca
     """First pass: every problem of every input, and how many messages one loop holds."""
     from ocelot_cli.validation.parallel import check_sources
 
-    report = check_sources(names, validator or EventValidator(catalog))
+    report = check_sources(names, validator or EventValidator(catalog, schemas=False))
     if validator is None:  # --no-validate: only what stops anything from being sent
         report = report.without_schema_problems()
     return report, report.events

@@ -55,3 +55,44 @@ def test_the_parallel_check_counts_the_recordings_that_carry_their_routing_key(t
     assert report.routed == 40 + 30 and report.events == 40 + 33
     monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 10**9)  # checked in process: not counted
     assert parallel_check.check_sources([str(path)], validator, workers=2).routed is None
+
+
+def test_the_no_validate_first_pass_checks_no_schema_and_keeps_every_problem_that_stops_a_send(
+    tmp_path, monkeypatch, catalog
+):
+    """--no-validate's first pass runs with EventValidator(schemas=False): it reports exactly what the full
+    check reports once schema problems are dropped (unreadable lines, values that are no event, unsendable
+    recordings), serial and parallel alike, without validating any event against its schema."""
+    from ocelot_cli.publishing.replay import check_inputs
+
+    factory = SampleFactory(catalog, SampleOptions(seed=5))
+    events = [factory.make("call.ended") for _ in range(3000)]
+    events[7]["data"]["outcome"] = "nope"  # a schema problem: dropped by --no-validate
+    lines = [json.dumps(e) for e in events]
+    lines[20] = "{oops"
+    lines[30] = "[1, 2]"
+    lines[40] = _recording(events[40], routing_key="k" * 300)  # no AMQP routing key can be that long
+    lines[50] = json.dumps({"hello": "world"})  # no envelope: a schema problem too
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 1024)
+    monkeypatch.setattr(parallel_check, "CHUNK_LINES", 300)
+
+    schema_calls = []
+    real = EventValidator._validator
+    monkeypatch.setattr(EventValidator, "_validator", lambda self, *a: schema_calls.append(a) or real(self, *a))
+    monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 1 << 40)  # in process: the calls are seen here
+    serial, _count = check_inputs([str(path)], None, catalog)
+    assert schema_calls == []
+    monkeypatch.setattr(parallel_check, "PARALLEL_BYTES", 1024)
+    light, count = check_inputs([str(path)], None, catalog)
+    full = parallel_check.check_sources([str(path)], EventValidator(catalog), workers=2).without_schema_problems()
+    assert light.to_dict() == full.to_dict() == serial.to_dict()
+    assert sorted((p.line, p.kind) for p in light.problems) == [(21, "syntax"), (31, "not-an-event"),
+                                                                 (41, "not-an-event")]  # fmt: skip
+    assert count == 2999 and light.sources[str(path)].invalid == 2
+
+    validator = EventValidator(catalog, schemas=False)
+    result = validator.validate(events[7])
+    assert (result.event_type, result.violations) == ("call.ended", [])
+    assert [v.message for v in validator.validate([1]).violations] == ["an event must be a JSON object, got list"]
