@@ -100,7 +100,7 @@ def info(
         raise UsageProblem(f"--vhost {vhost} and --all-vhosts: choose one")
     amqp = state.endpoint("amqp_url", amqp_url, ca_file=ca_file, connect_timeout=connect_timeout)
     transport = transport_for(amqp, need=Capability.TOPOLOGY)
-    management = _management_endpoint(state, mgmt_url, node_list(amqp_url), amqp)
+    management = state.management_endpoint(mgmt_url, node_list(amqp_url), amqp)
     platform = state.settings().get("exchange") or ""
     catalog = state.catalog(catalog_dirs)
     keys = tuple(sorted(((t.name, t.routing_key) for t in catalog if t.routing_key), key=lambda pair: pair[1]))
@@ -139,23 +139,3 @@ def _selection(exchanges: list[str] | None, queues: list[str] | None, names: lis
                                                                   "--name" else ""))  # fmt: skip
     return Selection(tuple(dict.fromkeys(exchanges or [])), tuple(dict.fromkeys(queues or [])),
                      tuple(dict.fromkeys(names or [])))  # fmt: skip
-
-
-def _management_endpoint(state: Any, flag: str | None, amqp_flag: str | None, amqp: Any) -> Any:
-    """The management API's endpoint: --mgmt-url, OCELOT_MGMT_URL, the profile's mgmt_url, else derived
-    from the AMQP URL (flag included); the AMQP endpoint's CA file and timeouts."""
-    import dataclasses
-
-    from ocelot_cli.config.redact import mask_url
-    from ocelot_cli.transports.base import check_url, scheme_of
-
-    resolved = state.settings().resolve("mgmt_url", flag, flags={"amqp_url": amqp_flag})
-    source = resolved.source("--mgmt-url")
-    value = resolved.value or ""
-    if scheme_of(value) not in ("http", "https"):
-        raise resolved.error(f"{source} {mask_url(value) or '(empty)'}: give an http:// or https:// URL",
-                             hint="the management API's URL, e.g. http://rabbit.internal:15672/")  # fmt: skip
-    if resolved.origin == "flag":
-        state.warn_secret_on_command_line("--mgmt-url", flag)
-    check_url(value, f"{source} {mask_url(value)}")
-    return dataclasses.replace(amqp, url=value, source=source)

@@ -95,6 +95,25 @@ class RunState:
         return Endpoint(value, connect_timeout=self.connect_timeout(connect_timeout), source=source,
                         client_name=settings.get("client_name"), **extra)  # fmt: skip
 
+    def management_endpoint(self, flag: str | None, amqp_flag: str | None, amqp: Endpoint) -> Endpoint:
+        """The management API's endpoint: --mgmt-url, OCELOT_MGMT_URL, the profile's mgmt_url, else derived
+        from the AMQP URL (flag included); the AMQP endpoint's CA file and timeouts."""
+        import dataclasses
+
+        from ocelot_cli.config.redact import mask_url
+        from ocelot_cli.transports.base import check_url, scheme_of
+
+        resolved = self.settings().resolve("mgmt_url", flag, flags={"amqp_url": amqp_flag})
+        source = resolved.source("--mgmt-url")
+        value = resolved.value or ""
+        if scheme_of(value) not in ("http", "https"):
+            raise resolved.error(f"{source} {mask_url(value) or '(empty)'}: give an http:// or https:// URL",
+                                 hint="the management API's URL, e.g. http://rabbit.internal:15672/")  # fmt: skip
+        if resolved.origin == "flag":
+            self.warn_secret_on_command_line("--mgmt-url", flag)
+        check_url(value, f"{source} {mask_url(value)}")
+        return dataclasses.replace(amqp, url=value, source=source)
+
     def gateway_token(self, token_file: str | None = None, token: str | None = None) -> str:
         """The gateway's Bearer token: --token (warned), --token-file, OCELOT_WS_TOKEN_FILE, OCELOT_WS_TOKEN."""
         from pathlib import Path

@@ -9,6 +9,8 @@ from typing import Any
 
 from ocelot_cli.commands import options
 
+MANAGEMENT_PROBE = 2.0  # seconds a tail --stream waits for the management API's answer on a stream's type
+
 
 class View(StrEnum):
     auto = "auto"
@@ -105,6 +107,8 @@ def target_of(state: Any, patterns: list[str], *, exchanges: list[str] | None, c
         from ocelot_cli.commands.tail_queue import check_read_target
 
         check_read_target(endpoint.scheme, patterns, exchanges, channels, queue)
+        if read.stream:
+            read = dataclasses.replace(read, management=_stream_management(state, url or amqp_url, endpoint))
         target = TailTarget(max_queue=queue.max_queue, prefetch=queue.prefetch, on_notice=state.output.warn, read=read)
         return transport_for(endpoint, need=Capability.TAIL), target
     target = TailTarget(max_queue=queue.max_queue, prefetch=queue.prefetch, durable_queue=queue.durable_queue,
@@ -123,6 +127,20 @@ def target_of(state: Any, patterns: list[str], *, exchanges: list[str] | None, c
         if endpoint.scheme in ("ws", "wss"):  # the token last: a wrong name is the first thing to hear about
             endpoint = dataclasses.replace(endpoint, token=state.gateway_token(token_file, token))
     return transport_for(endpoint, need=Capability.TAIL), target
+
+
+def _stream_management(state: Any, amqp_flag: Any, amqp: Any) -> Any:
+    """The management API, when there is a usable URL for it (given or derived): a stream's type is asked
+    there, which touches nothing; without it, the check falls back to AMQP (see StreamReader). Asked
+    briefly: an unreachable API only delays the read a little."""
+    from ocelot_cli.commands.state import node_list
+    from ocelot_cli.errors import OcelotError
+
+    try:
+        management = state.management_endpoint(None, node_list(amqp_flag), amqp)
+    except OcelotError:
+        return None
+    return dataclasses.replace(management, connect_timeout=min(management.connect_timeout, MANAGEMENT_PROBE))
 
 
 def _channels(scheme, patterns, exchanges, channels) -> list[str]:  # noqa: ANN001

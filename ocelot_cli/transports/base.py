@@ -135,6 +135,7 @@ class QueueRead:
     offset: Any = "first"
     bound: int = 10_000  # the most messages one look or take reads
     one_at_a_time: bool = False  # fetch no message ahead of the view (a --count without filters)
+    management: Endpoint | None = None  # the management API, where a --stream's type is asked (else AMQP)
 
 
 @dataclass(frozen=True)

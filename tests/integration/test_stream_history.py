@@ -13,6 +13,7 @@ import pytest
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.samples import SampleFactory, SampleOptions
+from tests.cluster import free_port
 from tests.integration.conftest import AMQP_URL, run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
@@ -202,19 +203,38 @@ def test_a_look_at_a_stream_through_queue_reads_it_all_and_a_take_is_refused(his
     assert take.returncode == 2 and b"a stream keeps its messages, so nothing can be taken" in take.stderr
 
 
-def test_stream_names_a_classic_queue_is_refused_and_the_queue_keeps_its_message(history):
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_stream_naming_another_queue_is_refused_and_the_management_api_answers_without_touching_it(history,
+                                                                                                  queue_type):
+    """The type is asked of the management API (enabled on the test broker): the queue's message is not
+    fetched, so not redelivered, and a quorum queue counts no delivery attempt."""
+    queue = history.name()
+    history.channel.queue_declare(queue, durable=True, arguments={"x-queue-type": queue_type})
+    history.channel.queue_bind(queue, history.exchange, "#")
+    history.publish(1)
+    read = run_ocelot("tail", "--stream", queue, "--since", "first")
+    assert read.returncode == 2
+    assert f"'{queue}' is not a stream (a {queue_type} queue)".encode() in read.stderr
+    method, properties, _body = history.connection.channel().basic_get(queue, auto_ack=True)
+    assert method is not None and method.redelivered is False
+    assert (properties.headers or {}).get("x-delivery-count", 0) == 0  # no attempt counted
+    missing = run_ocelot("tail", "--stream", f"{PREFIX}.missing.{uuid.uuid4().hex[:6]}")
+    assert missing.returncode == 7 and b"does not exist" in missing.stderr and b"ocelot record" in missing.stderr
+
+
+def test_without_the_management_api_a_stream_naming_a_classic_queue_is_refused_and_the_queue_keeps_its_message(
+    history,
+):
     queue = history.name()
     history.channel.queue_declare(queue)
     history.channel.queue_bind(queue, history.exchange, "#")
     history.publish(1)
-    read = run_ocelot("tail", "--stream", queue, "--since", "first")
+    read = run_ocelot("tail", "--stream", queue, "--since", "first", OCELOT_MGMT_URL=f"http://127.0.0.1:{free_port()}/")
     assert read.returncode == 2
     assert f"'{queue}' is not a stream (a classic or quorum queue: the one message the check fetched went back" \
         .encode() in read.stderr  # fmt: skip
     probe = history.connection.channel()
     wait_for(lambda: probe.queue_declare(queue, passive=True).method.message_count == 1, 10, "the message back")
-    missing = run_ocelot("tail", "--stream", f"{PREFIX}.missing.{uuid.uuid4().hex[:6]}")
-    assert missing.returncode == 7 and b"does not exist" in missing.stderr and b"ocelot record" in missing.stderr
 
 
 def test_a_stream_read_goes_on_after_a_lost_connection_from_the_last_offset_without_a_gap(history, start_ocelot,

@@ -144,6 +144,22 @@ def _reason(error: urllib.error.HTTPError) -> str:
     return str(reason or error.reason or "no reason given")[:200]
 
 
+def queue_type(management: Endpoint | None, amqp: Endpoint, name: str) -> str | None:
+    """The type (classic, quorum, stream) of queue ``name`` in the AMQP URL's vhost, as the management API
+    says; None when it cannot say (no API, not reachable, refused, no such queue): a read-only question."""
+    if management is None:
+        return None
+    from ocelot_cli.config.management import amqp_vhost
+
+    try:
+        answer = ManagementApi(management, amqp).get(f"queues/{quote(amqp_vhost(amqp.url), safe='')}/"
+                                                     f"{quote(name, safe='')}", columns="type")  # fmt: skip
+    except OcelotError:
+        return None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
 def read_topology(api: ManagementApi, vhost: str | None) -> Topology:
     """Exchanges, queues and bindings of ``vhost`` (None: every vhost the user can see)."""
     overview = api.get("overview", "rabbitmq_version,cluster_name,management_version")

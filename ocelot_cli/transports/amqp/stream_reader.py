@@ -47,6 +47,7 @@ class StreamReader(AckedSource):
         self.endpoint = endpoint
         self.purpose = target.purpose
         self.name = read.name
+        self.management = read.management
         self.offset = read.offset if offset is None else offset
         self.look = look
         self.prefetch = target.prefetch
@@ -108,6 +109,16 @@ class StreamReader(AckedSource):
         self._last_heard = time.monotonic()
 
     def _check_is_stream(self) -> None:
+        """Asked of the management API when it can answer (nothing touched); else over AMQP, where the only
+        question is a basic.get: a classic or quorum queue then gives its first message, which goes straight
+        back (redelivered; on a quorum queue, one delivery attempt more)."""
+        from ocelot_cli.transports.amqp.management import queue_type
+
+        kind = queue_type(self.management, self.endpoint, self.name)
+        if kind == "stream":
+            return
+        if kind is not None:
+            raise _not_a_stream(self.name, f"a {kind} queue")
         connection, node = open_any(self.endpoint, self.purpose, notice=self.notice)
         try:
             channel = connection.channel()
