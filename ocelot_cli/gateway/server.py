@@ -83,9 +83,13 @@ class Gateway:
         loop = asyncio.get_running_loop()
         self.options.verifier.load()
         sources = []
+        live: list[asyncio.Task[None]] = []  # sources read on this loop (no thread between them and the hub)
         if self.options.redis is not None:
             target = TailTarget(channels=list(CHANNEL_PATTERNS), reconnect_for=0.0, purpose="ocelot gateway")
-            sources.append(self._source("Redis", self.options.redis, target, _as_published, loop))
+            if Capability.LIVE in transport_for(self.options.redis, need=Capability.TAIL).capabilities:
+                live.append(asyncio.create_task(self._live("Redis", self.options.redis, target, _as_published)))
+            else:
+                sources.append(self._source("Redis", self.options.redis, target, _as_published, loop))
         if self.options.amqp is not None:
             from ocelot_cli.envelope.catalog import load_catalog
             from ocelot_cli.gateway.bridge import bridge
@@ -120,7 +124,9 @@ class Gateway:
         finally:
             self._stopping.set()
             heartbeat.cancel()
-            for task in tasks:
+            for task in live:  # it may be waiting out a backoff
+                task.cancel()
+            for task in [*tasks, *live]:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
@@ -168,6 +174,38 @@ class Gateway:
                     source.close()
 
         return feed
+
+    async def _live(self, name: str, endpoint: Endpoint, target: TailTarget,
+                    route: Callable[[ReceivedMessage], list[tuple[str, bytes]]]) -> None:  # fmt: skip
+        """A source read on this loop (its transport has Capability.LIVE): every message to the hub as it
+        is read; when the link fails, the source is marked not ready and opened again with the one backoff
+        policy, as ``_source`` does in a thread."""
+        transport = transport_for(endpoint, need=Capability.LIVE)
+        loop = asyncio.get_running_loop()
+        backoff = Backoff(float("inf"))
+        opened_before = False
+        while not self._stopping.is_set():
+            source = transport.live_source(target, TailStats())
+            try:
+                await source.open()
+                self.ready[name] = True
+                backoff.reset()
+                if opened_before:
+                    self.notice(f"{name} at {endpoint.shown}: reconnected and re-subscribed; messages published "
+                                "while disconnected were not seen (gap)")  # fmt: skip
+                opened_before = True
+                while not self._stopping.is_set():
+                    for message in await source.next_batch():
+                        for channel, payload in self._routed(name, route, message, loop):
+                            self.hub.publish(channel, payload)
+            except Exception as exc:  # noqa: BLE001 - a source never dies: it is marked down and retried
+                self.ready[name] = False
+                delay = backoff.next_delay()
+                reason = exc.message if isinstance(exc, OcelotError) else f"{type(exc).__name__}: {exc}"
+                self.notice(f"{name} at {endpoint.shown} unavailable ({reason}); retrying in {delay:g}s")
+                await asyncio.sleep(delay)
+            finally:
+                await source.close()
 
     def _routed(self, name: str, route: Callable[[ReceivedMessage], list[tuple[str, bytes]]],
                 message: ReceivedMessage, loop: asyncio.AbstractEventLoop) -> list[tuple[str, bytes]]:  # fmt: skip

@@ -10,6 +10,8 @@ logic never names a driver outside its own module.
     amqp/              RabbitMQ: one connection path, the confirmed publisher, the tail's consumer,
                        and blocking sessions for smoke, doctor and load
     redis_pubsub.py    Redis pub/sub: publish to channels, tail channels and patterns
+    redis_live.py      the same subscription read on an asyncio loop (the gateway's Redis source)
+    redis_link.py      what both share: the client, redis-py's failures in words, channel patterns
     gateway_client.py  the one client of the real-time gateway's protocol
 """
 

@@ -31,6 +31,7 @@ class Capability(StrEnum):
     PROBE = "probe"  # connect and say who answered (smoke, doctor)
     LOAD = "load"  # the broker side of a load run: its own queues and consumers
     TOPOLOGY = "topology"  # list exchanges, bindings and queues with their counts (ocelot info)
+    LIVE = "live"  # TAIL on the caller's asyncio event loop, no thread (the gateway's sources)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,14 @@ class TailSource(Protocol):
     def __iter__(self) -> Iterator[ReceivedMessage | None]: ...
 
 
+class LiveSource(Protocol):
+    async def open(self) -> None: ...
+
+    async def next_batch(self) -> list[ReceivedMessage]: ...
+
+    async def close(self) -> None: ...
+
+
 class Transport:
     """A bus driver for the URLs of its schemes. Subclasses implement what they declare."""
 
@@ -196,6 +205,11 @@ class Transport:
 
     def tail_source(self, target: TailTarget, stats: TailStats) -> TailSource:
         """Live messages of ``target``, reconnecting by itself; opened by ``open()`` or iteration."""
+        raise NotImplementedError
+
+    def live_source(self, target: TailTarget, stats: TailStats) -> LiveSource:
+        """Live messages of ``target`` read on the running event loop: ``open()``, then ``next_batch()`` (empty
+        after a quiet poll interval) until an OcelotError says the link is lost; reconnecting is the caller's."""
         raise NotImplementedError
 
     def probe(self, purpose: str) -> dict[str, str]:
@@ -218,7 +232,8 @@ class TransportEntry:
 
     def describe(self) -> str:
         schemes = ", ".join(f"{s}://" for s in self.schemes)
-        can = ", ".join(c.value for c in Capability if c in self.capabilities)
+        # LIVE is how the gateway reads a source, not something a user asks of a URL
+        can = ", ".join(c.value for c in Capability if c in self.capabilities and c is not Capability.LIVE)
         return f"{schemes} ({self.name}): {can}"
 
 
@@ -227,7 +242,7 @@ TRANSPORTS: tuple[TransportEntry, ...] = (
                    frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LOAD,
                               Capability.TOPOLOGY})),
     TransportEntry(("redis", "rediss"), "Redis pub/sub", "ocelot_cli.transports.redis_pubsub:RedisTransport",
-                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})),
+                   frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LIVE})),
     TransportEntry(("ws", "wss"), "the real-time gateway", "ocelot_cli.transports.gateway_client:GatewayTransport",
                    frozenset({Capability.TAIL, Capability.PROBE})),
 )  # fmt: skip

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import redis
 import redis.exceptions as rex
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from ocelot_cli.config.redact import url_error_text
-from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError, UsageProblem
 from ocelot_cli.transports.base import Capability, Endpoint, PublishOptions, TailTarget, Transport
 from ocelot_cli.transports.messages import (
     SETTLED_ACK,
@@ -36,57 +31,26 @@ from ocelot_cli.transports.messages import (
     ReceivedMessage,
     TailStats,
 )
+from ocelot_cli.transports.redis_link import CONNECTION_ERRORS, client_for, split_channels, translate_error
 from ocelot_cli.transports.retry import Backoff, PolledSource, reopen
 
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (rex.ConnectionError, rex.TimeoutError, ConnectionError)
 BATCH = 200
-_GLOB = re.compile(r"[*?\[]")
-
-
-def translate_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
-    """A redis-py failure as an OcelotError naming the masked URL."""
-    shown = endpoint.shown
-    text = str(error)
-    if isinstance(error, rex.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
-        return AuthenticationFailed(
-            f"Redis at {shown} refused the credentials", hint="check the password in the URL (OCELOT_REDIS_URL)"
-        )
-    if isinstance(error, rex.InvalidResponse | rex.ResponseError) and not isinstance(error, rex.AuthenticationError):
-        return BrokerUnreachable(f"the server at {shown} does not answer like Redis ({type(error).__name__})",
-                                 hint="check the host and port: Redis listens on 6379")  # fmt: skip
-    if isinstance(error, rex.TimeoutError):
-        return BrokerUnreachable(f"cannot connect to Redis at {shown}: no answer within {endpoint.connect_timeout:g}s",
-                                 hint="check the host, port and any firewall in between")  # fmt: skip
-    if isinstance(error, CONNECTION_ERRORS):
-        return BrokerUnreachable(f"cannot connect to Redis at {shown}",
-                                 hint="check that Redis is running and listening on that host and port")  # fmt: skip
-    return ConnectionLost(f"Redis at {shown} failed: {type(error).__name__}")
-
-
-def client_for(endpoint: Endpoint, purpose: str) -> redis.Redis:
-    """A client with the endpoint's timeouts and a client name Redis shows in CLIENT LIST."""
-    name = re.sub(r"[^A-Za-z0-9_.:-]+", "-", endpoint.connection_name(purpose)).strip("-")
-    try:
-        # No retries inside redis-py: a lost connection must surface, so that the one backoff policy
-        # applies and a tail can say that messages may have been missed meanwhile.
-        return redis.Redis.from_url(endpoint.url, socket_connect_timeout=endpoint.connect_timeout,
-                                    socket_timeout=endpoint.connect_timeout, client_name=name,
-                                    retry=Retry(NoBackoff(), 0))  # fmt: skip
-    except ValueError as exc:
-        hint = "write redis://HOST:PORT/DB, a password percent-encoded before the host"
-        reason = url_error_text(exc, endpoint.url)
-        raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {reason}", hint=hint) from None
 
 
 class RedisTransport(Transport):
     name = "Redis pub/sub"
-    capabilities = frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE})
+    capabilities = frozenset({Capability.PUBLISH, Capability.TAIL, Capability.PROBE, Capability.LIVE})
 
     def publisher(self, messages: Iterator[OutgoingMessage], options: PublishOptions) -> RedisPublisher:
         return RedisPublisher(self.endpoint, messages, options)
 
     def tail_source(self, target: TailTarget, stats: TailStats) -> RedisTailSource:
         return RedisTailSource(self.endpoint, target, stats)
+
+    def live_source(self, target: TailTarget, stats: TailStats) -> Any:
+        from ocelot_cli.transports.redis_live import RedisLiveSource
+
+        return RedisLiveSource(self.endpoint, target, stats)
 
     def probe(self, purpose: str) -> dict[str, str]:
         client = client_for(self.endpoint, purpose)
@@ -220,8 +184,7 @@ class RedisTailSource(PolledSource):
 
     def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats) -> None:
         self.endpoint = endpoint
-        self.channels = [c for c in target.channels if not _GLOB.search(c)]
-        self.patterns = [c for c in target.channels if _GLOB.search(c)]
+        self.channels, self.patterns = split_channels(target.channels)
         self.stats = stats
         self.poll = target.poll
         self.reconnect_for = target.reconnect_for

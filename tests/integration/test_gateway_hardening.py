@@ -13,7 +13,7 @@ import pytest
 
 from ocelot_cli.gateway.auth import mint
 from tests.faultproxy import FaultProxy
-from tests.integration.conftest import AMQP_URL, SECRET, event_for, redis_publish, wait_for
+from tests.integration.conftest import AMQP_URL, REDIS_URL, SECRET, event_for, redis_publish, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -214,3 +214,34 @@ def test_a_gateway_told_to_stop_does_not_wait_for_a_client_that_stopped_reading(
         redis_publish(channel, big)
     server.running.proc.send_signal(signal.SIGTERM)
     assert server.running.proc.wait(timeout=20) == 0, server.running.stderr  # the stale time would be 60 s
+
+
+def test_a_redis_link_cut_under_the_gateway_is_opened_again_and_events_flow_on(gateway):
+    """The Redis source runs on the gateway's event loop: its link killed by Redis (CLIENT KILL of this
+    gateway's connection, by its name) makes the gateway open it again, saying that events published
+    meanwhile were not seen; events published after that reach the subscriber, once each (no second
+    subscription is left behind)."""
+    import redis
+
+    tenant = f"relink-{uuid.uuid4().hex[:8]}"
+    channel = f"tenant:{tenant}:events"
+    server = gateway("--stale-after", "60s")
+    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready")
+    client = server.connect(tenant=tenant)
+    client.recv()
+    assert client.subscribe(channel)["success"] is True
+    assert redis_publish(channel, event_for(tenant, task_id="before")) == 1  # this gateway's subscription
+    assert client.recv()["data"]["task_id"] == "before"
+    admin = redis.Redis.from_url(REDIS_URL)
+    try:
+        ours = [c["id"] for c in admin.client_list() if server.running.client_name in c.get("name", "")]
+        assert len(ours) == 1
+        admin.client_kill_filter(_id=ours[0])
+    finally:
+        admin.close()
+    server.running.wait_for_stderr("reconnected and re-subscribed")
+    assert "not seen (gap)" in server.running.stderr
+    wait_for(lambda: server.http("/ready")[0] == 200, 10, "the gateway to be ready again")
+    for task_id in ("after", "last"):
+        assert redis_publish(channel, event_for(tenant, task_id=task_id)) == 1
+        assert client.recv()["data"]["task_id"] == task_id

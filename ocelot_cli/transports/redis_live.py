@@ -1,0 +1,109 @@
+"""Redis pub/sub read on the caller's asyncio event loop: the gateway's Redis source.
+
+The same subscription as ``RedisTailSource`` (channels and glob patterns, confirmations awaited, a
+PING after a silence that must be answered within the connect timeout), read with redis-py's
+asyncio client on the loop that also writes to the gateway's connections. A blocking source in a
+thread hands each batch over to that loop: while the loop is busy fanning out, the thread waits
+for the interpreter lock at every step, and under a full load events queued there for tens of
+milliseconds before the hub saw them. Reconnecting is the caller's (the gateway's one backoff).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+import redis.exceptions as rex
+from redis.asyncio.retry import Retry
+
+from ocelot_cli.transports.base import Endpoint, TailTarget
+from ocelot_cli.transports.messages import ReceivedMessage, TailStats
+from ocelot_cli.transports.redis_link import client_for, split_channels, translate_error
+
+DRAIN = 500  # messages taken at a time once one has arrived
+
+
+class RedisLiveSource:
+    """Batches of ReceivedMessage from Redis channels and glob patterns, awaited on the running loop."""
+
+    def __init__(self, endpoint: Endpoint, target: TailTarget, stats: TailStats) -> None:
+        self.endpoint = endpoint
+        self.channels, self.patterns = split_channels(target.channels)
+        self.stats = stats
+        self.poll = target.poll
+        self.purpose = target.purpose
+        self.health_after = min(5.0, max(1.0, endpoint.connect_timeout / 2))  # as RedisTailSource
+        self._client: Any = None
+        self._pubsub: Any = None
+        self._heard = 0.0
+        self._pinged_at: float | None = None
+
+    async def open(self) -> None:
+        """Connect and subscribe; OcelotError when Redis cannot be reached or refuses."""
+        client = client_for(self.endpoint, self.purpose, aioredis.Redis, Retry)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            async with asyncio.timeout(self.endpoint.connect_timeout):
+                if self.channels:
+                    await pubsub.subscribe(*self.channels)
+                if self.patterns:
+                    await pubsub.psubscribe(*self.patterns)
+                expected = len(self.channels) + len(self.patterns)
+                while expected:  # the confirmations: a refused password or a dead server fails here
+                    reply = await pubsub.parse_response(block=True)
+                    if isinstance(reply, list) and reply and reply[0] in (b"subscribe", b"psubscribe"):
+                        expected -= 1
+        except TimeoutError:
+            await _close(pubsub, client)
+            raise translate_error(rex.TimeoutError("no subscribe confirmation"), self.endpoint) from None
+        except (rex.RedisError, OSError) as exc:
+            await _close(pubsub, client)
+            raise translate_error(exc, self.endpoint) from None
+        self._client, self._pubsub = client, pubsub
+        self._heard, self._pinged_at = time.monotonic(), None
+
+    async def next_batch(self) -> list[ReceivedMessage]:
+        """What arrived (waiting up to the poll interval for the first); OcelotError when the link is lost."""
+        try:
+            message = await self._pubsub.get_message(timeout=self.poll)
+            if message is None:
+                await self._check_health()
+                return []
+            self._heard, self._pinged_at = time.monotonic(), None
+            batch: list[ReceivedMessage] = []
+            while message is not None and len(batch) < DRAIN:
+                if message.get("type") in ("message", "pmessage"):
+                    channel = message["channel"]
+                    name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
+                    data = message["data"]
+                    body = data if isinstance(data, bytes) else str(data).encode()
+                    batch.append(ReceivedMessage(body, time.time(), channel=name))
+                message = await self._pubsub.get_message(timeout=0)
+        except (rex.RedisError, OSError) as exc:
+            raise translate_error(exc, self.endpoint) from None
+        self.stats.received += len(batch)
+        return batch
+
+    async def _check_health(self) -> None:
+        """PING a link that has been silent a while; TimeoutError (a lost link) when it does not answer."""
+        now = time.monotonic()
+        if self._pinged_at is not None:
+            if now - self._pinged_at > self.endpoint.connect_timeout:
+                raise rex.TimeoutError(f"no answer to PING within {self.endpoint.connect_timeout:g}s (a stalled link)")
+        elif now - self._heard > self.health_after:
+            await self._pubsub.ping()
+            self._pinged_at = now
+
+    async def close(self) -> None:
+        pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
+        if client is not None:
+            await _close(pubsub, client)
+
+
+async def _close(pubsub: Any, client: Any) -> None:
+    for thing in (pubsub, client):
+        with contextlib.suppress(Exception):  # closing a connection that may be gone
+            await thing.aclose()
