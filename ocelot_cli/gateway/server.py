@@ -1,7 +1,9 @@
 """The reference real-time gateway: a WebSocket server (websockets) fed by its sources.
 
-Its sources are tail sources of the transports, read in threads: Redis pub/sub (the hub's
-channel patterns) and, when asked, the platform exchange bridged onto real-time channels.
+Its sources are the transports' live sources: Redis pub/sub (the hub's channel patterns), read on
+the event loop itself (Capability.LIVE: nothing waits between the socket and the hub), and, when
+asked, the platform exchange bridged onto real-time channels, read in a thread (pika is blocking)
+that hands the loop a few messages at a time.
 
 Protocol, as the real-time spec gives it and the OttoAI hub sends it: ``Authorization: Bearer
 <JWT>`` on the upgrade (refused with HTTP 403 before it, or with ``--auth-failure close1008`` by a
