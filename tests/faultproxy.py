@@ -40,12 +40,17 @@ class FaultProxy:
 
     # -- faults --------------------------------------------------------------------
     def reset(self) -> None:
-        """Abort every open connection with a TCP RST."""
+        """Abort every open connection with a TCP RST.
+
+        A pump thread blocked in recv() keeps its socket open however often another thread closes it:
+        shutting the read side down wakes it (nothing is sent), and its own close, lingering 0, sends
+        the RST, to the client and to the server alike."""
         for client, upstream in self._take_pairs():
             for sock in (client, upstream):
                 with contextlib.suppress(OSError):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    sock.close()
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RD)
 
     def close(self) -> None:
         """Close every open connection cleanly (FIN)."""
