@@ -1,6 +1,8 @@
 """Publishing OttoAI events to Redis pub/sub channels, against the real Redis on 127.0.0.1."""
 
 import json
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import redis
 
 from ocelot_cli.envelope.catalog import load_catalog
 from ocelot_cli.envelope.validate import EventValidator
+from tests.cluster import free_port
 from tests.integration.conftest import run_ocelot, wait_for
 
 pytestmark = pytest.mark.integration
@@ -48,6 +51,34 @@ def subscriber():
     client.close()
 
 
+@pytest.fixture(scope="module")
+def private_redis():
+    """A Redis server of this module's own, on a free port, for what any other subscriber would change (a
+    gateway someone runs on the shared Redis subscribes to every tenant's channel): its URL."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is not installed; .ci/run installs it", pytrace=False)
+    port = free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+
+    def answers() -> bool:
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+
+    try:
+        wait_for(answers, 10, "the private Redis server")
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def tenant() -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
@@ -67,8 +98,8 @@ def test_publish_reaches_every_channel_the_spec_lists(subscriber):
     assert b"received 3, no subscriber 0" in result.stderr
 
 
-def test_nobody_listening_is_a_failure_not_a_silent_success():
-    result = run_ocelot("publish", "--to", REDIS_URL, "task.updated", "--tenant", tenant())
+def test_nobody_listening_is_a_failure_not_a_silent_success(private_redis):
+    result = run_ocelot("publish", "--to", private_redis, "task.updated", "--tenant", tenant())
     assert result.returncode == 8
     assert b"reached no subscriber" in result.stderr
 
@@ -93,18 +124,19 @@ def test_channel_names_are_checked_before_sending():
     assert result.returncode == 2 and b"not a channel name" in result.stderr
 
 
-def test_a_platform_event_reaches_a_gateway_client_in_the_real_time_envelope(gateway):
-    # It used to go out in the platform envelope, which the gateway dropped as no tenant's.
+def test_a_platform_event_reaches_a_gateway_client_in_the_real_time_envelope(gateway, private_redis):
+    # It used to go out in the platform envelope, which the gateway dropped as no tenant's. On a Redis of
+    # its own: another gateway's subscription would let the publish below succeed before this one's.
     from ocelot_cli.gateway.auth import mint
-    from tests.integration.conftest import SECRET, wait_for
+    from tests.integration.conftest import SECRET
 
-    server = gateway()
+    server = gateway("--redis-url", private_redis)
     client = server.connect(token=mint(SECRET.encode(), tenant="org-rt", user="u1"))
     assert client.recv()["type"] == "welcome"
     assert client.subscribe("tenant:org-rt:events")["success"] is True
 
     def publish_once() -> bool:
-        result = run_ocelot("publish", "--to", REDIS_URL, "call.ended", "--org", "org-rt", "--set",
+        result = run_ocelot("publish", "--to", private_redis, "call.ended", "--org", "org-rt", "--set",
                             "data.call_id=call-rt-1")  # fmt: skip
         return result.returncode == 0  # exit 8 until the gateway's Redis subscription is up
 
