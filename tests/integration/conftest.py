@@ -252,7 +252,12 @@ def gateway(start_ocelot):
                                "--stale-after", "1s", *extra, OCELOT_JWT_SECRET=SECRET)  # fmt: skip
         running.wait_for_stderr("gateway listening on")
         port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", running.stderr).group(1))
-        return Gateway(port, running)
+        server = Gateway(port, running)
+        if "--redis-url" not in extra:  # the shared Redis: subscribed once ready. Waited for here, because a
+            # publish that reached a subscriber does not say this gateway is one: another gateway on the
+            # machine subscribes to every tenant's channel too
+            wait_for(lambda: server.http("/ready")[0] == 200, 15, "the gateway's Redis subscription")
+        return server
 
     return start
 
