@@ -68,13 +68,37 @@ def body_fields(body: bytes, parsed: Any = None) -> dict[str, Any]:
         return {"body_base64": base64.b64encode(body).decode("ascii")}
 
 
+def body_problem(record: dict[str, Any]) -> str | None:
+    """Why the body of a recorded message cannot be rebuilt (a ``body_text`` that is not text, a
+    ``body_base64`` that is not base64), or None."""
+    if "event" in record:
+        return None
+    if "body_text" in record:
+        text = record["body_text"]
+        if not isinstance(text, str):
+            return f"body_text must be text, not {type(text).__name__}"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "body_text holds a lone surrogate, which no UTF-8 body can carry"
+        return None
+    encoded = record.get("body_base64", "")
+    if not isinstance(encoded, str):
+        return f"body_base64 must be text, not {type(encoded).__name__}"
+    try:
+        base64.b64decode(encoded, validate=True)
+    except ValueError:
+        return "body_base64 is not base64 (A-Z, a-z, 0-9, + and /, padded with =)"
+    return None
+
+
 def body_of(record: dict[str, Any]) -> bytes:
-    """The exact body bytes of a recorded message."""
+    """The exact body bytes of a recorded message (``body_problem`` says first whether there are any)."""
     if "event" in record:
         return _canonical(record["event"])
     if "body_text" in record:
         return record["body_text"].encode("utf-8")
-    return base64.b64decode(record.get("body_base64", ""))
+    return base64.b64decode(record.get("body_base64", ""), validate=True)
 
 
 def properties_of(record: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +126,8 @@ def event_of(record: dict[str, Any]) -> Any:
     """The event inside a recording (parsed JSON), or None when the body was not JSON."""
     if "event" in record:
         return record["event"]
+    if body_problem(record) is not None:
+        return None
     try:
         return parse_body(body_of(record))
     except (ValueError, UnicodeDecodeError):

@@ -73,8 +73,11 @@ def routing_key_for(event: dict[str, Any], catalog: Catalog, override: str | Non
     if not name:
         raise InvalidEvent("an event without a type has no routing key",
                            hint="give the event its 'type' (or 'event'), or publish with --routing-key")  # fmt: skip
-    entry = catalog.get(name) if name in catalog else None
-    if entry is None or not entry.routing_key:
+    if name not in catalog:
+        raise UsageProblem(f"unknown event type {name!r}: the catalog has no routing key for it",
+                           hint="add the type to a catalog (--catalog), or publish with --routing-key")  # fmt: skip
+    entry = catalog.get(name)
+    if not entry.routing_key:
         raise UsageProblem(
             f"{name!r} has no routing key: it is an OttoAI real-time event delivered on WebSocket channels",
             hint="publish it to Redis with --to redis://... , or give --routing-key",

@@ -171,10 +171,17 @@ def checked_for_target(make: Callable[[], Iterator[OutgoingMessage]], catalog: C
         def make_for_channels() -> Iterator[OutgoingMessage]:
             return fan_out(make(), catalog, channels=target.channels, oversize=target.oversize)
 
-        for _message in make_for_channels():
-            pass
+        _build_all(make_for_channels)
         return make_for_channels()
     if not target.routing_key and not proven:
+        _build_all(make)
+    return make()
+
+
+def _build_all(make: Callable[[], Iterator[OutgoingMessage]]) -> None:
+    try:
         for _message in make():
             pass
-    return make()
+    except OcelotError as exc:
+        exc.message += "; nothing was sent"
+        raise

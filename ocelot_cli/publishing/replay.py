@@ -23,7 +23,7 @@ from ocelot_cli.envelope.codec import dump_compact
 from ocelot_cli.envelope.model import EnvelopeKind, detect_kind
 from ocelot_cli.envelope.paths import Assignment, apply_assignments
 from ocelot_cli.envelope.validate import EventValidator
-from ocelot_cli.errors import InvalidEvent, UsageProblem
+from ocelot_cli.errors import InvalidEvent, OcelotError, UsageProblem
 from ocelot_cli.formats.recording import body_of, event_of, is_gap, is_recording, properties_of
 from ocelot_cli.formats.scenarios import expand, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, read_sources
@@ -80,6 +80,7 @@ class _Item:
     event: Any  # parsed event or None (non-JSON recorded body)
     record: dict[str, Any] | None  # the recording wrapper, if any
     routing_key: str | None
+    where: str = ""  # FILE:LINE of the record (of the scenario step)
 
 
 def _items(names: list[str], catalog: Catalog, start: float, timed: bool = True) -> Iterator[_Item]:
@@ -91,16 +92,17 @@ def _items(names: list[str], catalog: Catalog, start: float, timed: bool = True)
             continue
         assert isinstance(item, Record)
         value = item.value
+        where = f"{item.source}:{item.line}"
         if is_scenario(value):
             for event in expand(value, item.lines, catalog, start=start).events:
-                yield _Item(None, event.offset, event.event, None, event.routing_key)
+                yield _Item(None, event.offset, event.event, None, event.routing_key, f"{item.source}:{event.line}")
         elif is_gap(value):  # the recording tail lost messages here; there is nothing to send
             continue
         elif is_recording(value):
             event = event_of(value)
-            yield _Item(moment_of(value.get("received_at")), None, event, value, value.get("routing_key"))
+            yield _Item(moment_of(value.get("received_at")), None, event, value, value.get("routing_key"), where)
         else:
-            yield _Item(event_moment(value), None, value, None, None)
+            yield _Item(event_moment(value), None, value, None, None, where)
 
 
 def _no_moment(_value: Any) -> None:
@@ -164,7 +166,11 @@ class ReplayPlan:
                 due = self._due(loop_base + offset, seq)
                 if first_due is None:
                     first_due = due
-                message = self._message(item, seq, self._time_shift(shift, loop_base + offset))
+                try:
+                    message = self._message(item, seq, self._time_shift(shift, loop_base + offset))
+                except OcelotError as exc:  # where it is, in a file of any length
+                    exc.message = f"{item.where}: {exc.message}" if item.where else exc.message
+                    raise
                 message.due = due - first_due
                 yield message
                 seq += 1

@@ -69,6 +69,10 @@ def _property(name: str, value: Any) -> str | None:
     where = f"properties.{name}"
     if name in SHORT_PROPERTIES:
         return short_string_problem(value, where)
+    if name == "delivery_mode":  # RabbitMQ closes the connection for any other (406 delivery_mode_unknown)
+        if type(value) is not int or value not in (1, 2):
+            return f"{where} must be 1 (transient) or 2 (persistent)"
+        return None
     if name in OCTET_PROPERTIES:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 255:
             return f"{where} must be a whole number from 0 to 255"

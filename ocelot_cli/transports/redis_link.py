@@ -32,6 +32,9 @@ def translate_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
         return AuthenticationFailed(
             f"Redis at {shown} refused the credentials", hint="check the password in the URL (OCELOT_REDIS_URL)"
         )
+    if isinstance(error, rex.ResponseError) and "DB index is out of range" in text:
+        return UsageProblem(f"Redis at {shown} has no such database: {text}",
+                            hint="use a database number below the server's 'databases' setting (16 by default)")
     if isinstance(error, rex.InvalidResponse | rex.ResponseError) and not isinstance(error, rex.AuthenticationError):
         return BrokerUnreachable(f"the server at {shown} does not answer like Redis ({type(error).__name__})",
                                  hint="check the host and port: Redis listens on 6379")  # fmt: skip

@@ -19,6 +19,8 @@ import redis.asyncio as aioredis
 import redis.exceptions as rex
 from redis.asyncio.retry import Retry
 
+from ocelot_cli.config.redact import scrub
+from ocelot_cli.errors import ConnectionLost
 from ocelot_cli.transports.base import Endpoint, TailTarget
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.redis_link import client_for, split_channels, translate_error
@@ -82,8 +84,9 @@ class RedisLiveSource:
                     body = data if isinstance(data, bytes) else str(data).encode()
                     batch.append(ReceivedMessage(body, time.time(), channel=name))
                 message = await self._pubsub.get_message(timeout=0)
-        except (rex.RedisError, OSError) as exc:
-            raise translate_error(exc, self.endpoint) from None
+        except (rex.RedisError, OSError) as exc:  # the link was up: lost, not "cannot connect"
+            detail = scrub(str(exc)) or type(exc).__name__
+            raise ConnectionLost(f"the link to Redis at {self.endpoint.shown} was lost: {detail}") from None
         self.stats.received += len(batch)
         return batch
 

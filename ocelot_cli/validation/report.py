@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from ocelot_cli.envelope.validate import ERROR, WARNING, EventValidator, ValidationResult, Violation
 from ocelot_cli.errors import ExitStatus
-from ocelot_cli.formats.recording import event_of, is_gap, is_recording
+from ocelot_cli.formats.recording import body_problem, event_of, is_gap, is_recording
 from ocelot_cli.formats.scenarios import ScenarioEvent, is_scenario
 from ocelot_cli.formats.sources import ReadProblem, Record, display_name, read_sources
 from ocelot_cli.transports.limits import amqp_problem
@@ -208,10 +208,16 @@ def _scenario_records(
 
 def _unsendable(record: dict[str, Any]) -> str | None:
     """Why AMQP cannot carry this recorded message (its routing key, its properties), or None."""
+    body = body_problem(record)
+    if body is not None:
+        return f"the recorded message cannot be sent: {body}"
     if record.get("channel") is not None:  # recorded from Redis or a gateway: no AMQP limits
         return None
     routing_key = record.get("routing_key")
-    problem = amqp_problem("", routing_key if isinstance(routing_key, str) else "", record.get("properties"))
+    if routing_key is not None and not isinstance(routing_key, str):
+        problem: str | None = f"routing_key must be text, not {type(routing_key).__name__}"
+    else:
+        problem = amqp_problem("", routing_key or "", record.get("properties"))
     return f"the recorded message cannot be sent over AMQP: {problem}" if problem else None
 
 
@@ -234,12 +240,14 @@ def check_record(
         report.problems.append(Problem(source, record.line, None, f"gap in the recording: {reason}", WARNING, "gap"))
         return None
     unsendable = None
-    if is_recording(event):
+    recorded = is_recording(event)
+    if recorded:
         unsendable = _unsendable(event)
         event = event_of(event)
-    if event is None:  # a recorded body that is not JSON (text or bytes): no catalog event, sendable as it was
-        result = ValidationResult(None, None, [Violation("$", "the recorded body is not JSON, so not a catalog "
-                                                         "event; --no-validate sends it as it was recorded")])
+    if recorded and event is None:  # a recorded body that is not JSON (text or bytes): sendable as it was
+        said = [] if unsendable else [Violation("$", "the recorded body is not JSON, so not a catalog event; "
+                                                "--no-validate sends it as it was recorded")]  # fmt: skip
+        result = ValidationResult(None, None, said)
     else:
         result = validator.validate(event)
     event_id = None

@@ -238,6 +238,54 @@ def test_a_recording_amqp_cannot_carry_is_refused_at_its_line_and_nothing_is_sen
     assert rabbit.depth(queue) == 0
 
 
+BAD_RECORDINGS = {  # what replaces the last line but one of a recording, and what is said of it
+    "body_base64": ({"body_base64": "!!!notbase64"}, "the recorded message cannot be sent: body_base64 is not base64"),
+    "body_text": ({"body_text": 12345}, "the recorded message cannot be sent: body_text must be text, not int"),
+    "routing_key": ({"routing_key": 5}, "cannot be sent over AMQP: routing_key must be text, not int"),
+    "delivery_mode": ({"properties": {"delivery_mode": 7}},
+                      "cannot be sent over AMQP: properties.delivery_mode must be 1 (transient) or 2 (persistent)"),
+}
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small", "checked-in-parallel"])
+@pytest.mark.parametrize("kind", list(BAD_RECORDINGS))
+def test_no_validate_still_refuses_a_recording_that_cannot_be_sent_and_sends_nothing(rabbit, tmp_path, kind, big):
+    """--no-validate drops schema problems only: a body that cannot be rebuilt, a routing key that is no text,
+    a delivery mode the broker refuses are found at their line before the first message (they were sent
+    up to that record, then crashed or closed the connection)."""
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    base = json.loads((FIXTURES / "recorded" / "callback-flow.jsonl").read_text().splitlines()[0])
+    count = 40_000 if big else 5  # over 16 MB: the workers' check, whose count once skipped the build pass
+    change, said = BAD_RECORDINGS[kind]
+    bad = {key: value for key, value in base.items() if key != "event" or "body_" not in next(iter(change))}
+    bad.update(change)
+    line = json.dumps(base)
+    recording = tmp_path / "bad.jsonl"
+    with recording.open("w") as out:
+        for number in range(1, count + 1):
+            out.write((json.dumps(bad) if number == count - 1 else line) + "\n")
+    for command in (["publish", "-f", str(recording)], ["replay", str(recording), "--no-delay"]):
+        result = run_ocelot(*command, "--exchange", exchange, "--no-validate", timeout=300)
+        out = result.stdout.decode() + result.stderr.decode()
+        assert result.returncode == 1, out[-2000:]
+        assert f"{recording}:{count - 1}: error:" in out and said in out
+    assert rabbit.depth(queue) == 0
+
+
+def test_a_bare_event_whose_type_has_no_routing_key_is_named_at_its_line_and_nothing_is_sent(rabbit, tmp_path):
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    events = tmp_path / "events.jsonl"
+    good = json.loads((FIXTURES / "recorded" / "callback-flow.jsonl").read_text().splitlines()[0])["event"]
+    events.write_text("\n".join(json.dumps(e) for e in [good, {**good, "type": "no.such.type"}, good]) + "\n")
+    result = run_ocelot("publish", "-f", str(events), "--exchange", exchange, "--no-validate")
+    assert result.returncode == 2, result.stderr
+    assert (f"{events}:2: unknown event type 'no.such.type': the catalog has no routing key for it; nothing was "
+            "sent") in result.stderr.decode()  # fmt: skip
+    assert rabbit.depth(queue) == 0
+
+
 @pytest.mark.parametrize("args", [
     ["publish", "call.ended", "--exchange", "x" * 300], ["tail", "--exchange", "x" * 300],
     ["tail", "--exchange", "ocelot.events", "k" * 300],

@@ -163,3 +163,9 @@ def test_unreachable_redis_names_the_masked_url():
     assert result.returncode == 5
     assert b"cannot connect to Redis at redis://:****@127.0.0.1:1/0" in result.stderr
     assert b"hunter22" not in result.stderr + result.stdout
+
+
+def test_a_redis_database_the_server_does_not_have_is_named_as_such():
+    result = run_ocelot("publish", "--to", "redis://127.0.0.1:6379/99", "task.updated", "--tenant", tenant())
+    assert result.returncode == 2, result.stderr
+    assert b"Redis at redis://127.0.0.1:6379/99 has no such database" in result.stderr

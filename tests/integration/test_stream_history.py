@@ -222,14 +222,21 @@ def test_stream_naming_another_queue_is_refused_and_the_management_api_answers_w
     assert missing.returncode == 7 and b"does not exist" in missing.stderr and b"ocelot record" in missing.stderr
 
 
+@pytest.mark.parametrize("api", ["closed-port", "wrong-password"])
 def test_without_the_management_api_a_stream_naming_a_classic_queue_is_refused_and_the_queue_keeps_its_message(
-    history,
+    history, api
 ):
+    """Nothing listening there: the basic.get is the documented way, said only in the refusal. An API that
+    answers without the type (here: refusing the credentials) is said before a message may be touched."""
     queue = history.name()
     history.channel.queue_declare(queue)
     history.channel.queue_bind(queue, history.exchange, "#")
     history.publish(1)
-    read = run_ocelot("tail", "--stream", queue, "--since", "first", OCELOT_MGMT_URL=f"http://127.0.0.1:{free_port()}/")
+    url = f"http://127.0.0.1:{free_port()}/" if api == "closed-port" else "http://guest:wrong@127.0.0.1:15672/"
+    read = run_ocelot("tail", "--stream", queue, "--since", "first", OCELOT_MGMT_URL=url)
+    warned = f"telling whether '{queue}' is a stream over AMQP instead".encode() in read.stderr
+    assert warned is (api == "wrong-password"), read.stderr
+    assert b"wrong" not in read.stderr
     assert read.returncode == 2
     assert f"'{queue}' is not a stream (a classic or quorum queue: the one message the check fetched went back" \
         .encode() in read.stderr  # fmt: skip

@@ -108,9 +108,9 @@ class ManagementApi:
             return BrokerUnreachable(f"the management API at {self.shown} redirects elsewhere "
                                      f"({error.code}); redirects are not followed",
                                      hint="give the URL it redirects to with --mgmt-url")  # fmt: skip
-        if error.code == 404:
-            return BrokerUnreachable(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})",
-                                     hint=ENABLE_HINT)  # fmt: skip
+        if error.code == 404:  # no such API there, or (for one queue's path) no such queue: nothing to say
+            return _no_answer(BrokerUnreachable(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})",
+                                                hint=ENABLE_HINT))  # fmt: skip
         return BrokerUnreachable(f"the management API at {self.shown} answered {error.code}: {reason}")
 
     def _connect_error(self, error: BaseException) -> OcelotError:
@@ -120,12 +120,13 @@ class ManagementApi:
             return AuthenticationFailed(f"TLS certificate of {where} could not be verified: {cause.verify_message}",
                                         hint="pass --ca-file with the CA that signed it")  # fmt: skip
         if isinstance(cause, ConnectionRefusedError):
-            return BrokerUnreachable(f"cannot reach {where}: connection refused", hint=ENABLE_HINT)
+            return _no_answer(BrokerUnreachable(f"cannot reach {where}: connection refused", hint=ENABLE_HINT))
         if isinstance(cause, socket.gaierror):
             return BrokerUnreachable(f"cannot resolve the host of {where}", hint="check the host name in the URL")
         if isinstance(cause, TimeoutError | socket.timeout):
-            return BrokerUnreachable(f"cannot reach {where}: no answer within {self.endpoint.connect_timeout:g}s",
-                                     hint=f"check the host, port and any firewall; {ENABLE_HINT}")  # fmt: skip
+            hint = f"check the host, port and any firewall; {ENABLE_HINT}"
+            return _no_answer(BrokerUnreachable(f"cannot reach {where}: no answer within "
+                                                f"{self.endpoint.connect_timeout:g}s", hint=hint))  # fmt: skip
         if isinstance(cause, http.client.HTTPException | ssl.SSLError):
             return BrokerUnreachable(f"the server at {self.shown} does not answer as an HTTP server "
                                      f"({type(cause).__name__})",
@@ -144,20 +145,28 @@ def _reason(error: urllib.error.HTTPError) -> str:
     return str(reason or error.reason or "no reason given")[:200]
 
 
-def queue_type(management: Endpoint | None, amqp: Endpoint, name: str) -> str | None:
+def _no_answer(error: OcelotError) -> OcelotError:
+    error.no_answer = True  # type: ignore[attr-defined]  # nothing (or nothing of this name) there to ask
+    return error
+
+
+def queue_type(management: Endpoint | None, amqp: Endpoint, name: str) -> tuple[str | None, OcelotError | None]:
     """The type (classic, quorum, stream) of queue ``name`` in the AMQP URL's vhost, as the management API
-    says; None when it cannot say (no API, not reachable, refused, no such queue): a read-only question."""
+    says, a read-only question; (None, why) when it cannot say, ``why`` None when nothing answered there
+    (no API enabled, unreachable) or without a management URL."""
     if management is None:
-        return None
+        return None, None
     from ocelot_cli.config.management import amqp_vhost
 
     try:
         answer = ManagementApi(management, amqp).get(f"queues/{quote(amqp_vhost(amqp.url), safe='')}/"
                                                      f"{quote(name, safe='')}", columns="type")  # fmt: skip
-    except OcelotError:
-        return None
+    except OcelotError as exc:
+        return None, None if getattr(exc, "no_answer", False) else exc
     kind = answer.get("type") if isinstance(answer, dict) else None
-    return kind if isinstance(kind, str) and kind else None
+    if isinstance(kind, str) and kind:
+        return kind, None
+    return None, OcelotError(f"the management API at {management.shown} gave no type for queue {name!r}")
 
 
 def read_topology(api: ManagementApi, vhost: str | None) -> Topology:

@@ -15,6 +15,7 @@ it is no stream, and the one message it may have handed over goes straight back.
 from __future__ import annotations
 
 import collections
+import shlex
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -114,11 +115,15 @@ class StreamReader(AckedSource):
         back (redelivered; on a quorum queue, one delivery attempt more)."""
         from ocelot_cli.transports.amqp.management import queue_type
 
-        kind = queue_type(self.management, self.endpoint, self.name)
+        kind, problem = queue_type(self.management, self.endpoint, self.name)
         if kind == "stream":
             return
         if kind is not None:
             raise _not_a_stream(self.name, f"a {kind} queue")
+        if problem is not None:  # it answered, but not with the type: said, since a message may now be touched
+            self.notice(f"{problem.message}; telling whether {self.name!r} is a stream over AMQP instead: "
+                        "on a classic or quorum queue, the one message that check fetches goes back "
+                        "redelivered")  # fmt: skip
         connection, node = open_any(self.endpoint, self.purpose, notice=self.notice)
         try:
             channel = connection.channel()
@@ -170,5 +175,5 @@ class StreamReader(AckedSource):
 
 def _not_a_stream(name: str, why: str) -> UsageProblem:
     return UsageProblem(f"--stream {name!r}: {name!r} is not a stream ({why})",
-                        hint=f"look at a queue with --queue {name}; make a stream with "
+                        hint=f"look at a queue with --queue {shlex.quote(name)}; make a stream with "
                         "'ocelot record --stream NAME [PATTERN]... --max-age 7d'")  # fmt: skip
