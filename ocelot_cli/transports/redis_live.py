@@ -76,13 +76,15 @@ class RedisLiveSource:
                 return []
             self._heard, self._pinged_at = time.monotonic(), None
             batch: list[ReceivedMessage] = []
-            while message is not None and len(batch) < DRAIN:
+            while message is not None:
                 if message.get("type") in ("message", "pmessage"):
                     channel = message["channel"]
                     name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
                     data = message["data"]
                     body = data if isinstance(data, bytes) else str(data).encode()
                     batch.append(ReceivedMessage(body, time.time(), channel=name))
+                if len(batch) >= DRAIN:  # the rest waits for the next call (nothing fetched is left behind)
+                    break
                 message = await self._pubsub.get_message(timeout=0)
         except (rex.RedisError, OSError) as exc:  # the link was up: lost, not "cannot connect"
             detail = scrub(str(exc)) or type(exc).__name__
