@@ -171,6 +171,7 @@ class ReplayPlan:
                 except OcelotError as exc:  # where it is, in a file of any length
                     exc.message = f"{item.where}: {exc.message}" if item.where else exc.message
                     raise
+                message.where = item.where
                 message.due = due - first_due
                 yield message
                 seq += 1

@@ -34,6 +34,7 @@ class OutgoingMessage:
     due: float | None = None  # seconds after the start when it should leave (replay timing)
     sent_at: float | None = None  # seconds after the start when it first left
     channel: str | None = None  # a real-time channel (Redis pub/sub) instead of exchange/routing key
+    where: str = ""  # FILE:LINE of the record it was made from, for a refusal that names it
 
     def describe(self) -> str:
         """Where it went and which event it was, for people: ``comms.call.ended (ID)``."""

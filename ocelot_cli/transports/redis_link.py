@@ -32,7 +32,8 @@ def translate_error(error: BaseException, endpoint: Endpoint) -> OcelotError:
         return AuthenticationFailed(
             f"Redis at {shown} refused the credentials", hint="check the password in the URL (OCELOT_REDIS_URL)"
         )
-    if isinstance(error, rex.ResponseError) and "DB index is out of range" in text:
+    if isinstance(error, rex.ResponseError) and ("DB index is out of range" in text or "out of range" in text
+                                                  and "not an integer" in text):  # SELECT of a number too big
         return UsageProblem(f"Redis at {shown} has no such database: {text}",
                             hint="use a database number below the server's 'databases' setting (16 by default)")
     if isinstance(error, rex.InvalidResponse | rex.ResponseError) and not isinstance(error, rex.AuthenticationError):

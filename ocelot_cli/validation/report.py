@@ -211,8 +211,8 @@ def _unsendable(record: dict[str, Any]) -> str | None:
     body = body_problem(record)
     if body is not None:
         return f"the recorded message cannot be sent: {body}"
-    if record.get("channel") is not None:  # recorded from Redis or a gateway: no AMQP limits
-        return None
+    # Also a recording of a Redis or gateway channel: replayed to an exchange (--routing-key), its
+    # properties go over AMQP; sent to Redis they are not used, and a file with broken ones is refused.
     routing_key = record.get("routing_key")
     if routing_key is not None and not isinstance(routing_key, str):
         problem: str | None = f"routing_key must be text, not {type(routing_key).__name__}"

@@ -274,6 +274,25 @@ def test_no_validate_still_refuses_a_recording_that_cannot_be_sent_and_sends_not
     assert rabbit.depth(queue) == 0
 
 
+def test_a_channel_recording_replayed_to_an_exchange_has_its_properties_checked_first(rabbit, tmp_path):
+    """A recording of a Redis or gateway channel goes over AMQP with --routing-key: its properties are
+    checked like any recording's (a delivery mode the broker refuses was sent up to that record)."""
+    exchange = rabbit.exchange()
+    queue = rabbit.queue(exchange)
+    event = json.loads((FIXTURES / "recorded" / "callback-flow.jsonl").read_text().splitlines()[0])["event"]
+    good = {"recorded": "ocelot/1", "received_at": "2026-11-28T10:00:00Z", "channel": "tenant:t1:events",
+            "event": event}  # fmt: skip
+    recording = tmp_path / "channel.jsonl"
+    recording.write_text("\n".join(json.dumps(r) for r in [good, {**good, "properties": {"delivery_mode": 7}}, good])
+                         + "\n")  # fmt: skip
+    result = run_ocelot("replay", str(recording), "--no-delay", "--no-validate", "--exchange", exchange,
+                        "--routing-key", "comms.call.started")  # fmt: skip
+    out = result.stdout.decode() + result.stderr.decode()
+    assert result.returncode == 1, out
+    assert f"{recording}:2: error:" in out and "properties.delivery_mode must be 1 (transient) or 2" in out
+    assert rabbit.depth(queue) == 0
+
+
 def test_a_bare_event_whose_type_has_no_routing_key_is_named_at_its_line_and_nothing_is_sent(rabbit, tmp_path):
     exchange = rabbit.exchange()
     queue = rabbit.queue(exchange)

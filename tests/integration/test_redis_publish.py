@@ -165,7 +165,27 @@ def test_unreachable_redis_names_the_masked_url():
     assert b"hunter22" not in result.stderr + result.stdout
 
 
-def test_a_redis_database_the_server_does_not_have_is_named_as_such():
-    result = run_ocelot("publish", "--to", "redis://127.0.0.1:6379/99", "task.updated", "--tenant", tenant())
+@pytest.mark.parametrize("database", ["99", "99999999999999999999"])
+def test_a_redis_database_the_server_does_not_have_is_named_as_such(database):
+    url = f"redis://127.0.0.1:6379/{database}"
+    result = run_ocelot("publish", "--to", url, "task.updated", "--tenant", tenant())
     assert result.returncode == 2, result.stderr
-    assert b"Redis at redis://127.0.0.1:6379/99 has no such database" in result.stderr
+    assert f"Redis at {url} has no such database".encode() in result.stderr
+
+
+def test_a_file_event_that_has_no_channel_is_named_at_its_line_and_nothing_is_sent(private_redis, tmp_path):
+    t = tenant()
+    client = redis.Redis.from_url(private_redis)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("*")
+    wait_for(lambda: pubsub.get_message(timeout=0.05) is None and pubsub.subscribed, 5, "subscription")
+    good = json.loads(run_ocelot("catalog", "sample", "task.updated", "--tenant", t).stdout)
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in [good, {**good, "event": "no.such.type"}, good]) + "\n")
+    result = run_ocelot("publish", "-f", str(events), "--to", private_redis, "--no-validate")
+    assert result.returncode == 1, result.stderr
+    assert f"{events}:2: unknown event type 'no.such.type'".encode() in result.stderr, result.stderr
+    assert b"nothing was sent" in result.stderr
+    assert pubsub.get_message(timeout=0.5) is None  # not even the first line went out
+    pubsub.close()
+    client.close()

@@ -222,9 +222,25 @@ def test_stream_naming_another_queue_is_refused_and_the_management_api_answers_w
     assert missing.returncode == 7 and b"does not exist" in missing.stderr and b"ocelot record" in missing.stderr
 
 
-@pytest.mark.parametrize("api", ["closed-port", "wrong-password"])
+@pytest.fixture
+def not_rabbitmq(tmp_path):
+    """An HTTP server that is not RabbitMQ's management API: 404 for every /api/... path."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *_args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("api", ["closed-port", "wrong-password", "not-rabbitmq"])
 def test_without_the_management_api_a_stream_naming_a_classic_queue_is_refused_and_the_queue_keeps_its_message(
-    history, api
+    history, api, not_rabbitmq
 ):
     """Nothing listening there: the basic.get is the documented way, said only in the refusal. An API that
     answers without the type (here: refusing the credentials) is said before a message may be touched."""
@@ -232,10 +248,11 @@ def test_without_the_management_api_a_stream_naming_a_classic_queue_is_refused_a
     history.channel.queue_declare(queue)
     history.channel.queue_bind(queue, history.exchange, "#")
     history.publish(1)
-    url = f"http://127.0.0.1:{free_port()}/" if api == "closed-port" else "http://guest:wrong@127.0.0.1:15672/"
+    url = {"closed-port": f"http://127.0.0.1:{free_port()}/", "wrong-password": "http://guest:wrong@127.0.0.1:15672/",
+           "not-rabbitmq": not_rabbitmq}[api]  # fmt: skip
     read = run_ocelot("tail", "--stream", queue, "--since", "first", OCELOT_MGMT_URL=url)
     warned = f"telling whether '{queue}' is a stream over AMQP instead".encode() in read.stderr
-    assert warned is (api == "wrong-password"), read.stderr
+    assert warned is (api != "closed-port"), read.stderr
     assert b"wrong" not in read.stderr
     assert read.returncode == 2
     assert f"'{queue}' is not a stream (a classic or quorum queue: the one message the check fetched went back" \

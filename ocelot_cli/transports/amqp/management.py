@@ -93,7 +93,8 @@ class ManagementApi:
                                     "(its answer is not JSON)", hint=ENABLE_HINT) from None  # fmt: skip
 
     def _http_error(self, error: urllib.error.HTTPError, path: str) -> OcelotError:
-        reason = _reason(error)
+        answer = _answer(error)
+        reason = _reason(answer, error)
         if error.code == 401:
             return AuthenticationFailed(
                 f"the management API at {self.shown} refused the credentials of user {self.user!r} (from "
@@ -108,9 +109,11 @@ class ManagementApi:
             return BrokerUnreachable(f"the management API at {self.shown} redirects elsewhere "
                                      f"({error.code}); redirects are not followed",
                                      hint="give the URL it redirects to with --mgmt-url")  # fmt: skip
-        if error.code == 404:  # no such API there, or (for one queue's path) no such queue: nothing to say
-            return _no_answer(BrokerUnreachable(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})",
-                                                hint=ENABLE_HINT))  # fmt: skip
+        if error.code == 404:
+            missing = BrokerUnreachable(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})",
+                                        hint=ENABLE_HINT)  # fmt: skip
+            # RabbitMQ's own answer for a name it does not have (one queue's path): nothing to say of it
+            return _no_answer(missing) if answer.get("error") == "Object Not Found" else missing
         return BrokerUnreachable(f"the management API at {self.shown} answered {error.code}: {reason}")
 
     def _connect_error(self, error: BaseException) -> OcelotError:
@@ -135,18 +138,23 @@ class ManagementApi:
         return BrokerUnreachable(f"cannot reach {where}: {scrub(str(cause))}", hint=ENABLE_HINT)
 
 
-def _reason(error: urllib.error.HTTPError) -> str:
-    """The broker's own reason from an error's JSON body ({"error": ..., "reason": ...}), kept short."""
+def _answer(error: urllib.error.HTTPError) -> dict[str, Any]:
+    """An error's JSON body ({"error": ..., "reason": ...} from RabbitMQ), else {}."""
     try:
         answer = json.loads(error.read(4096) or b"{}")
     except (OSError, ValueError, http.client.HTTPException):
-        answer = {}
-    reason = answer.get("reason") or answer.get("error") if isinstance(answer, dict) else None
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _reason(answer: dict[str, Any], error: urllib.error.HTTPError) -> str:
+    """The broker's own reason for an error, kept short."""
+    reason = answer.get("reason") or answer.get("error")
     return str(reason or error.reason or "no reason given")[:200]
 
 
 def _no_answer(error: OcelotError) -> OcelotError:
-    error.no_answer = True  # type: ignore[attr-defined]  # nothing (or nothing of this name) there to ask
+    error.no_answer = True  # type: ignore[attr-defined]  # nothing there to ask (or nothing of this name)
     return error
 
 
