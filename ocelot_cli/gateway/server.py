@@ -31,7 +31,7 @@ from ocelot_cli.gateway.auth import Verifier, bearer_token
 from ocelot_cli.gateway.heartbeat import Heartbeat, close
 from ocelot_cli.gateway.hub import Hub, Limits
 from ocelot_cli.gateway.outbox import Outbox, text_frame
-from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, transport_for
+from ocelot_cli.transports.base import Capability, Endpoint, TailTarget, Transport, transport_for
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
 from ocelot_cli.transports.retry import Backoff
 
@@ -88,8 +88,9 @@ class Gateway:
         live: list[asyncio.Task[None]] = []  # sources read on this loop (no thread between them and the hub)
         if self.options.redis is not None:
             target = TailTarget(channels=list(CHANNEL_PATTERNS), reconnect_for=0.0, purpose="ocelot gateway")
-            if Capability.LIVE in transport_for(self.options.redis, need=Capability.TAIL).capabilities:
-                live.append(asyncio.create_task(self._live("Redis", self.options.redis, target, _as_published)))
+            transport = transport_for(self.options.redis, need=Capability.TAIL)
+            if Capability.LIVE in transport.capabilities:
+                live.append(asyncio.create_task(self._live("Redis", transport, target, _as_published)))
             else:
                 sources.append(self._source("Redis", self.options.redis, target, _as_published, loop))
         if self.options.amqp is not None:
@@ -165,24 +166,20 @@ class Gateway:
                             loop.call_soon_threadsafe(deliver, batch)
                             batch = []
                 except Exception as exc:  # noqa: BLE001 - a source never dies: it is marked down and retried
-                    self.ready[name] = False
-                    delay = backoff.next_delay()
-                    reason = exc.message if isinstance(exc, OcelotError) else f"{type(exc).__name__}: {exc}"
-                    loop.call_soon_threadsafe(
-                        self.notice, f"{name} at {endpoint.shown} unavailable ({reason}); retrying in {delay:g}s"
-                    )
+                    delay, said = self._down(name, endpoint, exc, backoff)
+                    loop.call_soon_threadsafe(self.notice, said)
                     self._stopping.wait(delay)
                 finally:
                     source.close()
 
         return feed
 
-    async def _live(self, name: str, endpoint: Endpoint, target: TailTarget,
+    async def _live(self, name: str, transport: Transport, target: TailTarget,
                     route: Callable[[ReceivedMessage], list[tuple[str, bytes]]]) -> None:  # fmt: skip
         """A source read on this loop (its transport has Capability.LIVE): every message to the hub as it
         is read; when the link fails, the source is marked not ready and opened again with the one backoff
         policy, as ``_source`` does in a thread."""
-        transport = transport_for(endpoint, need=Capability.LIVE)
+        endpoint = transport.endpoint
         loop = asyncio.get_running_loop()
         backoff = Backoff(float("inf"))
         opened_before = False
@@ -201,13 +198,18 @@ class Gateway:
                         for channel, payload in self._routed(name, route, message, loop):
                             self.hub.publish(channel, payload)
             except Exception as exc:  # noqa: BLE001 - a source never dies: it is marked down and retried
-                self.ready[name] = False
-                delay = backoff.next_delay()
-                reason = exc.message if isinstance(exc, OcelotError) else f"{type(exc).__name__}: {exc}"
-                self.notice(f"{name} at {endpoint.shown} unavailable ({reason}); retrying in {delay:g}s")
+                delay, said = self._down(name, endpoint, exc, backoff)
+                self.notice(said)
                 await asyncio.sleep(delay)
             finally:
                 await source.close()
+
+    def _down(self, name: str, endpoint: Endpoint, error: Exception, backoff: Backoff) -> tuple[float, str]:
+        """A failed source: marked not ready; how long until it is opened again, and the notice saying so."""
+        self.ready[name] = False
+        delay = backoff.next_delay()
+        reason = error.message if isinstance(error, OcelotError) else f"{type(error).__name__}: {error}"
+        return delay, f"{name} at {endpoint.shown} unavailable ({reason}); retrying in {delay:g}s"
 
     def _routed(self, name: str, route: Callable[[ReceivedMessage], list[tuple[str, bytes]]],
                 message: ReceivedMessage, loop: asyncio.AbstractEventLoop) -> list[tuple[str, bytes]]:  # fmt: skip

@@ -4,6 +4,7 @@ endpoint's timeouts and no retries of its own, redis-py's failures in words, cha
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import redis
@@ -14,6 +15,7 @@ from redis.retry import Retry
 from ocelot_cli.config.redact import url_error_text
 from ocelot_cli.errors import AuthenticationFailed, BrokerUnreachable, ConnectionLost, OcelotError, UsageProblem
 from ocelot_cli.transports.base import Endpoint
+from ocelot_cli.transports.messages import ReceivedMessage
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (rex.ConnectionError, rex.TimeoutError, ConnectionError)
 _GLOB = re.compile(r"[*?\[]")
@@ -62,3 +64,42 @@ def client_for(endpoint: Endpoint, purpose: str, client_class: Any = redis.Redis
         hint = "write redis://HOST:PORT/DB, a password percent-encoded before the host"
         reason = url_error_text(exc, endpoint.url)
         raise UsageProblem(f"cannot use the Redis URL {endpoint.shown}: {reason}", hint=hint) from None
+
+
+SUBSCRIBED = (b"subscribe", b"psubscribe")  # the first item of a subscription's confirmation
+
+
+def received(message: dict[str, Any]) -> ReceivedMessage | None:
+    """A pub/sub reply as a ReceivedMessage: a (pattern) message; None for anything else (a pong)."""
+    if message.get("type") not in ("message", "pmessage"):
+        return None
+    channel = message["channel"]
+    name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
+    data = message["data"]
+    return ReceivedMessage(data if isinstance(data, bytes) else str(data).encode(), time.time(), channel=name)
+
+
+class LinkHealth:
+    """Whether a subscribed link still works: a link that stalls (no error, nothing arrives) is found by a
+    PING after a silence, which must be answered within the connect timeout."""
+
+    def __init__(self, connect_timeout: float) -> None:
+        self.timeout = connect_timeout
+        self.after = min(5.0, max(1.0, connect_timeout / 2))
+        self.heard()
+
+    def heard(self) -> None:
+        """Something arrived: the link works."""
+        self._heard, self._pinged_at = time.monotonic(), None
+
+    def ping_due(self) -> bool:
+        """After a silent poll: True when a PING should go now; rex.TimeoutError when one went unanswered."""
+        now = time.monotonic()
+        if self._pinged_at is not None:
+            if now - self._pinged_at > self.timeout:
+                raise rex.TimeoutError(f"no answer to PING within {self.timeout:g}s (a stalled link)")
+            return False
+        if now - self._heard > self.after:
+            self._pinged_at = now
+            return True
+        return False

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,7 +22,14 @@ from ocelot_cli.config.redact import scrub
 from ocelot_cli.errors import ConnectionLost
 from ocelot_cli.transports.base import Endpoint, TailTarget
 from ocelot_cli.transports.messages import ReceivedMessage, TailStats
-from ocelot_cli.transports.redis_link import client_for, split_channels, translate_error
+from ocelot_cli.transports.redis_link import (
+    SUBSCRIBED,
+    LinkHealth,
+    client_for,
+    received,
+    split_channels,
+    translate_error,
+)
 
 DRAIN = 500  # messages taken at a time once one has arrived
 
@@ -37,11 +43,9 @@ class RedisLiveSource:
         self.stats = stats
         self.poll = target.poll
         self.purpose = target.purpose
-        self.health_after = min(5.0, max(1.0, endpoint.connect_timeout / 2))  # as RedisTailSource
+        self.health = LinkHealth(endpoint.connect_timeout)
         self._client: Any = None
         self._pubsub: Any = None
-        self._heard = 0.0
-        self._pinged_at: float | None = None
 
     async def open(self) -> None:
         """Connect and subscribe; OcelotError when Redis cannot be reached or refuses."""
@@ -56,7 +60,7 @@ class RedisLiveSource:
                 expected = len(self.channels) + len(self.patterns)
                 while expected:  # the confirmations: a refused password or a dead server fails here
                     reply = await pubsub.parse_response(block=True)
-                    if isinstance(reply, list) and reply and reply[0] in (b"subscribe", b"psubscribe"):
+                    if isinstance(reply, list) and reply and reply[0] in SUBSCRIBED:
                         expected -= 1
         except TimeoutError:
             await _close(pubsub, client)
@@ -65,24 +69,22 @@ class RedisLiveSource:
             await _close(pubsub, client)
             raise translate_error(exc, self.endpoint) from None
         self._client, self._pubsub = client, pubsub
-        self._heard, self._pinged_at = time.monotonic(), None
+        self.health.heard()
 
     async def next_batch(self) -> list[ReceivedMessage]:
         """What arrived (waiting up to the poll interval for the first); OcelotError when the link is lost."""
+        batch: list[ReceivedMessage] = []
         try:
             message = await self._pubsub.get_message(timeout=self.poll)
             if message is None:
-                await self._check_health()
-                return []
-            self._heard, self._pinged_at = time.monotonic(), None
-            batch: list[ReceivedMessage] = []
+                if self.health.ping_due():
+                    await self._pubsub.ping()
+                return batch
+            self.health.heard()
             while message is not None:
-                if message.get("type") in ("message", "pmessage"):
-                    channel = message["channel"]
-                    name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
-                    data = message["data"]
-                    body = data if isinstance(data, bytes) else str(data).encode()
-                    batch.append(ReceivedMessage(body, time.time(), channel=name))
+                item = received(message)
+                if item is not None:
+                    batch.append(item)
                 if len(batch) >= DRAIN:  # the rest waits for the next call (nothing fetched is left behind)
                     break
                 message = await self._pubsub.get_message(timeout=0)
@@ -91,16 +93,6 @@ class RedisLiveSource:
             raise ConnectionLost(f"the link was lost: {detail}") from None  # said after "Redis at URL" by its reader
         self.stats.received += len(batch)
         return batch
-
-    async def _check_health(self) -> None:
-        """PING a link that has been silent a while; TimeoutError (a lost link) when it does not answer."""
-        now = time.monotonic()
-        if self._pinged_at is not None:
-            if now - self._pinged_at > self.endpoint.connect_timeout:
-                raise rex.TimeoutError(f"no answer to PING within {self.endpoint.connect_timeout:g}s (a stalled link)")
-        elif now - self._heard > self.health_after:
-            await self._pubsub.ping()
-            self._pinged_at = now
 
     async def close(self) -> None:
         pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None

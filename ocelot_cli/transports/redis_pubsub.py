@@ -31,7 +31,15 @@ from ocelot_cli.transports.messages import (
     ReceivedMessage,
     TailStats,
 )
-from ocelot_cli.transports.redis_link import CONNECTION_ERRORS, client_for, split_channels, translate_error
+from ocelot_cli.transports.redis_link import (
+    CONNECTION_ERRORS,
+    SUBSCRIBED,
+    LinkHealth,
+    client_for,
+    received,
+    split_channels,
+    translate_error,
+)
 from ocelot_cli.transports.retry import Backoff, PolledSource, reopen
 
 BATCH = 200
@@ -190,14 +198,10 @@ class RedisTailSource(PolledSource):
         self.reconnect_for = target.reconnect_for
         self.notice = target.on_notice or (lambda _m: None)
         self.purpose = target.purpose
-        # A link that stalls (no error, nothing arrives) is found by a PING after this much silence,
-        # which must be answered within the connect timeout.
-        self.health_after = min(5.0, max(1.0, endpoint.connect_timeout / 2))
+        self.health = LinkHealth(endpoint.connect_timeout)
         self._client: Any = None
         self._pubsub: Any = None
         self._pending: collections.deque[ReceivedMessage] = collections.deque()
-        self._heard = 0.0
-        self._pinged_at: float | None = None
 
     def open(self) -> None:
         """Connect and subscribe; OcelotError when Redis cannot be reached or refuses."""
@@ -216,14 +220,14 @@ class RedisTailSource(PolledSource):
                 reply = pubsub.parse_response(block=False, timeout=max(0.0, deadline - time.monotonic()))
                 if reply is None:
                     raise rex.TimeoutError("no subscribe confirmation")
-                if isinstance(reply, list) and reply and reply[0] in (b"subscribe", b"psubscribe"):
+                if isinstance(reply, list) and reply and reply[0] in SUBSCRIBED:
                     expected -= 1
         except (rex.RedisError, OSError) as exc:
             pubsub.close()
             client.close()
             raise translate_error(exc, self.endpoint) from None
         self._client, self._pubsub = client, pubsub
-        self._heard, self._pinged_at = time.monotonic(), None
+        self.health.heard()
 
     def close(self) -> None:
         pubsub, client, self._pubsub, self._client = self._pubsub, self._client, None, None
@@ -238,31 +242,18 @@ class RedisTailSource(PolledSource):
     def _poll(self) -> None:
         message = self._pubsub.get_message(timeout=self.poll)
         if message is not None:
-            self._heard, self._pinged_at = time.monotonic(), None
-        else:
-            self._check_health()
+            self.health.heard()
+        elif self.health.ping_due():
+            self._pubsub.ping()
         taken = 0
         while message is not None:
-            if message.get("type") in ("message", "pmessage"):
-                channel = message["channel"]
-                name = channel.decode("utf-8", "replace") if isinstance(channel, bytes) else str(channel)
-                data = message["data"]
-                body = data if isinstance(data, bytes) else str(data).encode()
-                self._pending.append(ReceivedMessage(body, time.time(), channel=name))
+            item = received(message)
+            if item is not None:
+                self._pending.append(item)
             taken += 1
             if taken >= self.DRAIN:
                 return
             message = self._pubsub.get_message(timeout=0)
-
-    def _check_health(self) -> None:
-        """PING a link that has been silent a while; TimeoutError (a lost link) when it does not answer."""
-        now = time.monotonic()
-        if self._pinged_at is not None:
-            if now - self._pinged_at > self.endpoint.connect_timeout:
-                raise rex.TimeoutError(f"no answer to PING within {self.endpoint.connect_timeout:g}s (a stalled link)")
-        elif now - self._heard > self.health_after:
-            self._pubsub.ping()
-            self._pinged_at = now
 
     def _reconnect(self, error: BaseException) -> None:
         self.close()

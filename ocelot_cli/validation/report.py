@@ -207,7 +207,8 @@ def _scenario_records(
 
 
 def _unsendable(record: dict[str, Any]) -> str | None:
-    """Why AMQP cannot carry this recorded message (its routing key, its properties), or None."""
+    """Why this recorded message cannot be sent (its body cannot be rebuilt; AMQP cannot carry its routing key
+    or its properties), or None."""
     body = body_problem(record)
     if body is not None:
         return f"the recorded message cannot be sent: {body}"

@@ -40,6 +40,11 @@ class VhostNotFound(OcelotError):
     exit_status = ExitStatus.NOT_FOUND
 
 
+class NothingThere(BrokerUnreachable):
+    """Nothing answered where the management API should be (not enabled, unreachable), or RabbitMQ's API
+    has nothing of the name asked for: no answer to speak of, rather than a refusal."""
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer to report, not to follow: following it would send the credentials on."""
 
@@ -109,11 +114,9 @@ class ManagementApi:
             return BrokerUnreachable(f"the management API at {self.shown} redirects elsewhere "
                                      f"({error.code}); redirects are not followed",
                                      hint="give the URL it redirects to with --mgmt-url")  # fmt: skip
-        if error.code == 404:
-            missing = BrokerUnreachable(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})",
-                                        hint=ENABLE_HINT)  # fmt: skip
-            # RabbitMQ's own answer for a name it does not have (one queue's path): nothing to say of it
-            return _no_answer(missing) if answer.get("error") == "Object Not Found" else missing
+        if error.code == 404:  # RabbitMQ's own answer for a name it does not have (one queue's path): nothing
+            kind = NothingThere if answer.get("error") == "Object Not Found" else BrokerUnreachable
+            return kind(f"no RabbitMQ management API at {self.shown} (404 for /api/{path})", hint=ENABLE_HINT)
         return BrokerUnreachable(f"the management API at {self.shown} answered {error.code}: {reason}")
 
     def _connect_error(self, error: BaseException) -> OcelotError:
@@ -123,13 +126,13 @@ class ManagementApi:
             return AuthenticationFailed(f"TLS certificate of {where} could not be verified: {cause.verify_message}",
                                         hint="pass --ca-file with the CA that signed it")  # fmt: skip
         if isinstance(cause, ConnectionRefusedError):
-            return _no_answer(BrokerUnreachable(f"cannot reach {where}: connection refused", hint=ENABLE_HINT))
+            return NothingThere(f"cannot reach {where}: connection refused", hint=ENABLE_HINT)
         if isinstance(cause, socket.gaierror):
             return BrokerUnreachable(f"cannot resolve the host of {where}", hint="check the host name in the URL")
         if isinstance(cause, TimeoutError | socket.timeout):
             hint = f"check the host, port and any firewall; {ENABLE_HINT}"
-            return _no_answer(BrokerUnreachable(f"cannot reach {where}: no answer within "
-                                                f"{self.endpoint.connect_timeout:g}s", hint=hint))  # fmt: skip
+            return NothingThere(f"cannot reach {where}: no answer within {self.endpoint.connect_timeout:g}s",
+                                hint=hint)  # fmt: skip
         if isinstance(cause, http.client.HTTPException | ssl.SSLError):
             return BrokerUnreachable(f"the server at {self.shown} does not answer as an HTTP server "
                                      f"({type(cause).__name__})",
@@ -153,11 +156,6 @@ def _reason(answer: dict[str, Any], error: urllib.error.HTTPError) -> str:
     return str(reason or error.reason or "no reason given")[:200]
 
 
-def _no_answer(error: OcelotError) -> OcelotError:
-    error.no_answer = True  # type: ignore[attr-defined]  # nothing there to ask (or nothing of this name)
-    return error
-
-
 def queue_type(management: Endpoint | None, amqp: Endpoint, name: str) -> tuple[str | None, OcelotError | None]:
     """The type (classic, quorum, stream) of queue ``name`` in the AMQP URL's vhost, as the management API
     says, a read-only question; (None, why) when it cannot say, ``why`` None when nothing answered there
@@ -170,7 +168,7 @@ def queue_type(management: Endpoint | None, amqp: Endpoint, name: str) -> tuple[
         answer = ManagementApi(management, amqp).get(f"queues/{quote(amqp_vhost(amqp.url), safe='')}/"
                                                      f"{quote(name, safe='')}", columns="type")  # fmt: skip
     except OcelotError as exc:
-        return None, None if getattr(exc, "no_answer", False) else exc
+        return None, None if isinstance(exc, NothingThere) else exc
     kind = answer.get("type") if isinstance(answer, dict) else None
     if isinstance(kind, str) and kind:
         return kind, None
